@@ -1,0 +1,137 @@
+# mod_articles: build, run, test, install.
+#
+#   make            build build/mod_articles.so and build/articles-check
+#   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
+#   make test       unit tests, then the Apache::Test suite in t/
+#   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
+#
+# As root, `make run` and `make test` first install missing Debian packages.
+
+APXS     ?= apxs
+HTTPD    ?= /usr/sbin/apache2
+PORT     ?= 8080
+REPO     ?= $(CURDIR)/conf/sample/repo
+BUILD    := build
+PKGS     := lua5.4 libxml-2.0
+
+DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev pkg-config \
+            libapache2-mod-perl2 lua-check gcc make
+
+PREFIX     ?= /usr
+DATADIR    ?= $(PREFIX)/share/mod_articles
+MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
+CONFDIR    ?= /etc/apache2/mods-available
+
+CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
+            mod_articles/art_repo.c mod_articles/art_gen.c \
+            mod_articles/art_negotiate.c mod_articles/art_mustache.c \
+            mod_articles/art_tplset.c mod_articles/art_lua.c \
+            mod_articles/art_lua_page.c
+GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c
+HEADERS  := $(wildcard mod_articles/*.h)
+SCHEMA_C := $(BUILD)/art_schema.c
+
+WARN     := -Wall -Wextra
+DEPCFLAGS = $(shell pkg-config --cflags $(PKGS))
+DEPLIBS   = $(shell pkg-config --libs $(PKGS))
+APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
+APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
+
+.PHONY: all deps run test unit check-lua install clean
+
+all: $(BUILD)/mod_articles.so $(BUILD)/articles-check
+
+# ---------------------------------------------------------------- dependencies
+
+# Installs what is missing when run as root (CI, a fresh machine); otherwise
+# only says what is missing.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing:$$missing"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    else \
+	        echo "missing Debian packages:$$missing (run as root or install them)"; \
+	        exit 1; \
+	    fi; \
+	fi
+
+# ---------------------------------------------------------------- build
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+# The schema is compiled into the module so the loader always enforces the
+# published one; each line becomes a C string literal.
+$(SCHEMA_C): schema/articles.rng | $(BUILD)
+	{ echo '/* Generated from schema/articles.rng by the Makefile. */'; \
+	  echo 'const char art_schema_rng[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/mod_articles.so: $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUILD)
+	rm -rf $(BUILD)/apxs && mkdir -p $(BUILD)/apxs
+	cp $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) $(BUILD)/apxs/
+	cd $(BUILD)/apxs && $(APXS) -c -o mod_articles.la \
+	    -Wc,-Wall -Wc,-Wextra -Wc,-O2 $(DEPCFLAGS) \
+	    $(notdir $(GLUE_SRC) $(CORE_SRC) $(SCHEMA_C)) $(DEPLIBS) >build.log 2>&1 \
+	    || { cat build.log; exit 1; }
+	@if grep -q 'warning:' $(BUILD)/apxs/build.log; then \
+	    grep -A3 'warning:' $(BUILD)/apxs/build.log; exit 1; fi
+	cp $(BUILD)/apxs/.libs/mod_articles.so $@
+
+$(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
+        mod_articles/art_snapshot.c mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
+	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
+	    tools/articles-check.c mod_articles/art_repo.c mod_articles/art_snapshot.c \
+	    mod_articles/art_buf.c $(SCHEMA_C) $(APRLIBS) $(DEPLIBS)
+
+$(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
+        mod_articles/art_buf.c $(HEADERS) | $(BUILD)
+	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
+	    t/unit/mustache_spec.c mod_articles/art_mustache.c mod_articles/art_buf.c \
+	    $(APRLIBS) $(DEPLIBS)
+
+# ---------------------------------------------------------------- run
+
+# A private ServerRoot under build/run: nothing in /etc/apache2 is read or
+# written.  As root, children run as www-data, which must be able to read the
+# repository, templates and filters.
+run: deps all
+	@mkdir -p $(BUILD)/run/logs
+	@sed -e 's|@ROOT@|$(CURDIR)|g' -e 's|@PORT@|$(PORT)|g' -e 's|@REPO@|$(REPO)|g' \
+	    -e 's|@RUN@|$(CURDIR)/$(BUILD)/run|g' conf/run.conf.in > $(BUILD)/run/httpd.conf
+	@echo "serving $(REPO) on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	$(HTTPD) -d $(CURDIR)/$(BUILD)/run -f $(CURDIR)/$(BUILD)/run/httpd.conf \
+	    -DFOREGROUND -DNO_DETACH
+
+# ---------------------------------------------------------------- test
+
+unit: $(BUILD)/mustache_spec
+	$(BUILD)/mustache_spec t/mustache-spec
+
+check-lua:
+	luacheck --no-color -q lua
+
+test: deps all unit check-lua
+	t/run-tests
+
+# ---------------------------------------------------------------- install
+
+install: all
+	install -d $(DESTDIR)$(MODULEDIR) $(DESTDIR)$(CONFDIR) \
+	    $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(DATADIR)/lua \
+	    $(DESTDIR)$(DATADIR)/schema $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/mod_articles.so $(DESTDIR)$(MODULEDIR)/
+	install -m 755 $(BUILD)/articles-check $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 conf/articles.load conf/articles.conf $(DESTDIR)$(CONFDIR)/
+	install -m 644 conf/templates/*.mustache $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 lua/*.lua $(DESTDIR)$(DATADIR)/lua/
+	install -m 644 schema/articles.rng $(DESTDIR)$(DATADIR)/schema/
+
+clean:
+	rm -rf $(BUILD) t/logs t/conf/httpd.conf t/conf/apache_test_config.pm \
+	    t/conf/extra.conf t/TEST

@@ -1,0 +1,33 @@
+-- author.lua: bylines and the author bio block.
+--
+-- page.bios lists the article's authors with their bio in the article's
+-- language (falling back to the site's default language), split into
+-- paragraphs so the template can start the first one with the author's name,
+-- as the seed page does: "Abbas Hashemite – is a political observer …".
+-- The bio HTML was produced and sanitised by the module from authors.xml.
+
+-- Paragraphs of a bio: each <p>…</p>, or the whole text when it has none.
+local function paragraphs(html)
+  local list = {}
+  for inner in html:gmatch("<p[^>]*>(.-)</p>") do
+    list[#list + 1] = { html = inner }
+  end
+  if #list == 0 and html:find("%S") then
+    list[1] = { html = html }
+  end
+  if list[1] then list[1].first = true end
+  return list
+end
+
+return function(page)
+  local article = page.article
+  if not article then return end
+  local bios = {}
+  for _, a in ipairs(article.authors) do
+    if a.bio then
+      bios[#bios + 1] = { name = a.name, url = a.url, id = a.id,
+                          paragraphs = paragraphs(a.bio) }
+    end
+  end
+  page.bios = bios
+end

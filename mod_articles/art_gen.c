@@ -1,0 +1,130 @@
+/* art_gen.c: generations of an immutable object with reference counts. */
+#include <apr_thread_mutex.h>
+#include <apr_time.h>
+
+#include "art_gen.h"
+
+struct art_gen_ref_t {
+    void *obj;
+    apr_pool_t *pool;
+    unsigned refs;               /* requests + 1 while current */
+};
+
+struct art_gen_t {
+    apr_pool_t *pool;
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *mutex;
+#endif
+    art_gen_ref_t *cur;
+    int reloading;
+    apr_time_t last_check;
+};
+
+static void gen_lock(art_gen_t *g)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(g->mutex);
+#else
+    (void)g;
+#endif
+}
+
+static void gen_unlock(art_gen_t *g)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(g->mutex);
+#else
+    (void)g;
+#endif
+}
+
+static art_gen_ref_t *ref_make(void *obj, apr_pool_t *obj_pool)
+{
+    /* The ref lives in the object's own pool so both go together. */
+    art_gen_ref_t *ref = apr_palloc(obj_pool, sizeof(*ref));
+
+    ref->obj = obj;
+    ref->pool = obj_pool;
+    ref->refs = 1;
+    return ref;
+}
+
+/* The holder's own reference goes with the configuration. */
+static apr_status_t gen_cleanup(void *data)
+{
+    art_gen_t *g = data;
+
+    art_gen_release(g, g->cur);
+    return APR_SUCCESS;
+}
+
+art_gen_t *art_gen_create(apr_pool_t *p, void *obj, apr_pool_t *obj_pool)
+{
+    art_gen_t *g = apr_pcalloc(p, sizeof(*g));
+
+    g->pool = p;
+#if APR_HAS_THREADS
+    apr_thread_mutex_create(&g->mutex, APR_THREAD_MUTEX_DEFAULT, p);
+#endif
+    g->cur = ref_make(obj, obj_pool);
+    g->last_check = apr_time_now();
+    apr_pool_cleanup_register(p, g, gen_cleanup, apr_pool_cleanup_null);
+    return g;
+}
+
+void *art_gen_acquire(art_gen_t *g, art_gen_ref_t **ref)
+{
+    gen_lock(g);
+    *ref = g->cur;
+    g->cur->refs++;
+    gen_unlock(g);
+    return (*ref)->obj;
+}
+
+void art_gen_release(art_gen_t *g, art_gen_ref_t *ref)
+{
+    unsigned left;
+
+    gen_lock(g);
+    left = --ref->refs;
+    gen_unlock(g);
+    if (left == 0) {
+        apr_pool_destroy(ref->pool);
+    }
+}
+
+void art_gen_publish(art_gen_t *g, void *obj, apr_pool_t *obj_pool)
+{
+    art_gen_ref_t *old;
+
+    gen_lock(g);
+    old = g->cur;
+    g->cur = ref_make(obj, obj_pool);
+    gen_unlock(g);
+    art_gen_release(g, old);
+}
+
+int art_gen_reload_begin(art_gen_t *g, apr_interval_time_t interval)
+{
+    apr_time_t now = apr_time_now();
+    int go = 0;
+
+    if (interval <= 0 || now - g->last_check < interval) {
+        return 0;
+    }
+    gen_lock(g);
+    if (!g->reloading && now - g->last_check >= interval) {
+        g->reloading = 1;
+        go = 1;
+    }
+    gen_unlock(g);
+    return go;
+}
+
+void art_gen_reload_done(art_gen_t *g)
+{
+    gen_lock(g);
+    g->reloading = 0;
+    g->last_check = apr_time_now();
+    gen_unlock(g);
+}

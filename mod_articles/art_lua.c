@@ -1,0 +1,696 @@
+/* art_lua.c: Lua state pool, sandbox, budgets, filter loading and the pipeline.
+ *
+ * See art_lua.h for the concept.  The page table and the `articles` API are in
+ * art_lua_page.c; this file owns the states themselves.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <apr_time.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "art_lua.h"
+#include "art_lua_int.h"
+
+#define HOOK_EVERY 1000          /* instructions between budget checks */
+#define ERR_TAG_FILTER "ART0201"
+#define ERR_TAG_BUDGET "ART0202"
+#define ERR_TAG_RESULT "ART0203"
+#define ERR_TAG_LOAD   "ART0204"
+#define ERR_TAG_STATE  "ART0205"
+
+struct art_lua_host_t {
+    apr_pool_t *pool;
+    art_lua_host_opts_t opts;
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *mutex;   /* guards free, watched, code_gen */
+#endif
+    art_lstate_t *free;          /* idle states */
+    apr_hash_t *watched;         /* path -> apr_time_t * (mtime when loaded) */
+    unsigned code_gen;           /* moves on when a watched file changes */
+    apr_time_t last_check;
+    int checking;
+};
+
+static void host_lock(art_lua_host_t *h)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(h->mutex);
+#else
+    (void)h;
+#endif
+}
+
+static void host_unlock(art_lua_host_t *h)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(h->mutex);
+#else
+    (void)h;
+#endif
+}
+
+/* ---------------------------------------------------------------- allocator */
+
+/* Counts every byte a state holds and refuses to pass its cap, so a memory bomb
+ * ends in a Lua "not enough memory" error instead of the OOM killer. */
+static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    art_lstate_t *st = ud;
+
+    if (nsize == 0) {
+        if (ptr) {
+            st->mem -= osize;
+            free(ptr);
+        }
+        return NULL;
+    }
+    if (ptr == NULL) {
+        osize = 0;
+    }
+    if (nsize > osize && st->mem_limit
+        && st->mem + (nsize - osize) > st->mem_limit) {
+        st->budget_hit = "memory";
+        return NULL;
+    }
+    ptr = realloc(ptr, nsize);
+    if (ptr) {
+        st->mem = st->mem - osize + nsize;
+    }
+    return ptr;
+}
+
+/* ---------------------------------------------------------------- budgets */
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    (void)ar;
+    st->instr_left -= HOOK_EVERY;
+    if (st->instr_left < 0) {
+        st->budget_hit = "instructions";
+        luaL_error(L, "instruction budget exceeded");
+    }
+    if (st->deadline && apr_time_now() > st->deadline) {
+        st->budget_hit = "time";
+        luaL_error(L, "time budget exceeded");
+    }
+}
+
+/* ---------------------------------------------------------------- sandbox */
+
+/* load(chunk [, name [, mode [, env]]]) with the mode forced to text: binary
+ * chunks can break the VM's invariants. */
+static int sandbox_load(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    int has_env = !lua_isnone(L, 4);
+
+    if (luaL_loadbufferx(L, s, len, name, "t") != LUA_OK) {
+        luaL_pushfail(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (has_env) {
+        lua_pushvalue(L, 4);
+        if (!lua_setupvalue(L, -2, 1)) {
+            lua_pop(L, 1);
+        }
+    }
+    return 1;
+}
+
+/* Read a whole file into a Lua-owned buffer on the stack, as a string. */
+static int push_file(lua_State *L, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    luaL_Buffer b;
+    char *p;
+    size_t n;
+
+    if (f == NULL) {
+        return 0;
+    }
+    luaL_buffinit(L, &b);
+    do {
+        p = luaL_prepbuffer(&b);
+        n = fread(p, 1, LUAL_BUFFERSIZE, f);
+        luaL_addsize(&b, n);
+    } while (n == LUAL_BUFFERSIZE);
+    fclose(f);
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static void watch_file(art_lstate_t *st, const char *path)
+{
+    art_lua_host_t *h = st->host;
+    apr_finfo_t fi;
+    apr_pool_t *tmp;
+
+    host_lock(h);
+    if (apr_hash_get(h->watched, path, APR_HASH_KEY_STRING) == NULL) {
+        apr_time_t *mt = apr_palloc(h->pool, sizeof(*mt));
+        apr_pool_create(&tmp, NULL);
+        *mt = apr_stat(&fi, path, APR_FINFO_MTIME | APR_FINFO_SIZE, tmp)
+            == APR_SUCCESS ? fi.mtime + fi.size : 0;
+        apr_pool_destroy(tmp);
+        apr_hash_set(h->watched, apr_pstrdup(h->pool, path), APR_HASH_KEY_STRING,
+                     mt);
+    }
+    host_unlock(h);
+}
+
+/* Compile a text chunk from path with the state's globals; pushes the function.
+ * Raises a Lua error when it cannot. */
+static void load_script(lua_State *L, const char *path)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const char *src;
+    size_t len;
+
+    watch_file(st, path);
+    if (!push_file(L, path)) {
+        luaL_error(L, "cannot open %s", path);
+    }
+    src = lua_tolstring(L, -1, &len);
+    if (luaL_loadbufferx(L, src, len, lua_pushfstring(L, "@%s", path), "t")
+        != LUA_OK) {
+        lua_error(L);
+    }
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
+static int valid_module_name(const char *s)
+{
+    if (!*s || *s == '.') {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+              || (*s >= '0' && *s <= '9') || *s == '_' || *s == '.')) {
+            return 0;
+        }
+        if (s[0] == '.' && s[1] == '.') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int file_exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+
+    if (f) {
+        fclose(f);
+        return 1;
+    }
+    return 0;
+}
+
+/* require(name): "articles", then the running filter's folder, then each
+ * ArticlesLuaPath folder.  Nothing outside those can be reached: names are
+ * restricted to letters, digits, "_" and "." (folder separator). */
+static int sandbox_require(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const char *name = luaL_checkstring(L, 1);
+    char rel[256];
+    const char *found = NULL;
+    int i;
+
+    lua_getfield(L, LUA_REGISTRYINDEX, "articles.loaded");
+    if (lua_getfield(L, -1, name) != LUA_TNIL) {
+        return 1;
+    }
+    lua_pop(L, 1);
+    if (!valid_module_name(name) || strlen(name) > 200) {
+        return luaL_error(L, "module name '%s' is not allowed", name);
+    }
+    for (i = 0; name[i]; i++) {
+        rel[i] = name[i] == '.' ? '/' : name[i];
+    }
+    rel[i] = '\0';
+    if (st->script_dir) {
+        const char *p = lua_pushfstring(L, "%s/%s.lua", st->script_dir, rel);
+        if (file_exists(p)) {
+            found = p;
+        }
+    }
+    if (!found && st->host->opts.lua_path) {
+        const apr_array_header_t *lp = st->host->opts.lua_path;
+        for (i = 0; i < lp->nelts && !found; i++) {
+            const char *p = lua_pushfstring(L, "%s/%s.lua",
+                                            APR_ARRAY_IDX(lp, i, const char *), rel);
+            if (file_exists(p)) {
+                found = p;
+            }
+        }
+    }
+    if (!found) {
+        return luaL_error(L, "module '%s' not found in the filter's folder or "
+                          "ArticlesLuaPath", name);
+    }
+    load_script(L, found);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, name);    /* 2: articles.loaded, fetched above */
+    return 1;
+}
+
+/* os with only what cannot touch the system. */
+static void open_os_subset(lua_State *L)
+{
+    static const char *const keep[] = { "time", "date", "clock", "difftime", NULL };
+    int i;
+
+    luaL_requiref(L, "os", luaopen_os, 0);
+    lua_newtable(L);
+    for (i = 0; keep[i]; i++) {
+        lua_getfield(L, -2, keep[i]);
+        lua_setfield(L, -2, keep[i]);
+    }
+    lua_setglobal(L, "os");
+    lua_pop(L, 1);
+}
+
+static void open_sandbox(lua_State *L)
+{
+    static const luaL_Reg libs[] = {
+        { LUA_GNAME, luaopen_base },
+        { LUA_COLIBNAME, luaopen_coroutine },
+        { LUA_TABLIBNAME, luaopen_table },
+        { LUA_STRLIBNAME, luaopen_string },
+        { LUA_MATHLIBNAME, luaopen_math },
+        { LUA_UTF8LIBNAME, luaopen_utf8 },
+        { NULL, NULL }
+    };
+    static const char *const drop[] = {
+        "dofile", "loadfile", "collectgarbage", "print", NULL
+    };
+    const luaL_Reg *l;
+    int i;
+
+    for (l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    open_os_subset(L);
+    for (i = 0; drop[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, drop[i]);
+    }
+    /* string.dump makes binary chunks; nothing in a filter needs one. */
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, sandbox_load);
+    lua_setglobal(L, "load");
+    lua_pushcfunction(L, sandbox_require);
+    lua_setglobal(L, "require");
+
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "articles.filters");
+    lua_newtable(L);
+    art_lua_open_api(L);
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "articles");
+    lua_setfield(L, -2, "articles");
+    lua_setfield(L, LUA_REGISTRYINDEX, "articles.loaded");
+}
+
+/* ---------------------------------------------------------------- states */
+
+static int state_open(lua_State *L)
+{
+    open_sandbox(L);
+    return 0;
+}
+
+static art_lstate_t *state_new(art_lua_host_t *h, unsigned gen)
+{
+    art_lstate_t *st = calloc(1, sizeof(*st));
+
+    if (st == NULL) {
+        return NULL;
+    }
+    st->host = h;
+    st->code_gen = gen;
+    st->mem_limit = 0;           /* the libraries load without a cap */
+    st->L = lua_newstate(state_alloc, st);
+    if (st->L == NULL) {
+        free(st);
+        return NULL;
+    }
+    *(art_lstate_t **)lua_getextraspace(st->L) = st;
+    lua_pushcfunction(st->L, state_open);
+    if (lua_pcall(st->L, 0, 0, 0) != LUA_OK) {
+        lua_close(st->L);
+        free(st);
+        return NULL;
+    }
+    lua_sethook(st->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    st->mem_limit = h->opts.limits.memory;
+    return st;
+}
+
+static void state_free(art_lstate_t *st)
+{
+    if (st) {
+        lua_close(st->L);
+        free(st);
+    }
+}
+
+static apr_status_t host_cleanup(void *data)
+{
+    art_lua_host_t *h = data;
+    art_lstate_t *st, *next;
+
+    for (st = h->free; st; st = next) {
+        next = st->next;
+        state_free(st);
+    }
+    h->free = NULL;
+    return APR_SUCCESS;
+}
+
+art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o)
+{
+    art_lua_host_t *h = apr_pcalloc(p, sizeof(*h));
+
+    h->pool = p;
+    h->opts = *o;
+#if APR_HAS_THREADS
+    apr_thread_mutex_create(&h->mutex, APR_THREAD_MUTEX_DEFAULT, p);
+#endif
+    h->watched = apr_hash_make(p);
+    h->last_check = apr_time_now();
+    apr_pool_cleanup_register(p, h, host_cleanup, apr_pool_cleanup_null);
+    return h;
+}
+
+/* Stat every watched file at most once per interval; a change moves the code
+ * generation on, so states made from the old files are replaced. */
+static void check_files(art_lua_host_t *h)
+{
+    apr_time_t now = apr_time_now();
+    apr_hash_index_t *hi;
+    apr_pool_t *tmp;
+    int changed = 0;
+
+    if (h->opts.limits.check_interval < 0
+        || now - h->last_check < h->opts.limits.check_interval) {
+        return;
+    }
+    host_lock(h);
+    if (h->checking) {
+        host_unlock(h);
+        return;
+    }
+    h->checking = 1;
+    h->last_check = now;
+    host_unlock(h);
+
+    apr_pool_create(&tmp, NULL);
+    host_lock(h);
+    for (hi = apr_hash_first(tmp, h->watched); hi; hi = apr_hash_next(hi)) {
+        const void *k;
+        void *v;
+        apr_finfo_t fi;
+        apr_time_t cur;
+
+        apr_hash_this(hi, &k, NULL, &v);
+        cur = apr_stat(&fi, k, APR_FINFO_MTIME | APR_FINFO_SIZE, tmp) == APR_SUCCESS
+            ? fi.mtime + fi.size : 0;
+        if (cur != *(apr_time_t *)v) {
+            changed = 1;
+        }
+    }
+    if (changed) {
+        /* Forget the old list: the new states register what they load. */
+        h->watched = apr_hash_make(h->pool);
+        h->code_gen++;
+    }
+    h->checking = 0;
+    host_unlock(h);
+    apr_pool_destroy(tmp);
+}
+
+art_lstate_t *art_lua_acquire(art_lua_host_t *h)
+{
+    art_lstate_t *st, *stale = NULL;
+    unsigned gen;
+
+    check_files(h);
+    host_lock(h);
+    gen = h->code_gen;
+    st = h->free;
+    if (st) {
+        h->free = st->next;
+    }
+    host_unlock(h);
+    if (st && (st->code_gen != gen || st->dead)) {
+        stale = st;
+        st = NULL;
+    }
+    state_free(stale);
+    if (st == NULL) {
+        st = state_new(h, gen);
+    }
+    if (st) {
+        st->next = NULL;
+    }
+    return st;
+}
+
+void art_lua_release(art_lua_host_t *h, art_lstate_t *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    if (st->dead) {
+        state_free(st);
+        return;
+    }
+    host_lock(h);
+    st->next = h->free;
+    h->free = st;
+    host_unlock(h);
+}
+
+lua_State *art_lua_state(art_lstate_t *st)
+{
+    return st->L;
+}
+
+int art_lua_page_index(art_lstate_t *st)
+{
+    return st->page_idx;
+}
+
+/* ---------------------------------------------------------------- pipeline */
+
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+
+    if (msg == NULL) {
+        msg = lua_pushfstring(L, "(error object is a %s value)",
+                              luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* call_filter(fn, page): fn(page, r).  Runs protected, so that making the
+ * request object can fail (memory cap) without escaping the pcall. */
+static int call_filter(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    st->host->opts.push_request(L, st->req);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* page_kind(page): page.kind as a string, without metamethods. */
+static int page_kind(lua_State *L)
+{
+    lua_pushliteral(L, "kind");
+    lua_rawget(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        return luaL_error(L, "page.kind must be a string");
+    }
+    return 1;
+}
+
+/* Get (compiling on first use) the function of filter f; pushes it. */
+static int push_filter(lua_State *L)
+{
+    const art_filter_t *f = lua_touserdata(L, 1);
+
+    lua_getfield(L, LUA_REGISTRYINDEX, "articles.filters");
+    lua_pushfstring(L, "%s\n%s", f->file, f->function ? f->function : "");
+    if (lua_rawget(L, -2) == LUA_TFUNCTION) {
+        return 1;
+    }
+    lua_pop(L, 1);
+    load_script(L, f->file);
+    lua_call(L, 0, 1);
+    if (f->function) {
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, f->function);
+        }
+        else {
+            lua_getglobal(L, f->function);
+        }
+    }
+    if (!lua_isfunction(L, -1)) {
+        return luaL_error(L, "%s does not provide a filter function%s%s (got %s)",
+                          f->file, f->function ? " named " : "",
+                          f->function ? f->function : "", luaL_typename(L, -1));
+    }
+    lua_pushfstring(L, "%s\n%s", f->file, f->function ? f->function : "");
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 2);            /* 2: articles.filters, fetched above */
+    return 1;
+}
+
+static void log_error(art_lstate_t *st, art_req_t *req, const char *tag,
+                      const char *what, const char *msg)
+{
+    if (st->host->opts.log) {
+        st->host->opts.log(req, 3, apr_psprintf(req->pool, "%s: %s (budget: %s) "
+                                                "for %s: %s", tag, what,
+                                                st->budget_hit ? st->budget_hit
+                                                : "none", req->path, msg));
+    }
+}
+
+/* Errors that can leave a state damaged (budgets, memory) retire it. */
+static int fail(art_lstate_t *st, art_req_t *req, const char *tag,
+                const char *what)
+{
+    const char *msg = lua_tostring(st->L, -1);
+
+    if (st->budget_hit) {
+        tag = ERR_TAG_BUDGET;
+        st->dead = 1;
+    }
+    log_error(st, req, tag, what, msg ? msg : "(no message)");
+    lua_settop(st->L, 0);
+    return 500;
+}
+
+int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filters,
+                const art_lua_limits_t *limits)
+{
+    lua_State *L = st->L;
+    int i, tb;
+
+    st->req = req;
+    st->serial++;
+    st->budget_hit = NULL;
+    st->instr_left = limits->instructions > 0 ? limits->instructions : LONG_MAX;
+    st->deadline = limits->timeout > 0 ? apr_time_now() + limits->timeout : 0;
+    lua_settop(L, 0);
+    lua_pushcfunction(L, traceback);
+    tb = lua_gettop(L);
+
+    lua_pushcfunction(L, art_lua_build_page);
+    if (lua_pcall(L, 0, 1, tb) != LUA_OK) {
+        return fail(st, req, ERR_TAG_STATE, "building the page");
+    }
+    st->page_idx = lua_gettop(L);
+
+    for (i = 0; filters && i < filters->nelts; i++) {
+        const art_filter_t *f = &APR_ARRAY_IDX(filters, i, art_filter_t);
+        char *dir = apr_pstrdup(req->pool, f->file), *slash = strrchr(dir, '/');
+        int type;
+
+        if (slash) {
+            *slash = '\0';
+        }
+        st->script_dir = dir;
+        lua_pushcfunction(L, push_filter);
+        lua_pushlightuserdata(L, (void *)f);
+        if (lua_pcall(L, 1, 1, tb) != LUA_OK) {
+            return fail(st, req, ERR_TAG_LOAD, f->file);
+        }
+        lua_pushcfunction(L, call_filter);
+        lua_insert(L, -2);
+        lua_pushvalue(L, st->page_idx);
+        if (lua_pcall(L, 2, 1, tb) != LUA_OK) {
+            return fail(st, req, ERR_TAG_FILTER, f->file);
+        }
+        type = lua_type(L, -1);
+        if (type == LUA_TNUMBER && lua_isinteger(L, -1)
+            && lua_tointeger(L, -1) >= 100 && lua_tointeger(L, -1) <= 599) {
+            int status = (int)lua_tointeger(L, -1);
+            lua_settop(L, 0);
+            return status;
+        }
+        if (type != LUA_TNIL) {
+            log_error(st, req, ERR_TAG_RESULT, f->file,
+                      apr_psprintf(req->pool, "returned a %s; a filter returns "
+                                   "nothing or an HTTP status (100-599)",
+                                   lua_typename(L, type)));
+            lua_settop(L, 0);
+            return 500;
+        }
+        lua_pop(L, 1);
+    }
+    st->script_dir = NULL;
+    return 0;
+}
+
+const char *art_lua_page_kind(art_lstate_t *st, art_req_t *req)
+{
+    lua_State *L = st->L;
+    const char *k = NULL;
+
+    lua_pushcfunction(L, page_kind);
+    lua_pushvalue(L, st->page_idx);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+        k = apr_pstrdup(req->pool, lua_tostring(L, -1));
+    }
+    else {
+        log_error(st, req, ERR_TAG_RESULT, "page", lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+    return k;
+}
+
+void art_lua_finish(art_lstate_t *st)
+{
+    lua_settop(st->L, 0);
+    st->req = NULL;
+    st->serial++;
+    st->script_dir = NULL;
+    /* A budget error in the template (an __index of a filter's table) can leave
+     * the state holding garbage; a full collection is cheap compared with
+     * keeping it. */
+    if (st->budget_hit) {
+        st->dead = 1;
+    }
+}

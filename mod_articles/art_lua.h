@@ -1,0 +1,100 @@
+/* art_lua.h: Lua states, the filter sandbox, budgets and the page model.
+ *
+ * A process keeps a pool of Lua states (art_lua_host_t).  A request takes one
+ * state for itself, builds the page table from the snapshot, runs the configured
+ * filters in it, renders the page's template against that table, and gives the
+ * state back.  States are created lazily and reused; each compiles a filter file
+ * (and what it requires) once.  When any of those files changes, the host's code
+ * generation moves on and every state of an older generation is closed and made
+ * anew on its next use, so no global of the old code survives.
+ *
+ * Filters run in a sandbox (no io, no os beyond time/date/clock, no debug, text
+ * chunks only) with an instruction budget, a wall-clock deadline and a memory cap
+ * per state.  Errors are logged with script, line and URI; the client only ever
+ * sees the generic error page.
+ *
+ * Nothing here includes httpd headers: the request object `r` is provided through
+ * art_lua_request_fn by the httpd glue.
+ */
+#ifndef ART_LUA_H
+#define ART_LUA_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include <lua.h>
+
+#include "art_buf.h"
+#include "art_snapshot.h"
+
+typedef struct art_lua_host_t art_lua_host_t;
+typedef struct art_lstate_t art_lstate_t;
+
+typedef struct art_filter_t {
+    const char *file;            /* absolute path */
+    const char *function;        /* NULL: the chunk returns the function */
+} art_filter_t;
+
+typedef struct art_lua_limits_t {
+    apr_size_t memory;           /* bytes per state */
+    long instructions;           /* VM instructions per request */
+    apr_interval_time_t timeout; /* wall clock for all filters of a request */
+    apr_interval_time_t check_interval; /* how often files are checked for change */
+} art_lua_limits_t;
+
+/* What the handler routed to; the core turns it into the page table. */
+typedef struct art_req_t {
+    apr_pool_t *pool;
+    const art_snapshot_t *snap;
+    const char *base;             /* mount prefix, no trailing slash */
+    const char *path;             /* below the mount point */
+    const char *kind;             /* page.kind */
+    int status;                   /* 200 or 404 */
+    const art_lang_t *lang;
+    const art_article_t *article;
+    const art_collection_t *collection;
+    const art_author_t *author;
+    const char *tag;              /* tag key */
+    const art_list_t *list;       /* list pages */
+    int offset, count;            /* slice of list shown */
+    int page_no, page_count;      /* 1-based */
+    void *r;                      /* request_rec, opaque here */
+} art_req_t;
+
+/* Pushes the `r` object for req onto L (the httpd glue implements it). */
+typedef void art_lua_request_fn(lua_State *L, art_req_t *req);
+/* Logs a message for req at an httpd-like level (APLOG_ERR = 3 …). */
+typedef void art_lua_log_fn(art_req_t *req, int level, const char *msg);
+
+typedef struct art_lua_host_opts_t {
+    art_lua_limits_t limits;
+    const apr_array_header_t *lua_path;  /* const char * folders for require */
+    art_lua_request_fn *push_request;
+    art_lua_log_fn *log;
+} art_lua_host_opts_t;
+
+/* One per configuration generation, in p (pconf). */
+art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o);
+
+/* Take a state for one request (created lazily); never NULL unless out of memory. */
+art_lstate_t *art_lua_acquire(art_lua_host_t *h);
+void art_lua_release(art_lua_host_t *h, art_lstate_t *st);
+
+/* Run the page pipeline: build `page` for req, run filters in order.  Returns the
+ * status a filter asked for (0 = continue to render), or 500 after an error that
+ * has been logged.  On 0, the page table is left on the state's stack for
+ * art_lua_page_index. */
+int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filters,
+                const art_lua_limits_t *limits);
+
+/* Stack index of the page table after a successful art_lua_run. */
+int art_lua_page_index(art_lstate_t *st);
+lua_State *art_lua_state(art_lstate_t *st);
+
+/* page.kind after the filters ran (a filter may change it), in req->pool. */
+const char *art_lua_page_kind(art_lstate_t *st, art_req_t *req);
+
+/* Clean the state after the request (stack, request pointers). */
+void art_lua_finish(art_lstate_t *st);
+
+#endif

@@ -1,0 +1,808 @@
+/* art_lua_page.c: the page table, article views and the `articles` API.
+ *
+ * Articles reach Lua as userdata of type articles.Article: a pointer into the
+ * snapshot plus the number of the request that made it.  Fields are produced on
+ * access, so a list of a hundred articles costs a hundred small userdata, not a
+ * hundred copies of their bodies.  A view kept past its request (in a filter's
+ * global, say) refuses every access, because the snapshot it points into may be
+ * gone.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <lauxlib.h>
+
+#include "art_lua_int.h"
+
+#define ARTICLE_MT "articles.Article"
+#define FIND_LIMIT_MAX 1000
+
+typedef struct art_view_t {
+    const art_article_t *a;
+    unsigned long serial;
+} art_view_t;
+
+/* The request a C function called from Lua serves; raises when there is none. */
+static art_req_t *cur_req(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->req == NULL) {
+        luaL_error(L, "the articles API is only available while a request runs");
+    }
+    return st->req;
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    if (v) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+    }
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* base .. path, as a Lua string. */
+static void push_url(lua_State *L, art_req_t *req, const char *path)
+{
+    lua_pushstring(L, req->base);
+    lua_pushstring(L, path);
+    lua_concat(L, 2);
+}
+
+static void set_url(lua_State *L, art_req_t *req, const char *k, const char *path)
+{
+    push_url(L, req, path);
+    lua_setfield(L, -2, k);
+}
+
+/* ---------------------------------------------------------------- articles.Article */
+
+void art_lua_push_article(lua_State *L, const art_article_t *a)
+{
+    art_view_t *v = lua_newuserdatauv(L, sizeof(*v), 0);
+
+    v->a = a;
+    v->serial = art_lua_st(L)->serial;
+    luaL_setmetatable(L, ARTICLE_MT);
+}
+
+static const art_article_t *check_article(lua_State *L, int idx)
+{
+    art_view_t *v = luaL_checkudata(L, idx, ARTICLE_MT);
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->req == NULL || v->serial != st->serial) {
+        luaL_error(L, "article view used after the request that made it");
+    }
+    return v->a;
+}
+
+static void push_author_ref(lua_State *L, art_req_t *req, const art_author_t *au,
+                            const char *lang)
+{
+    const art_ltext_t *n = art_ltext_pick(au->names, lang,
+                                          req->snap->site->default_lang);
+
+    const art_ltext_t *bio = art_ltext_pick(au->bios, lang,
+                                            req->snap->site->default_lang);
+
+    lua_createtable(L, 0, 4);
+    set_str(L, "id", au->id);
+    set_str(L, "name", n ? n->text : au->id);
+    set_str(L, "bio", bio ? bio->text : NULL);
+    lua_pushfstring(L, "%s/%s/authors/%s", req->base, lang, au->id);
+    lua_setfield(L, -2, "url");
+}
+
+static void push_collection_ref(lua_State *L, art_req_t *req,
+                                const art_collection_t *c, const char *lang)
+{
+    const art_ltext_t *t = art_ltext_pick(c->titles, lang,
+                                          req->snap->site->default_lang);
+
+    lua_createtable(L, 0, 3);
+    set_str(L, "id", c->id);
+    set_str(L, "title", t ? t->text : c->id);
+    lua_pushfstring(L, "%s/%s/%s/", req->base, lang, c->id);
+    lua_setfield(L, -2, "url");
+}
+
+/* Percent-encode a tag key for a URL path segment. */
+static const char *tag_segment(apr_pool_t *p, const char *key)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = apr_palloc(p, strlen(key) * 3 + 1), *o = out;
+    const unsigned char *s;
+
+    for (s = (const unsigned char *)key; *s; s++) {
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+            || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'
+            || *s == '~') {
+            *o++ = (char)*s;
+        }
+        else {
+            *o++ = '%';
+            *o++ = hex[*s >> 4];
+            *o++ = hex[*s & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static int article_index(lua_State *L)
+{
+    const art_article_t *a = check_article(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    art_req_t *req = cur_req(L);
+    int i;
+
+    switch (k[0]) {
+    case 'a':
+        if (strcmp(k, "authors") == 0) {
+            lua_createtable(L, a->nauthors, 0);
+            for (i = 0; i < a->nauthors; i++) {
+                push_author_ref(L, req, a->authors[i], a->lang->code);
+                lua_rawseti(L, -2, i + 1);
+            }
+            return 1;
+        }
+        break;
+    case 'b':
+        if (strcmp(k, "body") == 0) {
+            lua_pushlstring(L, a->body, a->body_len);
+            return 1;
+        }
+        break;
+    case 'c':
+        if (strcmp(k, "collection") == 0) {
+            push_collection_ref(L, req, a->collection, a->lang->code);
+            return 1;
+        }
+        break;
+    case 'd':
+        if (strcmp(k, "dir") == 0) {
+            lua_pushstring(L, a->lang->dir);
+            return 1;
+        }
+        break;
+    case 'f':
+        if (strcmp(k, "file") == 0) {
+            lua_pushstring(L, a->file);
+            return 1;
+        }
+        break;
+    case 'i':
+        if (strcmp(k, "id") == 0) {
+            lua_pushstring(L, a->id);
+            return 1;
+        }
+        break;
+    case 'l':
+        if (strcmp(k, "lang") == 0) {
+            lua_pushstring(L, a->lang->code);
+            return 1;
+        }
+        break;
+    case 'n':
+        if (strcmp(k, "notes") == 0) {
+            lua_createtable(L, a->nnotes, 0);
+            for (i = 0; i < a->nnotes; i++) {
+                lua_createtable(L, 0, 1);
+                set_str(L, "text", a->notes[i]);
+                lua_rawseti(L, -2, i + 1);
+            }
+            return 1;
+        }
+        break;
+    case 'p':
+        if (strcmp(k, "published") == 0) {
+            lua_pushstring(L, a->published);
+            return 1;
+        }
+        if (strcmp(k, "published_ts") == 0) {
+            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
+            return 1;
+        }
+        break;
+    case 's':
+        if (strcmp(k, "summary") == 0) {
+            lua_pushstring(L, a->summary);
+            return 1;
+        }
+        if (strcmp(k, "signature") == 0) {
+            if (a->signature == NULL) {
+                return 0;
+            }
+            lua_createtable(L, 0, 2);
+            set_str(L, "text", a->signature);
+            set_str(L, "date", a->signature_date);
+            return 1;
+        }
+        break;
+    case 't':
+        if (strcmp(k, "title") == 0) {
+            lua_pushstring(L, a->title);
+            return 1;
+        }
+        if (strcmp(k, "tags") == 0) {
+            lua_createtable(L, a->ntags, 0);
+            for (i = 0; i < a->ntags; i++) {
+                lua_createtable(L, 0, 3);
+                set_str(L, "name", a->tags[i].name);
+                set_str(L, "key", a->tags[i].key);
+                lua_pushfstring(L, "%s/%s/tags/%s", req->base, a->lang->code,
+                                tag_segment(req->pool, a->tags[i].key));
+                lua_setfield(L, -2, "url");
+                lua_rawseti(L, -2, i + 1);
+            }
+            return 1;
+        }
+        if (strcmp(k, "translation") == 0) {
+            lua_pushstring(L, a->translation);
+            return 1;
+        }
+        if (strcmp(k, "translations") == 0) {
+            int n = 0;
+            lua_newtable(L);
+            for (i = 0; a->translations && i < a->translations->n; i++) {
+                const art_article_t *t = a->translations->items[i];
+                if (t == a) {
+                    continue;
+                }
+                lua_createtable(L, 0, 4);
+                set_str(L, "lang", t->lang->code);
+                set_str(L, "dir", t->lang->dir);
+                set_str(L, "name", t->lang->name);
+                set_str(L, "title", t->title);
+                set_url(L, req, "url", t->path);
+                lua_rawseti(L, -2, ++n);
+            }
+            return 1;
+        }
+        break;
+    case 'u':
+        if (strcmp(k, "url") == 0) {
+            push_url(L, req, a->path);
+            return 1;
+        }
+        if (strcmp(k, "updated") == 0) {
+            lua_pushstring(L, a->updated);
+            return 1;
+        }
+        if (strcmp(k, "updated_ts") == 0) {
+            if (a->updated == NULL) {
+                return 0;
+            }
+            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->updated_t));
+            return 1;
+        }
+        break;
+    }
+    return 0;
+}
+
+static int article_newindex(lua_State *L)
+{
+    return luaL_error(L, "article fields are read-only (tried to set '%s')",
+                      luaL_tolstring(L, 2, NULL));
+}
+
+static int article_tostring(lua_State *L)
+{
+    art_view_t *v = luaL_checkudata(L, 1, ARTICLE_MT);
+
+    lua_pushfstring(L, "article %s/%s", v->a->lang->code, v->a->id);
+    return 1;
+}
+
+static int article_eq(lua_State *L)
+{
+    art_view_t *a = luaL_testudata(L, 1, ARTICLE_MT);
+    art_view_t *b = luaL_testudata(L, 2, ARTICLE_MT);
+
+    lua_pushboolean(L, a && b && a->a == b->a);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- articles API */
+
+static int api_get(lua_State *L)
+{
+    art_req_t *req = cur_req(L);
+    const char *lang = luaL_checkstring(L, 1);
+    const char *id = luaL_checkstring(L, 2);
+    const art_article_t *a = art_snapshot_article(req->snap, lang, id);
+
+    if (a == NULL) {
+        lua_pushnil(L);
+    }
+    else {
+        art_lua_push_article(L, a);
+    }
+    return 1;
+}
+
+static const char *opt_field(lua_State *L, int t, const char *k)
+{
+    const char *v;
+
+    lua_getfield(L, t, k);
+    v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+static lua_Integer int_field(lua_State *L, int t, const char *k, lua_Integer def)
+{
+    lua_Integer v;
+    int isnum;
+
+    lua_getfield(L, t, k);
+    v = lua_tointegerx(L, -1, &isnum);
+    lua_pop(L, 1);
+    return isnum ? v : def;
+}
+
+static int has_author(const art_article_t *a, const char *id)
+{
+    int i;
+
+    for (i = 0; i < a->nauthors; i++) {
+        if (strcmp(a->authors[i]->id, id) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int has_tag(const art_article_t *a, const char *key)
+{
+    int i;
+
+    for (i = 0; i < a->ntags; i++) {
+        if (strcmp(a->tags[i].key, key) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* articles.find{lang=, author=, tag=, collection=, limit=, offset=}: newest
+ * first.  The narrowest index is walked and the other criteria filter it. */
+static int api_find(lua_State *L)
+{
+    art_req_t *req = cur_req(L);
+    const art_snapshot_t *s = req->snap;
+    const char *lang, *author, *tag, *coll, *tagkey = NULL;
+    const art_list_t *list;
+    lua_Integer limit, offset;
+    int i, n = 0, skipped = 0;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lang = opt_field(L, 1, "lang");
+    author = opt_field(L, 1, "author");
+    tag = opt_field(L, 1, "tag");
+    coll = opt_field(L, 1, "collection");
+    limit = int_field(L, 1, "limit", 10);
+    offset = int_field(L, 1, "offset", 0);
+    if (limit < 0 || limit > FIND_LIMIT_MAX) {
+        limit = FIND_LIMIT_MAX;
+    }
+    if (offset < 0) {
+        offset = 0;
+    }
+    if (tag) {
+        tagkey = art_tag_fold(req->pool, tag);
+    }
+    if (lang && author) {
+        list = art_snapshot_list(s->by_author, lang, author);
+    }
+    else if (lang && tagkey) {
+        list = art_snapshot_list(s->by_tag, lang, tagkey);
+    }
+    else if (lang && coll) {
+        list = art_snapshot_list(s->by_collection, lang, coll);
+    }
+    else if (lang) {
+        list = art_snapshot_list(s->by_lang, lang, NULL);
+    }
+    else {
+        list = &s->all;
+    }
+    lua_newtable(L);
+    for (i = 0; list && i < list->n && n < limit; i++) {
+        const art_article_t *a = list->items[i];
+        if ((author && !has_author(a, author)) || (tagkey && !has_tag(a, tagkey))
+            || (coll && strcmp(a->collection->id, coll) != 0)) {
+            continue;
+        }
+        if (skipped < offset) {
+            skipped++;
+            continue;
+        }
+        art_lua_push_article(L, a);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int api_authors(lua_State *L)
+{
+    art_req_t *req = cur_req(L);
+    const char *lang = luaL_optstring(L, 1, req->lang ? req->lang->code
+                                      : req->snap->site->default_lang);
+    int i;
+
+    lua_createtable(L, req->snap->authors->nelts, 0);
+    for (i = 0; i < req->snap->authors->nelts; i++) {
+        push_author_ref(L, req, APR_ARRAY_IDX(req->snap->authors, i,
+                                              art_author_t *), lang);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static void push_language(lua_State *L, const art_lang_t *l)
+{
+    lua_createtable(L, 0, 3);
+    set_str(L, "code", l->code);
+    set_str(L, "dir", l->dir);
+    set_str(L, "name", l->name);
+}
+
+static int api_languages(lua_State *L)
+{
+    art_req_t *req = cur_req(L);
+    const apr_array_header_t *langs = req->snap->site->langs;
+    int i;
+
+    lua_createtable(L, langs->nelts, 0);
+    for (i = 0; i < langs->nelts; i++) {
+        push_language(L, &APR_ARRAY_IDX(langs, i, art_lang_t));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+void art_lua_open_api(lua_State *L)
+{
+    static const luaL_Reg api[] = {
+        { "get", api_get },
+        { "find", api_find },
+        { "authors", api_authors },
+        { "languages", api_languages },
+        { NULL, NULL }
+    };
+    static const luaL_Reg article_meta[] = {
+        { "__index", article_index },
+        { "__newindex", article_newindex },
+        { "__tostring", article_tostring },
+        { "__eq", article_eq },
+        { NULL, NULL }
+    };
+
+    luaL_newmetatable(L, ARTICLE_MT);
+    luaL_setfuncs(L, article_meta, 0);
+    lua_pushliteral(L, "articles.Article");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    luaL_newlib(L, api);
+}
+
+/* ---------------------------------------------------------------- the page */
+
+/* The URL of this page in another language, or NULL when there is none. */
+static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
+{
+    if (req->article) {
+        const art_list_t *tr = req->article->translations;
+        int i;
+        if (req->article->lang == l) {
+            return req->article->path;
+        }
+        for (i = 0; tr && i < tr->n; i++) {
+            if (tr->items[i]->lang == l) {
+                return tr->items[i]->path;
+            }
+        }
+        return NULL;
+    }
+    if (strcmp(req->kind, "error") == 0) {
+        return NULL;
+    }
+    /* List pages exist in every language: swap the language segment. */
+    {
+        const char *rest = strchr(req->path + 1, '/');
+        return apr_pstrcat(req->pool, "/", l->code, rest ? rest : "/", NULL);
+    }
+}
+
+static void push_site(lua_State *L, art_req_t *req)
+{
+    const art_site_t *site = req->snap->site;
+    const char *lang = req->lang->code;
+    const art_ltext_t *t = art_ltext_pick(site->titles, lang, site->default_lang);
+    const char *host = strstr(site->url, "://");
+    int i, j;
+
+    lua_createtable(L, 0, 10);
+    set_str(L, "title", t ? t->text : "");
+    lua_createtable(L, site->titles->nelts, 0);
+    for (i = 0; i < site->titles->nelts; i++) {
+        const art_ltext_t *x = &APR_ARRAY_IDX(site->titles, i, art_ltext_t);
+        const art_lang_t *xl = x->lang ? art_snapshot_lang(req->snap, x->lang) : NULL;
+        lua_createtable(L, 0, 3);
+        set_str(L, "lang", x->lang);
+        set_str(L, "dir", xl ? xl->dir : NULL);
+        set_str(L, "text", x->text);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "titles");
+    set_str(L, "tagline", site->tagline);
+    if (site->mottos->nelts) {
+        const art_motto_t *m = &APR_ARRAY_IDX(site->mottos, 0, art_motto_t);
+        const art_lang_t *ml;
+        for (i = 0; i < site->mottos->nelts; i++) {
+            const art_motto_t *x = &APR_ARRAY_IDX(site->mottos, i, art_motto_t);
+            if (x->lang && strcmp(x->lang, lang) == 0) {
+                m = x;
+            }
+        }
+        ml = m->lang ? art_snapshot_lang(req->snap, m->lang) : NULL;
+        lua_createtable(L, 0, 3);
+        set_str(L, "lang", m->lang);
+        set_str(L, "dir", ml ? ml->dir : NULL);
+        lua_createtable(L, m->lines->nelts, 0);
+        for (j = 0; j < m->lines->nelts; j++) {
+            lua_createtable(L, 0, 1);
+            set_str(L, "text", APR_ARRAY_IDX(m->lines, j, const char *));
+            lua_rawseti(L, -2, j + 1);
+        }
+        lua_setfield(L, -2, "lines");
+        lua_setfield(L, -2, "motto");
+    }
+    set_str(L, "url", site->url);
+    set_str(L, "host", host ? host + 3 : site->url);
+    set_str(L, "email", site->email);
+    set_str(L, "default_lang", site->default_lang);
+    lua_pushfstring(L, "%s/%s/", req->base, lang);
+    lua_setfield(L, -2, "home");
+}
+
+static void push_strings(lua_State *L, art_req_t *req)
+{
+    const art_site_t *site = req->snap->site;
+    const char *langs[2];
+    int i;
+
+    langs[0] = site->default_lang;
+    langs[1] = req->lang->code;
+    lua_newtable(L);
+    for (i = 0; i < 2; i++) {
+        apr_hash_t *h = apr_hash_get(site->strings, langs[i], APR_HASH_KEY_STRING);
+        apr_hash_index_t *hi;
+        for (hi = h ? apr_hash_first(req->pool, h) : NULL; hi;
+             hi = apr_hash_next(hi)) {
+            const void *k;
+            void *v;
+            apr_hash_this(hi, &k, NULL, &v);
+            lua_pushstring(L, v);
+            lua_setfield(L, -2, k);
+        }
+    }
+}
+
+static void push_alternates(lua_State *L, art_req_t *req)
+{
+    const art_site_t *site = req->snap->site;
+    const char *xdefault = NULL;
+    int i, n = 0;
+
+    lua_newtable(L);
+    for (i = 0; i < site->langs->nelts; i++) {
+        const art_lang_t *l = &APR_ARRAY_IDX(site->langs, i, art_lang_t);
+        const char *p = page_in_lang(req, l);
+        if (p == NULL) {
+            continue;
+        }
+        if (strcmp(l->code, site->default_lang) == 0) {
+            xdefault = p;
+        }
+        lua_createtable(L, 0, 3);
+        set_str(L, "lang", l->code);
+        set_url(L, req, "url", p);
+        lua_pushfstring(L, "%s%s%s", site->url, req->base, p);
+        lua_setfield(L, -2, "href");
+        lua_rawseti(L, -2, ++n);
+    }
+    if (strcmp(req->kind, "index") == 0) {
+        /* The root negotiates the language: the right target for x-default. */
+        xdefault = "/";
+    }
+    if (xdefault == NULL) {
+        xdefault = req->path;
+    }
+    lua_createtable(L, 0, 3);
+    set_str(L, "lang", "x-default");
+    set_url(L, req, "url", xdefault);
+    lua_pushfstring(L, "%s%s%s", site->url, req->base, xdefault);
+    lua_setfield(L, -2, "href");
+    lua_rawseti(L, -2, ++n);
+}
+
+static void push_languages(lua_State *L, art_req_t *req)
+{
+    const apr_array_header_t *langs = req->snap->site->langs;
+    int i;
+
+    lua_createtable(L, langs->nelts, 0);
+    for (i = 0; i < langs->nelts; i++) {
+        const art_lang_t *l = &APR_ARRAY_IDX(langs, i, art_lang_t);
+        const char *p = page_in_lang(req, l);
+        push_language(L, l);
+        set_url(L, req, "url", p ? p : apr_pstrcat(req->pool, "/", l->code, "/",
+                                                   NULL));
+        set_bool(L, "current", l == req->lang);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* page.collection: title in the page language, and in the site's first title
+ * language when that differs (the seed shows both). */
+static void push_collection(lua_State *L, art_req_t *req)
+{
+    const art_collection_t *c = req->collection;
+    const art_site_t *site = req->snap->site;
+    const char *lang = req->lang->code;
+    const art_ltext_t *t = art_ltext_pick(c->titles, lang, site->default_lang);
+    const char *first = site->titles->nelts
+        ? APR_ARRAY_IDX(site->titles, 0, art_ltext_t).lang : NULL;
+    int i;
+
+    lua_createtable(L, 0, 8);
+    set_str(L, "id", c->id);
+    lua_pushfstring(L, "%s/%s/%s/", req->base, lang, c->id);
+    lua_setfield(L, -2, "url");
+    if (t) {
+        const char *tl = t->lang ? t->lang : lang;
+        const art_lang_t *l = art_snapshot_lang(req->snap, tl);
+        set_str(L, "title", t->text);
+        set_str(L, "title_lang", tl);
+        set_str(L, "title_dir", l ? l->dir : req->lang->dir);
+    }
+    if (first && strcmp(first, lang) != 0 && !(t && t->lang
+                                               && strcmp(t->lang, first) == 0)) {
+        for (i = 0; i < c->titles->nelts; i++) {
+            const art_ltext_t *x = &APR_ARRAY_IDX(c->titles, i, art_ltext_t);
+            if (x->lang && strcmp(x->lang, first) == 0) {
+                const art_lang_t *l = art_snapshot_lang(req->snap, first);
+                set_str(L, "alt_title", x->text);
+                set_str(L, "alt_title_lang", first);
+                set_str(L, "alt_title_dir", l ? l->dir : NULL);
+            }
+        }
+    }
+}
+
+static void push_author(lua_State *L, art_req_t *req)
+{
+    push_author_ref(L, req, req->author, req->lang->code);
+}
+
+static void push_pager(lua_State *L, art_req_t *req)
+{
+    const char *self;
+
+    lua_createtable(L, 0, 4);
+    set_int(L, "number", req->page_no);
+    set_int(L, "count", req->page_count);
+    self = apr_pstrcat(req->pool, req->base, req->path, NULL);
+    if (req->page_no > 1) {
+        lua_pushstring(L, req->page_no == 2 ? self
+                       : apr_psprintf(req->pool, "%s?page=%d", self,
+                                      req->page_no - 1));
+        lua_setfield(L, -2, "prev");
+    }
+    if (req->page_no < req->page_count) {
+        lua_pushstring(L, apr_psprintf(req->pool, "%s?page=%d", self,
+                                       req->page_no + 1));
+        lua_setfield(L, -2, "next");
+    }
+}
+
+/* Authors with at least one article in the page language, in authors.xml
+ * order, with their article counts. */
+static void push_author_list(lua_State *L, art_req_t *req)
+{
+    const apr_array_header_t *all = req->snap->authors;
+    int i, n = 0;
+
+    lua_newtable(L);
+    for (i = 0; i < all->nelts; i++) {
+        const art_author_t *au = APR_ARRAY_IDX(all, i, art_author_t *);
+        const art_list_t *l = art_snapshot_list(req->snap->by_author,
+                                                req->lang->code, au->id);
+        if (l == NULL || l->n == 0) {
+            continue;
+        }
+        push_author_ref(L, req, au, req->lang->code);
+        set_int(L, "count", l->n);
+        lua_rawseti(L, -2, ++n);
+    }
+}
+
+int art_lua_build_page(lua_State *L)
+{
+    art_req_t *req = cur_req(L);
+    const art_site_t *site = req->snap->site;
+    int i;
+
+    lua_createtable(L, 0, 24);
+    set_str(L, "kind", req->kind);
+    set_int(L, "status", req->status);
+    set_str(L, "lang", req->lang->code);
+    set_str(L, "dir", req->lang->dir);
+    set_str(L, "base", req->base);
+    set_str(L, "path", req->path);
+    set_url(L, req, "url", req->path);
+    lua_pushfstring(L, "%s%s%s", site->url, req->base, req->path);
+    lua_setfield(L, -2, "canonical");
+    push_site(L, req);
+    lua_setfield(L, -2, "site");
+    push_strings(L, req);
+    lua_setfield(L, -2, "strings");
+    push_alternates(L, req);
+    lua_setfield(L, -2, "alternates");
+    push_languages(L, req);
+    lua_setfield(L, -2, "languages");
+    lua_newtable(L);
+    lua_setfield(L, -2, "related");
+    if (req->article) {
+        art_lua_push_article(L, req->article);
+        lua_setfield(L, -2, "article");
+    }
+    if (req->collection) {
+        push_collection(L, req);
+        lua_setfield(L, -2, "collection");
+    }
+    if (req->author) {
+        push_author(L, req);
+        lua_setfield(L, -2, "author");
+    }
+    if (strcmp(req->kind, "authors") == 0) {
+        push_author_list(L, req);
+        lua_setfield(L, -2, "authors");
+    }
+    if (req->tag) {
+        lua_createtable(L, 0, 2);
+        set_str(L, "name", req->tag);
+        set_str(L, "key", req->tag);
+        lua_setfield(L, -2, "tag");
+    }
+    if (req->list) {
+        int end = req->offset + req->count;
+        lua_createtable(L, req->count, 0);
+        for (i = req->offset; i < end && i < req->list->n; i++) {
+            art_lua_push_article(L, req->list->items[i]);
+            lua_rawseti(L, -2, i - req->offset + 1);
+        }
+        lua_setfield(L, -2, "articles");
+        push_pager(L, req);
+        lua_setfield(L, -2, "pager");
+    }
+    return 1;
+}

@@ -1,0 +1,1630 @@
+/* art_mustache.c: the Mustache template engine (see art_mustache.h).
+ *
+ * Compiling turns the source into a tree of nodes: text, interpolations, sections
+ * (children: the body), partials, parents (children: the blocks they pass) and blocks
+ * (children: the default content).  Standalone lines are resolved while compiling, so
+ * rendering is a walk of the tree that appends text and asks Lua for names.  Names
+ * are kept as Lua strings in each lua_State (see names_push), so a lookup creates no
+ * string; the renderer allocates only for indentation strings, deep context stacks
+ * and lambdas.
+ *
+ * Indentation.  The spec defines it on template text: the indentation of a standalone
+ * partial is prepended to every line of the partial before rendering, and a standalone
+ * block's body loses the indentation common to its lines where it is written and gets
+ * the indentation of the place where it is expanded.  Removing indentation depends
+ * only on the source, so it happens at compile time.  Adding it depends on where a
+ * template is used, so the renderer keeps a current indentation and writes it at every
+ * line start of template text: nodes that begin a source line carry F_BOL, and text
+ * nodes are scanned for inner newlines when an indentation is in force.  Empty lines
+ * are not indented, so layouts produce no trailing blanks.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "art_buf.h"
+#include "art_mustache.h"
+
+/* ------------------------------------------------------------------ compiled form */
+
+enum {
+    N_TEXT,         /* s/n: literal text */
+    N_VAR,          /* {{name}}, escaped */
+    N_RAW,          /* {{{name}}} and {{&name}} */
+    N_SECTION,      /* {{#name}}: kids are the body; s/n the raw body, for lambdas */
+    N_INVERTED,     /* {{^name}} */
+    N_PARTIAL,      /* {{>name}}: s is the name */
+    N_PARENT,       /* {{<name}}: s is the name; kids are the blocks it passes */
+    N_BLOCK         /* {{$name}}: s is the name; kids are the default content */
+};
+
+#define F_BOL        0x01   /* begins a source line: write the indentation first */
+#define F_STANDALONE 0x02   /* partial, parent or block tag alone on its line */
+#define F_DEDENTED   0x04   /* block body lost its common indentation */
+#define F_DYNAMIC    0x08   /* partial or parent named by a context value: {{>*x}} */
+
+typedef struct {
+    const char *open;
+    const char *close;
+    apr_size_t nopen;
+    apr_size_t nclose;
+} tpl_delims_t;
+
+typedef struct tpl_node_t tpl_node_t;
+struct tpl_node_t {
+    unsigned char type;
+    unsigned char flags;
+    int nseg;                   /* name segments; 0 means `.` */
+    int nkids;
+    const char **seg;           /* NUL-terminated segments of a dotted name */
+    int *sid;                   /* their numbers in the template's name list */
+    const char *s;              /* text, raw section body, or NUL-terminated name */
+    apr_size_t n;
+    const char *ind;            /* standalone partial/parent/block: its indentation */
+    apr_size_t nind;
+    tpl_node_t *kids;
+    const tpl_delims_t *delims; /* sections: delimiters in force, to compile lambdas */
+    apr_size_t pos;             /* offset in the source, used while compiling */
+};
+
+struct art_tpl_t {
+    const char *name;
+    const char *src;            /* private copy; nodes point into it */
+    apr_size_t len;
+    tpl_node_t *nodes;
+    int nnodes;
+    const char **names;         /* distinct name segments, numbered from 1 */
+    int nnames;
+    apr_uint32_t stamp;         /* unique per compile; 0: do not cache names */
+};
+
+/* Stamps tell a template from an earlier one compiled at the same address. */
+static volatile apr_uint32_t tpl_stamps;
+
+static const tpl_delims_t default_delims = { "{{", "}}", 2, 2 };
+
+const char *art_tpl_name(const art_tpl_t *t)
+{
+    return t->name;
+}
+
+/* ------------------------------------------------------------------ parser */
+
+enum {
+    T_VAR, T_RAW, T_SECTION, T_INVERTED, T_CLOSE, T_PARTIAL, T_PARENT, T_BLOCK,
+    T_COMMENT, T_DELIMS
+};
+
+#define NOT_FOUND ((apr_size_t)-1)
+
+typedef struct {
+    int kind;
+    apr_size_t start;           /* first byte of the opening delimiter */
+    apr_size_t end;             /* just past the closing delimiter */
+    const char *name;           /* trimmed content, not NUL-terminated */
+    apr_size_t nname;
+} tpl_tag_t;
+
+typedef struct {
+    tpl_node_t node;            /* the section, parent or block being built */
+    const char *name;           /* its tag content, to match the close tag */
+    apr_size_t nname;
+    apr_size_t tag;             /* offset of the opening tag, for messages */
+    apr_size_t body;            /* offset where the body starts */
+    apr_array_header_t *kids;   /* of tpl_node_t */
+} tpl_frame_t;
+
+typedef struct {
+    apr_pool_t *p;              /* the template's pool */
+    apr_pool_t *tmp;            /* scratch, destroyed when compiling ends */
+    const char *tname;
+    const char *src;
+    apr_size_t len;
+    tpl_delims_t d;             /* delimiters in force */
+    apr_array_header_t *frames; /* of tpl_frame_t; the first is the template itself */
+    apr_hash_t *names;          /* segment -> its number (an int *) */
+    apr_array_header_t *namelist; /* of const char *, in number order */
+    char *err;
+} tpl_parser_t;
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int at_bol(const tpl_parser_t *ps, apr_size_t pos)
+{
+    return pos == 0 || ps->src[pos - 1] == '\n';
+}
+
+static apr_status_t parse_error(tpl_parser_t *ps, apr_size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int line_of(const tpl_parser_t *ps, apr_size_t pos)
+{
+    apr_size_t i;
+    int line = 1;
+
+    for (i = 0; i < pos && i < ps->len; i++) {
+        line += ps->src[i] == '\n';
+    }
+    return line;
+}
+
+static apr_status_t parse_error(tpl_parser_t *ps, apr_size_t pos, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(ps->p, fmt, ap);
+    va_end(ap);
+    ps->err = apr_psprintf(ps->p, "%s:%d: %s", ps->tname, line_of(ps, pos), msg);
+    return APR_EINVAL;
+}
+
+static apr_size_t find_str(const char *s, apr_size_t from, apr_size_t len,
+                           const char *pat, apr_size_t np)
+{
+    const char *p = s + from, *e = s + len;
+
+    while (p < e && (apr_size_t)(e - p) >= np) {
+        p = memchr(p, pat[0], (e - p) - np + 1);
+        if (!p) {
+            break;
+        }
+        if (memcmp(p, pat, np) == 0) {
+            return p - s;
+        }
+        p++;
+    }
+    return NOT_FOUND;
+}
+
+/* Parse the tag whose opening delimiter is at pos. */
+static apr_status_t parse_tag(tpl_parser_t *ps, apr_size_t pos, tpl_tag_t *tag)
+{
+    const char *s = ps->src;
+    apr_size_t i = pos + ps->d.nopen, m, ce;
+    char pre = 0;
+
+    tag->start = pos;
+    tag->kind = T_VAR;
+    if (i < ps->len) {
+        switch (s[i]) {
+        case '{': tag->kind = T_RAW;      pre = '}'; break;
+        case '&': tag->kind = T_RAW;      break;
+        case '#': tag->kind = T_SECTION;  break;
+        case '^': tag->kind = T_INVERTED; break;
+        case '/': tag->kind = T_CLOSE;    break;
+        case '>': tag->kind = T_PARTIAL;  break;
+        case '<': tag->kind = T_PARENT;   break;
+        case '$': tag->kind = T_BLOCK;    break;
+        case '!': tag->kind = T_COMMENT;  break;
+        case '=': tag->kind = T_DELIMS;   pre = '='; break;
+        }
+        if (tag->kind != T_VAR) {
+            i++;
+        }
+    }
+    /* {{{x}}} and {{=a b=}} end with their own character before the delimiter */
+    for (m = i;; m++) {
+        m = find_str(s, m, ps->len, ps->d.close, ps->d.nclose);
+        if (m == NOT_FOUND) {
+            return parse_error(ps, pos, "unclosed tag");
+        }
+        if (!pre) {
+            ce = m;
+            break;
+        }
+        if (m > i && s[m - 1] == pre) {
+            ce = m - 1;
+            break;
+        }
+    }
+    tag->end = m + ps->d.nclose;
+    while (i < ce && is_space(s[i])) {
+        i++;
+    }
+    while (ce > i && is_space(s[ce - 1])) {
+        ce--;
+    }
+    tag->name = s + i;
+    tag->nname = ce - i;
+    if (tag->nname == 0 && tag->kind != T_COMMENT) {
+        return parse_error(ps, pos, "empty tag");
+    }
+    return APR_SUCCESS;
+}
+
+/* Whether only blanks stand between the start of pos's line and pos; *ls gets the
+ * line start. */
+static int blank_before(const tpl_parser_t *ps, apr_size_t pos, apr_size_t *ls)
+{
+    apr_size_t i = pos;
+
+    while (i > 0 && is_blank(ps->src[i - 1])) {
+        i--;
+    }
+    if (i > 0 && ps->src[i - 1] != '\n') {
+        return 0;
+    }
+    *ls = i;
+    return 1;
+}
+
+/* Whether only blanks stand between pos and the end of its line; *next gets the
+ * offset after the newline and *nl the newline's length (0 at the end). */
+static int blank_after(const tpl_parser_t *ps, apr_size_t pos, apr_size_t *next,
+                       apr_size_t *nl)
+{
+    const char *s = ps->src;
+    apr_size_t i = pos, n = 0;
+
+    while (i < ps->len && is_blank(s[i])) {
+        i++;
+    }
+    if (i < ps->len) {
+        if (s[i] == '\n') {
+            n = 1;
+        }
+        else if (s[i] == '\r' && i + 1 < ps->len && s[i + 1] == '\n') {
+            n = 2;
+        }
+        else {
+            return 0;
+        }
+    }
+    *next = i + n;
+    *nl = n;
+    return 1;
+}
+
+static int can_stand_alone(int kind)
+{
+    return kind != T_VAR && kind != T_RAW;
+}
+
+static tpl_frame_t *top_frame(tpl_parser_t *ps)
+{
+    return &APR_ARRAY_IDX(ps->frames, ps->frames->nelts - 1, tpl_frame_t);
+}
+
+static int same_name(const char *a, apr_size_t na, const char *b, apr_size_t nb)
+{
+    return na == nb && memcmp(a, b, na) == 0;
+}
+
+enum { PAIR_NONE, PAIR_LINE, PAIR_BLOCK };
+
+/* The inheritance spec lets two adjacent tags share a standalone line: a parent and
+ * its close, a parent and its first block, a last block's close and the parent's
+ * close, and an empty block (whose line keeps its newline: it is where the block's
+ * content goes). */
+static int tag_pair(tpl_parser_t *ps, const tpl_tag_t *a, const tpl_tag_t *b)
+{
+    tpl_frame_t *f;
+
+    if (a->kind == T_PARENT) {
+        if (b->kind == T_BLOCK
+            || (b->kind == T_CLOSE
+                && same_name(a->name, a->nname, b->name, b->nname))) {
+            return PAIR_LINE;
+        }
+    }
+    else if (a->kind == T_BLOCK) {
+        if (b->kind == T_CLOSE && same_name(a->name, a->nname, b->name, b->nname)) {
+            return PAIR_BLOCK;
+        }
+    }
+    else if (a->kind == T_CLOSE && b->kind == T_CLOSE && ps->frames->nelts > 2) {
+        f = top_frame(ps);
+        if (f->node.type == N_BLOCK && same_name(a->name, a->nname, f->name, f->nname)
+            && f[-1].node.type == N_PARENT
+            && same_name(b->name, b->nname, f[-1].name, f[-1].nname)) {
+            return PAIR_LINE;
+        }
+    }
+    return PAIR_NONE;
+}
+
+static tpl_node_t *add_node(tpl_parser_t *ps, int type, apr_size_t pos)
+{
+    tpl_node_t *nd = apr_array_push(top_frame(ps)->kids);
+
+    memset(nd, 0, sizeof(*nd));
+    nd->type = (unsigned char)type;
+    nd->pos = pos;
+    return nd;
+}
+
+static void add_text(tpl_parser_t *ps, apr_size_t from, apr_size_t to)
+{
+    tpl_node_t *nd;
+
+    if (to > from) {
+        nd = add_node(ps, N_TEXT, from);
+        nd->s = ps->src + from;
+        nd->n = to - from;
+        nd->flags = at_bol(ps, from) ? F_BOL : 0;
+    }
+}
+
+/* An empty text node that only writes the indentation: a tag that produces nothing
+ * and is not standalone still starts its line. */
+static void add_bol_marker(tpl_parser_t *ps, apr_size_t pos)
+{
+    tpl_node_t *nd = add_node(ps, N_TEXT, pos);
+
+    nd->s = ps->src + pos;
+    nd->flags = F_BOL;
+}
+
+static apr_status_t parse_name(tpl_parser_t *ps, const tpl_tag_t *tag,
+                               const char *nm, apr_size_t n, tpl_node_t *nd)
+{
+    apr_size_t i, start;
+    const char *seg;
+    int *id, k = 0;
+
+    if (n == 1 && nm[0] == '.') {
+        nd->nseg = 0;
+        return APR_SUCCESS;
+    }
+    nd->nseg = 1;
+    for (i = 0; i < n; i++) {
+        nd->nseg += nm[i] == '.';
+    }
+    nd->seg = apr_palloc(ps->p, nd->nseg * sizeof(char *));
+    nd->sid = apr_palloc(ps->p, nd->nseg * sizeof(int));
+    for (i = start = 0; i <= n; i++) {
+        if (i == n || nm[i] == '.') {
+            if (i == start) {
+                return parse_error(ps, tag->start, "bad name '%.*s'", (int)n, nm);
+            }
+            id = apr_hash_get(ps->names, nm + start, i - start);
+            if (!id) {
+                seg = apr_pstrmemdup(ps->p, nm + start, i - start);
+                APR_ARRAY_PUSH(ps->namelist, const char *) = seg;
+                id = apr_palloc(ps->tmp, sizeof(*id));
+                *id = ps->namelist->nelts;
+                apr_hash_set(ps->names, seg, i - start, id);
+            }
+            nd->sid[k] = *id;
+            nd->seg[k] = APR_ARRAY_IDX(ps->namelist, *id - 1, const char *);
+            k++;
+            start = i + 1;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* Partial and parent names: a static name, or `*dotted.name` read from the context. */
+static apr_status_t parse_template_name(tpl_parser_t *ps, const tpl_tag_t *tag,
+                                        tpl_node_t *nd)
+{
+    const char *nm = tag->name;
+    apr_size_t n = tag->nname;
+
+    if (nm[0] != '*') {
+        nd->s = apr_pstrmemdup(ps->p, nm, n);
+        nd->n = n;
+        return APR_SUCCESS;
+    }
+    nm++;
+    n--;
+    while (n && is_space(*nm)) {
+        nm++;
+        n--;
+    }
+    if (n == 0) {
+        return parse_error(ps, tag->start, "empty dynamic name");
+    }
+    nd->flags |= F_DYNAMIC;
+    return parse_name(ps, tag, nm, n, nd);
+}
+
+static apr_status_t parse_delims(tpl_parser_t *ps, const tpl_tag_t *tag)
+{
+    const char *s = tag->name;
+    apr_size_t n = tag->nname, a = 0, b, i;
+
+    while (a < n && !is_space(s[a])) {
+        a++;
+    }
+    for (b = a; b < n && is_space(s[b]); b++) {
+    }
+    for (i = b; i < n && !is_space(s[i]); i++) {
+    }
+    /* two non-blank delimiters, neither containing '=' */
+    if (a == 0 || b == a || b == n || i < n || memchr(s, '=', n)) {
+        return parse_error(ps, tag->start, "bad delimiter change '%.*s'", (int)n, s);
+    }
+    ps->d.open = s;
+    ps->d.nopen = a;
+    ps->d.close = s + b;
+    ps->d.nclose = n - b;
+    return APR_SUCCESS;
+}
+
+static apr_status_t push_frame(tpl_parser_t *ps, const tpl_tag_t *tag, int type,
+                               apr_size_t body)
+{
+    tpl_frame_t *f;
+
+    if (ps->frames->nelts > ART_TPL_MAX_NESTING) {
+        return parse_error(ps, tag->start, "sections nested too deeply");
+    }
+    f = apr_array_push(ps->frames);
+    memset(f, 0, sizeof(*f));
+    f->node.type = (unsigned char)type;
+    f->node.pos = tag->start;
+    f->name = tag->name;
+    f->nname = tag->nname;
+    f->tag = tag->start;
+    f->body = body;
+    f->kids = apr_array_make(ps->tmp, 8, sizeof(tpl_node_t));
+    return APR_SUCCESS;
+}
+
+static void strip_indent(tpl_node_t *nd, apr_size_t n)
+{
+    if (n > nd->nind) {
+        n = nd->nind;
+    }
+    nd->ind += n;
+    nd->nind -= n;
+}
+
+/* Remove a block's common indentation (npre bytes) from the text lines of its body
+ * [from, to), as textwrap.dedent would on the source: blank lines lose all their
+ * blanks.  Text nodes are still slices of the source here, except inside nested
+ * blocks that were dedented already, which are left alone. */
+static void dedent_nodes(tpl_parser_t *ps, tpl_node_t *nd, int n, apr_size_t from,
+                         apr_size_t to, apr_size_t npre)
+{
+    const char *s = ps->src;
+    apr_size_t q, w, cut, end;
+    char *o, *text;
+
+    for (; n > 0; n--, nd++) {
+        switch (nd->type) {
+        case N_TEXT:
+            if (nd->n == 0) {
+                break;
+            }
+            text = o = apr_palloc(ps->p, nd->n);
+            end = nd->pos + nd->n;
+            for (q = nd->pos; q < end;) {
+                if (q >= from && q < to && at_bol(ps, q)) {
+                    for (w = q; w < to && is_blank(s[w]); w++) {
+                    }
+                    if (w >= to || s[w] == '\n'
+                        || (s[w] == '\r' && w + 1 < to && s[w + 1] == '\n')) {
+                        cut = w;
+                    }
+                    else {
+                        cut = q + npre;
+                    }
+                    if (cut > q) {
+                        q = cut < end ? cut : end;
+                        continue;
+                    }
+                }
+                *o++ = s[q++];
+            }
+            nd->s = text;
+            nd->n = o - text;
+            break;
+        case N_SECTION:
+        case N_INVERTED:
+            dedent_nodes(ps, nd->kids, nd->nkids, from, to, npre);
+            break;
+        case N_PARENT:
+            strip_indent(nd, npre);
+            dedent_nodes(ps, nd->kids, nd->nkids, from, to, npre);
+            break;
+        case N_BLOCK:
+            strip_indent(nd, npre);
+            if (!(nd->flags & F_DEDENTED)) {
+                dedent_nodes(ps, nd->kids, nd->nkids, from, to, npre);
+            }
+            break;
+        case N_PARTIAL:
+            strip_indent(nd, npre);
+            break;
+        }
+    }
+}
+
+/* A standalone block: its body [from, to) loses the indentation common to its
+ * non-blank lines, which becomes the block's own indentation when it has any. */
+static void dedent_block(tpl_parser_t *ps, tpl_node_t *blk, apr_size_t from,
+                         apr_size_t to)
+{
+    const char *s = ps->src, *pre = NULL;
+    apr_size_t ls, i, k, npre = 0;
+
+    for (ls = from; ls < to;) {
+        for (i = ls; i < to && is_blank(s[i]); i++) {
+        }
+        if (i < to && s[i] != '\n'
+            && !(s[i] == '\r' && i + 1 < to && s[i + 1] == '\n')) {
+            if (!pre) {
+                pre = s + ls;
+                npre = i - ls;
+            }
+            else {
+                for (k = 0; k < npre && k < i - ls && pre[k] == s[ls + k]; k++) {
+                }
+                npre = k;
+            }
+        }
+        while (i < to && s[i] != '\n') {
+            i++;
+        }
+        ls = i + 1;
+    }
+    if (npre) {
+        blk->ind = pre;
+        blk->nind = npre;
+    }
+    blk->flags |= F_DEDENTED;
+    dedent_nodes(ps, blk->kids, blk->nkids, from, to, npre);
+}
+
+static apr_status_t close_frame(tpl_parser_t *ps, const tpl_tag_t *tag,
+                                int standalone, apr_size_t ls)
+{
+    tpl_frame_t *f;
+    tpl_node_t node, *nd;
+    apr_array_header_t *kids;
+    int i, k;
+
+    if (ps->frames->nelts < 2) {
+        return parse_error(ps, tag->start, "close tag '%.*s' without open section",
+                           (int)tag->nname, tag->name);
+    }
+    f = top_frame(ps);
+    if (!same_name(f->name, f->nname, tag->name, tag->nname)) {
+        return parse_error(ps, tag->start,
+                           "close tag '%.*s' does not match '%.*s' opened at line %d",
+                           (int)tag->nname, tag->name, (int)f->nname, f->name,
+                           line_of(ps, f->tag));
+    }
+    if (!standalone && at_bol(ps, tag->start)) {
+        add_bol_marker(ps, tag->start);
+    }
+    node = f->node;
+    kids = f->kids;
+    if (node.type == N_PARENT) {
+        /* only the blocks matter: other content of a parent tag is ignored */
+        for (i = k = 0; i < kids->nelts; i++) {
+            k += APR_ARRAY_IDX(kids, i, tpl_node_t).type == N_BLOCK;
+        }
+        node.kids = k ? apr_palloc(ps->p, k * sizeof(tpl_node_t)) : NULL;
+        for (i = k = 0; i < kids->nelts; i++) {
+            if (APR_ARRAY_IDX(kids, i, tpl_node_t).type == N_BLOCK) {
+                node.kids[k++] = APR_ARRAY_IDX(kids, i, tpl_node_t);
+            }
+        }
+        node.nkids = k;
+    }
+    else {
+        node.nkids = kids->nelts;
+        node.kids = kids->nelts
+            ? apr_pmemdup(ps->p, kids->elts, kids->nelts * sizeof(tpl_node_t)) : NULL;
+    }
+    if (node.type == N_SECTION || node.type == N_INVERTED) {
+        node.n = tag->start - (node.s - ps->src);
+    }
+    else if (node.type == N_BLOCK && (node.flags & F_STANDALONE)) {
+        dedent_block(ps, &node, f->body, standalone ? ls : tag->start);
+    }
+    ps->frames->nelts--;
+    nd = add_node(ps, node.type, node.pos);
+    *nd = node;
+    return APR_SUCCESS;
+}
+
+static apr_status_t handle_tag(tpl_parser_t *ps, const tpl_tag_t *tag, int standalone,
+                               apr_size_t ls, apr_size_t next)
+{
+    tpl_node_t *nd;
+    tpl_delims_t *d;
+    apr_status_t rv;
+    int bol = !standalone && at_bol(ps, tag->start);
+    int type;
+
+    switch (tag->kind) {
+    case T_VAR:
+    case T_RAW:
+        nd = add_node(ps, tag->kind == T_VAR ? N_VAR : N_RAW, tag->start);
+        nd->flags = bol ? F_BOL : 0;
+        return parse_name(ps, tag, tag->name, tag->nname, nd);
+
+    case T_SECTION:
+    case T_INVERTED:
+    case T_PARENT:
+    case T_BLOCK:
+        type = tag->kind == T_SECTION ? N_SECTION : tag->kind == T_INVERTED ? N_INVERTED
+             : tag->kind == T_PARENT ? N_PARENT : N_BLOCK;
+        if ((rv = push_frame(ps, tag, type, next)) != APR_SUCCESS) {
+            return rv;
+        }
+        nd = &top_frame(ps)->node;
+        nd->flags = bol ? F_BOL : 0;
+        if (type == N_SECTION || type == N_INVERTED) {
+            nd->s = ps->src + tag->end;
+            if (ps->d.open == default_delims.open) {
+                nd->delims = &default_delims;
+            }
+            else {
+                nd->delims = d = apr_palloc(ps->p, sizeof(*d));
+                *d = ps->d;
+            }
+            return parse_name(ps, tag, tag->name, tag->nname, nd);
+        }
+        if (standalone) {
+            nd->flags |= F_STANDALONE;
+            nd->ind = ps->src + ls;
+            nd->nind = tag->start - ls;
+        }
+        if (type == N_BLOCK) {
+            nd->s = apr_pstrmemdup(ps->p, tag->name, tag->nname);
+            nd->n = tag->nname;
+            return APR_SUCCESS;
+        }
+        return parse_template_name(ps, tag, nd);
+
+    case T_CLOSE:
+        return close_frame(ps, tag, standalone, ls);
+
+    case T_PARTIAL:
+        nd = add_node(ps, N_PARTIAL, tag->start);
+        nd->flags = bol ? F_BOL : 0;
+        if (standalone) {
+            nd->flags |= F_STANDALONE;
+            nd->ind = ps->src + ls;
+            nd->nind = tag->start - ls;
+        }
+        return parse_template_name(ps, tag, nd);
+
+    case T_DELIMS:
+        rv = parse_delims(ps, tag);
+        if (rv == APR_SUCCESS && bol) {
+            add_bol_marker(ps, tag->start);
+        }
+        return rv;
+
+    default:
+        if (bol) {
+            add_bol_marker(ps, tag->start);
+        }
+        return APR_SUCCESS;
+    }
+}
+
+static apr_status_t parse(tpl_parser_t *ps)
+{
+    tpl_tag_t tag, t2;
+    tpl_frame_t *f;
+    apr_size_t pos = 0, tpos, ls = 0, next, pair_next = 0, nl;
+    apr_status_t rv;
+    int standalone, pair_pending = 0, pair;
+
+    for (;;) {
+        tpos = find_str(ps->src, pos, ps->len, ps->d.open, ps->d.nopen);
+        if (tpos == NOT_FOUND) {
+            add_text(ps, pos, ps->len);
+            break;
+        }
+        if ((rv = parse_tag(ps, tpos, &tag)) != APR_SUCCESS) {
+            return rv;
+        }
+        standalone = 0;
+        next = tag.end;
+        if (pair_pending) {
+            /* second tag of a standalone pair: the first one trimmed the line start */
+            pair_pending = 0;
+            standalone = 1;
+            ls = tpos;
+            next = pair_next;
+        }
+        else if (can_stand_alone(tag.kind) && blank_before(ps, tpos, &ls)) {
+            if (blank_after(ps, tag.end, &next, &nl)) {
+                standalone = 1;
+            }
+            else if (tag.kind != T_DELIMS
+                     && find_str(ps->src, tag.end, ps->len, ps->d.open,
+                                 ps->d.nopen) == tag.end
+                     && parse_tag(ps, tag.end, &t2) == APR_SUCCESS
+                     && (pair = tag_pair(ps, &tag, &t2)) != PAIR_NONE
+                     && blank_after(ps, t2.end, &pair_next, &nl)) {
+                standalone = 1;
+                pair_pending = 1;
+                next = tag.end;
+                if (pair == PAIR_BLOCK) {
+                    pair_next -= nl;
+                }
+            }
+            else {
+                next = tag.end;
+            }
+        }
+        add_text(ps, pos, standalone ? ls : tpos);
+        if ((rv = handle_tag(ps, &tag, standalone, ls, next)) != APR_SUCCESS) {
+            return rv;
+        }
+        pos = next;
+    }
+    if (ps->frames->nelts > 1) {
+        f = top_frame(ps);
+        return parse_error(ps, f->tag, "unclosed %s '%.*s'",
+                           f->node.type == N_PARENT ? "parent"
+                           : f->node.type == N_BLOCK ? "block" : "section",
+                           (int)f->nname, f->name);
+    }
+    return APR_SUCCESS;
+}
+
+/* cache: whether renderers may keep this template's names as Lua strings; not for
+ * the short-lived templates that lambdas return. */
+static apr_status_t tpl_compile(apr_pool_t *p, const char *name, const char *src,
+                                apr_size_t len, const tpl_delims_t *d, int cache,
+                                art_tpl_t **out, char **err)
+{
+    tpl_parser_t ps;
+    art_tpl_t *t;
+    apr_array_header_t *kids;
+    char *copy;
+    apr_status_t rv;
+
+    memset(&ps, 0, sizeof(ps));
+    if ((rv = apr_pool_create(&ps.tmp, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    copy = apr_palloc(p, len + 1);
+    memcpy(copy, src, len);
+    copy[len] = '\0';
+    ps.p = p;
+    ps.tname = name;
+    ps.src = copy;
+    ps.len = len;
+    ps.d = *d;
+    ps.frames = apr_array_make(ps.tmp, 8, sizeof(tpl_frame_t));
+    ((tpl_frame_t *)apr_array_push(ps.frames))->kids =
+        apr_array_make(ps.tmp, 32, sizeof(tpl_node_t));
+    ps.names = apr_hash_make(ps.tmp);
+    ps.namelist = apr_array_make(ps.tmp, 32, sizeof(const char *));
+
+    rv = parse(&ps);
+    if (rv == APR_SUCCESS) {
+        t = apr_palloc(p, sizeof(*t));
+        t->name = apr_pstrdup(p, name);
+        t->src = copy;
+        t->len = len;
+        kids = APR_ARRAY_IDX(ps.frames, 0, tpl_frame_t).kids;
+        t->nnodes = kids->nelts;
+        t->nodes = kids->nelts
+            ? apr_pmemdup(p, kids->elts, kids->nelts * sizeof(tpl_node_t)) : NULL;
+        t->nnames = ps.namelist->nelts;
+        t->names = t->nnames
+            ? apr_pmemdup(p, ps.namelist->elts, t->nnames * sizeof(const char *))
+            : NULL;
+        t->stamp = 0;
+        while (cache && t->stamp == 0) {
+            t->stamp = apr_atomic_inc32(&tpl_stamps) + 1;
+        }
+        *out = t;
+    }
+    else if (err) {
+        *err = ps.err ? ps.err : apr_psprintf(p, "%s: cannot compile", name);
+    }
+    apr_pool_destroy(ps.tmp);
+    return rv;
+}
+
+apr_status_t art_tpl_compile(apr_pool_t *p, const char *name, const char *src,
+                             apr_size_t len, art_tpl_t **out, char **err)
+{
+    return tpl_compile(p, name, src, len, &default_delims, 1, out, err);
+}
+
+/* ------------------------------------------------------------------ renderer */
+
+typedef struct {
+    int idx;                    /* absolute Lua stack index */
+    int indexable;              /* table, or userdata with __index */
+} tpl_ctx_t;
+
+/* A parent being rendered, with the blocks it overrides; the chain runs from the
+ * innermost parent outwards, and the outermost override of a name wins. */
+typedef struct tpl_ovr_t tpl_ovr_t;
+struct tpl_ovr_t {
+    const tpl_node_t *args;
+    int nargs;
+    apr_size_t ioff, ilen;      /* indentation in force at the parent tag */
+    int names;                  /* names of the template that passes args */
+    const tpl_ovr_t *prev;
+};
+
+typedef struct {
+    lua_State *L;
+    art_buf_t *out;
+    art_tpl_resolve_fn resolve;
+    void *baton;
+    const art_tpl_t *tpl;
+    tpl_ctx_t *ctx;             /* the context stack */
+    int nctx, ctxcap;
+    char *ibuf;                 /* indentation strings, used as a stack */
+    apr_size_t icap, itop;
+    apr_size_t ioff, ilen;      /* current indentation: ibuf[ioff, ioff + ilen) */
+    const tpl_ovr_t *ovr;
+    int cache;                  /* stack index of the name cache (see names_push) */
+    int names;                  /* stack index of the current template's names; 0:
+                                 * none, look names up with C strings */
+    int depth;                  /* nesting of render_nodes */
+    int pdepth;                 /* nesting of partials, parents and lambdas */
+    tpl_ctx_t ctx0[32];
+    char ibuf0[128];
+} tpl_render_t;
+
+static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n);
+
+static int render_fail(tpl_render_t *st, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    lua_pushvfstring(st->L, fmt, ap);
+    va_end(ap);
+    return lua_error(st->L);
+}
+
+static int has_metafield(lua_State *L, int idx, const char *field)
+{
+    if (luaL_getmetafield(L, idx, field) == LUA_TNIL) {
+        return 0;
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int indexable(lua_State *L, int idx)
+{
+    int t = lua_type(L, idx);
+
+    return t == LUA_TTABLE || (t == LUA_TUSERDATA && has_metafield(L, idx, "__index"));
+}
+
+static void ctx_push(tpl_render_t *st, int idx)
+{
+    tpl_ctx_t *c;
+
+    if (st->nctx == st->ctxcap) {
+        c = apr_palloc(st->out->pool, 2 * st->ctxcap * sizeof(*c));
+        memcpy(c, st->ctx, st->nctx * sizeof(*c));
+        st->ctx = c;
+        st->ctxcap *= 2;
+    }
+    c = &st->ctx[st->nctx++];
+    c->idx = idx;
+    c->indexable = indexable(st->L, idx);
+}
+
+/* Lua strings for each template's names, kept per lua_State in the registry as
+ * cache[template] = { [0] = stamp, name1, name2, ... }.  Making a Lua string from a
+ * C string costs more than the rest of a lookup, and the same names are looked up on
+ * every request.  The stamp tells a template from an earlier one that lived at the
+ * same address; the cache is emptied when it holds many templates, which happens
+ * only after reloads have replaced them.  Pushes the template's name list and
+ * returns its stack index, or 0 (nothing pushed) for a template not to cache. */
+static const char tpl_cache_key = 'm';
+
+#define TPL_CACHE_MAX 256
+
+static int names_push(tpl_render_t *st, const art_tpl_t *t)
+{
+    lua_State *L = st->L;
+    lua_Integer count;
+    int i;
+
+    if (!t->stamp) {
+        return 0;
+    }
+    luaL_checkstack(L, 4, "template nesting");
+    if (lua_rawgetp(L, st->cache, t) == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 0);
+        if (lua_tointeger(L, -1) == (lua_Integer)t->stamp) {
+            lua_pop(L, 1);
+            return lua_gettop(L);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_rawgeti(L, st->cache, 0);
+    count = lua_tointeger(L, -1) + 1;
+    lua_pop(L, 1);
+    if (count > TPL_CACHE_MAX) {
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &tpl_cache_key);
+        lua_replace(L, st->cache);
+        count = 1;
+    }
+    lua_pushinteger(L, count);
+    lua_rawseti(L, st->cache, 0);
+    lua_createtable(L, t->nnames, 1);
+    for (i = 0; i < t->nnames; i++) {
+        lua_pushstring(L, t->names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushinteger(L, (lua_Integer)t->stamp);
+    lua_rawseti(L, -2, 0);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, st->cache, t);
+    return lua_gettop(L);
+}
+
+/* Make t's names current for the nodes about to render; returns the previous. */
+static int names_enter(tpl_render_t *st, const art_tpl_t *t)
+{
+    int prev = st->names;
+
+    st->names = names_push(st, t);
+    return prev;
+}
+
+static void names_leave(tpl_render_t *st, int prev)
+{
+    if (st->names) {
+        lua_pop(st->L, 1);
+    }
+    st->names = prev;
+}
+
+/* Replace the table or userdata on top of the stack by its field number i of nd's
+ * name. */
+static void index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
+{
+    lua_State *L = st->L;
+    const char *seg = nd->seg[i], *p = seg;
+    lua_Integer k = 0;
+
+    if (*p >= '0' && *p <= '9') {
+        while (*p >= '0' && *p <= '9' && p - seg < 18) {
+            k = k * 10 + (*p++ - '0');
+        }
+        if (*p == '\0' && lua_geti(L, -1, k) != LUA_TNIL) {
+            lua_replace(L, -2);
+            return;
+        }
+        if (*p == '\0') {
+            lua_pop(L, 1);
+        }
+    }
+    if (st->names) {
+        lua_rawgeti(L, st->names, nd->sid[i]);
+        lua_gettable(L, -2);
+    }
+    else {
+        lua_getfield(L, -1, seg);
+    }
+    lua_replace(L, -2);
+}
+
+/* Push the value nd's name refers to, or nil. */
+static void lookup(tpl_render_t *st, const tpl_node_t *nd)
+{
+    lua_State *L = st->L;
+    int i, t;
+
+    if (nd->nseg == 0) {
+        if (st->nctx) {
+            lua_pushvalue(L, st->ctx[st->nctx - 1].idx);
+        }
+        else {
+            lua_pushnil(L);
+        }
+        return;
+    }
+    for (i = st->nctx - 1; i >= 0; i--) {
+        if (!st->ctx[i].indexable) {
+            continue;
+        }
+        if (st->names) {
+            lua_rawgeti(L, st->names, nd->sid[0]);
+            t = lua_gettable(L, st->ctx[i].idx);
+        }
+        else {
+            t = lua_getfield(L, st->ctx[i].idx, nd->seg[0]);
+        }
+        if (t != LUA_TNIL) {
+            break;
+        }
+        lua_pop(L, 1);
+    }
+    if (i < 0) {
+        lua_pushnil(L);
+        return;
+    }
+    for (i = 1; i < nd->nseg; i++) {
+        if (!indexable(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+            return;
+        }
+        index_segment(st, nd, i);
+    }
+}
+
+/* Text of a string or number at idx (numbers formatted into buf, which needs 64
+ * bytes); NULL for anything else. */
+static const char *scalar_text(lua_State *L, int idx, char *buf, size_t *n)
+{
+    lua_Integer v;
+    unsigned long long u;
+    char *p;
+
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        return lua_tolstring(L, idx, n);
+    case LUA_TNUMBER:
+        if (!lua_isinteger(L, idx)) {
+            *n = (size_t)snprintf(buf, 64, "%.14g", (double)lua_tonumber(L, idx));
+            return buf;
+        }
+        v = lua_tointeger(L, idx);
+        u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        p = buf + 63;
+        *p = '\0';
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0) {
+            *--p = '-';
+        }
+        *n = buf + 63 - p;
+        return p;
+    default:
+        return NULL;
+    }
+}
+
+/* Most values need no escaping: find the first byte that does (with strcspn, which
+ * is vectorised; s[n] is a NUL, as Lua and art_buf guarantee) before handing the
+ * rest to art_buf_append_html, so the common case is one memcpy. */
+static void write_escaped(art_buf_t *out, const char *s, size_t n)
+{
+    size_t i = strcspn(s, "&<>\"'");
+
+    while (i < n && s[i] == '\0') {
+        i++;
+        i += strcspn(s + i, "&<>\"'");
+    }
+    if (i >= n) {
+        art_buf_append(out, s, n);
+        return;
+    }
+    art_buf_append(out, s, i);
+    art_buf_append_html(out, s + i, n - i);
+}
+
+static void write_indent(tpl_render_t *st)
+{
+    art_buf_append(st->out, st->ibuf + st->ioff, st->ilen);
+}
+
+static int line_is_empty(const char *s, const char *e)
+{
+    return s < e && (*s == '\n' || (*s == '\r' && s + 1 < e && s[1] == '\n'));
+}
+
+static void write_text_indented(tpl_render_t *st, const tpl_node_t *nd)
+{
+    const char *s = nd->s, *e = s + nd->n, *p;
+
+    if ((nd->flags & F_BOL) && !line_is_empty(s, e)) {
+        write_indent(st);
+    }
+    while (s < e && (p = memchr(s, '\n', e - s - 1)) != NULL) {
+        art_buf_append(st->out, s, p + 1 - s);
+        s = p + 1;
+        if (!line_is_empty(s, e)) {
+            write_indent(st);
+        }
+    }
+    art_buf_append(st->out, s, e - s);
+}
+
+#define TPL_MAX_INDENT (256 * 1024)
+
+/* Make the current indentation the concatenation of the current one (when cur), own,
+ * and ibuf[doff, doff + dlen) (when def); callers save and restore ioff, ilen, itop. */
+static void ind_make(tpl_render_t *st, int cur, const char *own, apr_size_t nown,
+                     int def, apr_size_t doff, apr_size_t dlen)
+{
+    apr_size_t need = (cur ? st->ilen : 0) + nown + (def ? dlen : 0), cap;
+    char *o;
+
+    /* a self-including standalone partial would otherwise grow this quadratically */
+    if (st->itop + need > TPL_MAX_INDENT) {
+        render_fail(st, "indentation too deep");
+        return;
+    }
+    if (st->itop + need > st->icap) {
+        for (cap = st->icap * 2; cap < st->itop + need; cap *= 2) {
+        }
+        o = apr_palloc(st->out->pool, cap);
+        memcpy(o, st->ibuf, st->itop);
+        st->ibuf = o;
+        st->icap = cap;
+    }
+    o = st->ibuf + st->itop;
+    if (cur) {
+        memcpy(o, st->ibuf + st->ioff, st->ilen);
+        o += st->ilen;
+    }
+    memcpy(o, own, nown);
+    o += nown;
+    if (def) {
+        memcpy(o, st->ibuf + doff, dlen);
+    }
+    st->ioff = st->itop;
+    st->ilen = need;
+    st->itop += need;
+}
+
+static void ind_clear(tpl_render_t *st)
+{
+    st->ioff = st->itop;
+    st->ilen = 0;
+}
+
+/* Compile what a lambda returned (at idx) and render it in the current context. */
+static void render_lambda_result(tpl_render_t *st, int idx, const tpl_delims_t *d)
+{
+    apr_size_t ioff = st->ioff, ilen = st->ilen;
+    art_tpl_t *t;
+    char num[64], *err = NULL;
+    const char *s;
+    size_t n;
+    int names;
+
+    s = scalar_text(st->L, idx, num, &n);
+    if (!s) {
+        return;
+    }
+    if (tpl_compile(st->out->pool, "lambda", s, n, d, 0, &t, &err) != APR_SUCCESS) {
+        render_fail(st, "%s", err ? err : "lambda: cannot compile");
+        return;
+    }
+    if (st->pdepth >= ART_TPL_MAX_PARTIAL_DEPTH) {
+        render_fail(st, "partial recursion too deep (lambda)");
+        return;
+    }
+    ind_clear(st);
+    names = names_enter(st, t);
+    st->pdepth++;
+    render_nodes(st, t->nodes, t->nnodes);
+    st->pdepth--;
+    names_leave(st, names);
+    st->ioff = ioff;
+    st->ilen = ilen;
+}
+
+static void write_lambda(tpl_render_t *st, int idx, int escape)
+{
+    lua_State *L = st->L;
+    art_buf_t *out = st->out, tmp;
+
+    lua_pushvalue(L, idx);
+    lua_call(L, 0, 1);
+    if (!escape) {
+        render_lambda_result(st, lua_gettop(L), &default_delims);
+    }
+    else {
+        art_buf_init(&tmp, out->pool, 256);
+        tmp.limit = out->limit;
+        st->out = &tmp;
+        render_lambda_result(st, lua_gettop(L), &default_delims);
+        st->out = out;
+        if (tmp.overflow) {
+            out->overflow = 1;
+        }
+        write_escaped(out, tmp.data, tmp.len);
+    }
+    lua_pop(L, 1);
+}
+
+static void write_value(tpl_render_t *st, int idx, int escape)
+{
+    lua_State *L = st->L;
+    const char *s;
+    char num[64];
+    size_t n;
+    int pushed = 0;
+
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &n);
+        break;
+    case LUA_TNUMBER:
+        s = scalar_text(L, idx, num, &n);
+        escape = 0;
+        break;
+    case LUA_TBOOLEAN:
+        s = lua_toboolean(L, idx) ? "true" : "false";
+        n = strlen(s);
+        escape = 0;
+        break;
+    case LUA_TTABLE:
+    case LUA_TUSERDATA:
+        if (!has_metafield(L, idx, "__tostring")) {
+            return;
+        }
+        s = luaL_tolstring(L, idx, &n);
+        pushed = 1;
+        break;
+    case LUA_TFUNCTION:
+        write_lambda(st, idx, escape);
+        return;
+    default:
+        return;
+    }
+    if (escape) {
+        write_escaped(st->out, s, n);
+    }
+    else {
+        art_buf_append(st->out, s, n);
+    }
+    if (pushed) {
+        lua_pop(L, 1);
+    }
+}
+
+enum { S_FALSE, S_VALUE, S_LIST, S_USERLIST, S_LAMBDA };
+
+/* How a section treats the value at idx; *len gets a list's length. */
+static int section_kind(lua_State *L, int idx, lua_Integer *len)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return S_FALSE;
+    case LUA_TBOOLEAN:
+        return lua_toboolean(L, idx) ? S_VALUE : S_FALSE;
+    case LUA_TTABLE:
+        *len = (lua_Integer)lua_rawlen(L, idx);
+        if (*len > 0) {
+            return S_LIST;
+        }
+        lua_pushnil(L);
+        if (lua_next(L, idx)) {
+            lua_pop(L, 2);
+            return S_VALUE;
+        }
+        return S_FALSE;
+    case LUA_TUSERDATA:
+        if (!has_metafield(L, idx, "__len")) {
+            return S_VALUE;
+        }
+        *len = luaL_len(L, idx);
+        return *len > 0 ? S_USERLIST : S_FALSE;
+    case LUA_TFUNCTION:
+        return S_LAMBDA;
+    default:
+        return S_VALUE;
+    }
+}
+
+static void render_section(tpl_render_t *st, const tpl_node_t *nd)
+{
+    lua_State *L = st->L;
+    lua_Integer i, len = 0;
+    int v, kind;
+
+    luaL_checkstack(L, 8, "template nesting");
+    lookup(st, nd);
+    v = lua_gettop(L);
+    kind = section_kind(L, v, &len);
+    if (nd->type == N_INVERTED) {
+        if (kind == S_FALSE) {
+            render_nodes(st, nd->kids, nd->nkids);
+        }
+    }
+    else if (kind == S_VALUE) {
+        ctx_push(st, v);
+        render_nodes(st, nd->kids, nd->nkids);
+        st->nctx--;
+    }
+    else if (kind == S_LIST || kind == S_USERLIST) {
+        for (i = 1; i <= len; i++) {
+            if (st->out->overflow) {
+                render_fail(st, "output too large");
+                return;
+            }
+            if (kind == S_LIST) {
+                lua_rawgeti(L, v, i);
+            }
+            else {
+                lua_geti(L, v, i);
+            }
+            ctx_push(st, v + 1);
+            render_nodes(st, nd->kids, nd->nkids);
+            st->nctx--;
+            lua_pop(L, 1);
+        }
+    }
+    else if (kind == S_LAMBDA) {
+        lua_pushvalue(L, v);
+        lua_pushlstring(L, nd->s, nd->n);
+        lua_call(L, 1, 1);
+        render_lambda_result(st, v + 1, nd->delims);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static const art_tpl_t *find_template(tpl_render_t *st, const tpl_node_t *nd)
+{
+    const art_tpl_t *t;
+    const char *name;
+    char num[64];
+    size_t n;
+
+    if (!st->resolve) {
+        return NULL;
+    }
+    if (!(nd->flags & F_DYNAMIC)) {
+        return st->resolve(st->baton, nd->s);
+    }
+    lookup(st, nd);
+    name = scalar_text(st->L, -1, num, &n);
+    t = name ? st->resolve(st->baton, name) : NULL;
+    lua_pop(st->L, 1);
+    return t;
+}
+
+static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
+{
+    apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop;
+    const art_tpl_t *t = find_template(st, nd);
+    int names;
+
+    if (!t) {
+        return;
+    }
+    if (st->pdepth >= ART_TPL_MAX_PARTIAL_DEPTH) {
+        render_fail(st, "partial recursion too deep ('%s')", t->name);
+        return;
+    }
+    /* a partial inside a line is not indented: only a standalone one is */
+    if (nd->flags & F_STANDALONE) {
+        ind_make(st, 1, nd->ind, nd->nind, 0, 0, 0);
+    }
+    else {
+        ind_clear(st);
+    }
+    names = names_enter(st, t);
+    st->pdepth++;
+    render_nodes(st, t->nodes, t->nnodes);
+    st->pdepth--;
+    names_leave(st, names);
+    st->ioff = ioff;
+    st->ilen = ilen;
+    st->itop = itop;
+}
+
+static void render_parent(tpl_render_t *st, const tpl_node_t *nd)
+{
+    apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop;
+    const art_tpl_t *t = find_template(st, nd);
+    tpl_ovr_t ovr;
+    int names;
+
+    if (!t) {
+        return;
+    }
+    if (st->pdepth >= ART_TPL_MAX_PARTIAL_DEPTH) {
+        render_fail(st, "partial recursion too deep ('%s')", t->name);
+        return;
+    }
+    ovr.args = nd->kids;
+    ovr.nargs = nd->nkids;
+    ovr.ioff = ioff;
+    ovr.ilen = ilen;
+    ovr.names = st->names;
+    ovr.prev = st->ovr;
+    st->ovr = &ovr;
+    if (nd->flags & F_STANDALONE) {
+        ind_make(st, 1, nd->ind, nd->nind, 0, 0, 0);
+    }
+    else {
+        ind_clear(st);
+    }
+    names = names_enter(st, t);
+    st->pdepth++;
+    render_nodes(st, t->nodes, t->nnodes);
+    st->pdepth--;
+    names_leave(st, names);
+    st->ovr = ovr.prev;
+    st->ioff = ioff;
+    st->ilen = ilen;
+    st->itop = itop;
+}
+
+/* A block renders the outermost override of its name, else its default content.
+ * Indentation, as the spec defines it on the text: a body written standalone was
+ * dedented where it was written and takes the indentation of a standalone expansion
+ * site (current + the site's own); a body written inline keeps the indentation of
+ * the template it was written in, plus the site's when the site is standalone. */
+static void render_block(tpl_render_t *st, const tpl_node_t *nd)
+{
+    apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop, doff, dlen;
+    const tpl_node_t *use = nd;
+    const tpl_ovr_t *o, *from = NULL;
+    int i, dedented, names;
+
+    for (o = st->ovr; o; o = o->prev) {
+        for (i = 0; i < o->nargs; i++) {
+            if (same_name(o->args[i].s, o->args[i].n, nd->s, nd->n)) {
+                use = &o->args[i];
+                from = o;
+                break;
+            }
+        }
+    }
+    doff = from ? from->ioff : ioff;
+    dlen = from ? from->ilen : ilen;
+    dedented = use->flags & F_DEDENTED;
+    if (nd->flags & F_STANDALONE) {
+        ind_make(st, 1, nd->ind, nd->nind, !dedented, doff, dlen);
+    }
+    else if (dedented) {
+        ind_clear(st);
+    }
+    else {
+        st->ioff = doff;
+        st->ilen = dlen;
+    }
+    /* an override's nodes belong to the template that passed it */
+    names = st->names;
+    if (from) {
+        st->names = from->names;
+    }
+    render_nodes(st, use->kids, use->nkids);
+    st->names = names;
+    st->ioff = ioff;
+    st->ilen = ilen;
+    st->itop = itop;
+}
+
+static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n)
+{
+    const tpl_node_t *end = nd + n;
+
+    if (++st->depth > ART_TPL_MAX_NESTING) {
+        render_fail(st, "template nesting too deep");
+        return;
+    }
+    if (st->out->overflow) {
+        render_fail(st, "output too large");
+        return;
+    }
+    for (; nd < end; nd++) {
+        if (nd->type == N_TEXT) {
+            if (st->ilen) {
+                write_text_indented(st, nd);
+            }
+            else {
+                art_buf_append(st->out, nd->s, nd->n);
+            }
+            continue;
+        }
+        if ((nd->flags & F_BOL) && st->ilen) {
+            write_indent(st);
+        }
+        switch (nd->type) {
+        case N_VAR:
+        case N_RAW:
+            lookup(st, nd);
+            write_value(st, lua_gettop(st->L), nd->type == N_VAR);
+            lua_pop(st->L, 1);
+            break;
+        case N_SECTION:
+        case N_INVERTED:
+            render_section(st, nd);
+            break;
+        case N_PARTIAL:
+            render_partial(st, nd);
+            break;
+        case N_PARENT:
+            render_parent(st, nd);
+            break;
+        case N_BLOCK:
+            render_block(st, nd);
+            break;
+        }
+    }
+    st->depth--;
+}
+
+/* Runs under lua_pcall: 1 = the render state, 2 = the data. */
+static int render_main(lua_State *L)
+{
+    tpl_render_t *st = lua_touserdata(L, 1);
+
+    ctx_push(st, 2);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &tpl_cache_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &tpl_cache_key);
+    }
+    st->cache = lua_gettop(L);
+    st->names = names_push(st, st->tpl);
+    render_nodes(st, st->tpl->nodes, st->tpl->nnodes);
+    if (st->out->overflow) {
+        return render_fail(st, "output too large");
+    }
+    return 0;
+}
+
+apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
+                            art_tpl_resolve_fn resolve, void *baton,
+                            art_buf_t *out, char **err)
+{
+    tpl_render_t st;
+    const char *msg;
+
+    data_idx = lua_absindex(L, data_idx);
+    if (!lua_checkstack(L, 3)) {
+        if (err) {
+            *err = apr_psprintf(out->pool, "%s: Lua stack exhausted", t->name);
+        }
+        return APR_EGENERAL;
+    }
+    st.L = L;
+    st.out = out;
+    st.resolve = resolve;
+    st.baton = baton;
+    st.tpl = t;
+    st.ctx = st.ctx0;
+    st.nctx = 0;
+    st.ctxcap = (int)(sizeof(st.ctx0) / sizeof(st.ctx0[0]));
+    st.ibuf = st.ibuf0;
+    st.icap = sizeof(st.ibuf0);
+    st.itop = st.ioff = st.ilen = 0;
+    st.ovr = NULL;
+    st.cache = st.names = 0;
+    st.depth = st.pdepth = 0;
+
+    lua_pushcfunction(L, render_main);
+    lua_pushlightuserdata(L, &st);
+    lua_pushvalue(L, data_idx);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        msg = lua_tostring(L, -1);
+        if (err) {
+            *err = apr_psprintf(out->pool, "%s: %s", t->name,
+                                msg ? msg : "error object is not a string");
+        }
+        lua_pop(L, 1);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,95 @@
+/* art_mustache.h: Mustache templates, compiled once and rendered against Lua data.
+ *
+ * A template is parsed once by art_tpl_compile() into a tree allocated from a pool;
+ * after that it is never written again, so one compiled template may be rendered by
+ * any number of threads at once, each with its own lua_State.  The engine implements
+ * the core of the Mustache specification (interpolation, sections, inverted sections,
+ * comments, set delimiters, partials and the standalone-line rules) plus the optional
+ * modules for inheritance ({{<parent}} and {{$block}}), dynamic names ({{>*name}} and
+ * {{<*name}}) and lambdas (Lua functions).
+ *
+ * Partials and parents are found by name at render time through a resolver, so a
+ * template set can be reloaded piece by piece and a missing partial renders as the
+ * empty string.  Indentation of standalone partials and blocks is applied while
+ * rendering; it never requires a per-indentation copy of a compiled template.  As
+ * the spec says, each line of a standalone partial gets the tag's indentation;
+ * empty lines do not (the spec does not test this case), so no trailing blanks
+ * appear.
+ *
+ * How Lua data is read:
+ * - A name is looked up on the context stack from the top down.  Only tables and
+ *   userdata with an __index metamethod are asked (with lua_gettable, so __index is
+ *   honoured); other contexts, strings among them, are skipped.  In a dotted name
+ *   a.b.c only the first segment searches the stack, the rest index the value
+ *   found.  A segment made of digits indexes by integer first ({{items.1.title}}).
+ *   `.` is the top context.
+ * - False values are nil, false, an empty table (no array part and no keys, whatever
+ *   its metatable) and a userdata whose __len gives 0.  A table with rawlen > 0 is a
+ *   list: a section renders once per element 1..rawlen with the element as context.
+ *   A userdata with a __len metamethod is a list too (read with lua_geti).  Every
+ *   other value (strings, including "", numbers, including 0, true, non-empty tables,
+ *   other userdata) is pushed as the single context of the section.  Lua has no
+ *   empty object distinct from an empty list; no spec test needs an empty object to
+ *   be true, so no marker for one exists.
+ * - Interpolation: strings as they are, integers with %lld, floats with %.14g
+ *   (1.21 -> "1.21", 2.0 -> "2", with the process locale's decimal point: "." under
+ *   httpd), booleans as "true"/"false", nil as nothing, tables and userdata through
+ *   __tostring when they have one and as nothing otherwise.  {{x}} is HTML-escaped
+ *   (& < > " '); {{{x}}} and {{&x}} are not.
+ * - Lambdas: a function used in {{x}} is called with no argument; one used in
+ *   {{#x}}...{{/x}} is called with the unprocessed section text.  The result is
+ *   compiled as a template (default delimiters for {{x}}, the section's delimiters
+ *   for sections) and rendered against the current context; for {{x}} the output is
+ *   then escaped.  A function is true for an inverted section and is not called.
+ *
+ * Rendering runs inside one lua_pcall, so an error raised by an __index metamethod,
+ * a __tostring or a lambda comes back as APR_EGENERAL with the Lua message.
+ *
+ * For speed, each lua_State keeps each template's names as Lua strings in a table in
+ * its registry (under a private light-userdata key), so that lookups create no
+ * strings.  Entries are validated with a per-compile stamp, so reloaded templates
+ * are safe; the table is emptied once it holds 256 templates.
+ */
+#ifndef ART_MUSTACHE_H
+#define ART_MUSTACHE_H
+
+#include <apr_pools.h>
+#include <lua.h>
+
+#include "art_buf.h"
+
+/* Deepest partial/parent/lambda expansion; beyond it rendering fails with
+ * "partial recursion too deep". */
+#define ART_TPL_MAX_PARTIAL_DEPTH 64
+/* Deepest nesting of sections, blocks and expansions together while rendering, and of
+ * open sections in one template while compiling. */
+#define ART_TPL_MAX_NESTING 256
+
+typedef struct art_tpl_t art_tpl_t;
+
+/* Return the compiled partial or parent called name, or NULL when there is none
+ * (it then renders as the empty string). */
+typedef const art_tpl_t *(*art_tpl_resolve_fn)(void *baton, const char *name);
+
+/* Compile src (len bytes, need not be NUL-terminated; it is copied) into *out,
+ * allocated from p.  name is used in error messages and by art_tpl_name().  On a
+ * syntax error returns APR_EINVAL with *err (from p) like
+ * "article.mustache:12: unclosed section 'items'". */
+apr_status_t art_tpl_compile(apr_pool_t *p, const char *name, const char *src,
+                             apr_size_t len, art_tpl_t **out, char **err);
+
+/* Render t against the Lua value at data_idx, appending to out.  The Lua stack is
+ * left as it was.  Returns APR_EGENERAL with *err (from out->pool, prefixed with the
+ * template's name) when Lua raised an error, when expansion nests too deeply, or when
+ * out reached its limit ("output too large"); out then holds a partial result.
+ * resolve may be NULL (no partials).  t and the templates resolve returns must stay
+ * alive while rendering; they are only read, so any number of threads may render
+ * them at once, each with its own lua_State. */
+apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
+                            art_tpl_resolve_fn resolve, void *baton,
+                            art_buf_t *out, char **err);
+
+/* The name given to art_tpl_compile(). */
+const char *art_tpl_name(const art_tpl_t *t);
+
+#endif

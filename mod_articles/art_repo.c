@@ -1,0 +1,1232 @@
+/* art_repo.c: load an XML repository into an immutable snapshot (see art_repo.h).
+ *
+ * Order of work: site.xml and authors.xml (fatal when bad), then each collection
+ * folder in name order; in each folder its files in name order, then its
+ * sub-folders in name order.  The order makes the outcome deterministic: when two
+ * files claim the same (language, id), the first one read wins on every server
+ * and the later one is reported.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_file_io.h>
+#include <apr_file_info.h>
+#include <apr_strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+
+#include "art_buf.h"
+#include "art_repo.h"
+
+/* The schema text, generated from schema/articles.rng at build time. */
+extern const char art_schema_rng[];
+
+static xmlRelaxNGPtr repo_schema;
+
+#define MAX_DEPTH 16
+
+/* Collection ids that would shadow the module's own URLs. */
+static const char *const reserved_ids[] = {
+    "authors", "tags", "search", "feed.atom", "sitemap.xml", NULL
+};
+
+typedef struct load_ctx_t {
+    apr_pool_t *pool;            /* the snapshot's pool */
+    apr_pool_t *scratch;         /* cleared after each file */
+    const art_repo_opts_t *opts;
+    art_snapshot_t *snap;
+    apr_array_header_t *articles;   /* art_article_t * */
+    apr_hash_t *files_by_key;       /* "lang/id" -> file, for duplicate reports */
+} load_ctx_t;
+
+/* ---------------------------------------------------------------- reporting */
+
+static void report(load_ctx_t *lc, int fatal, const char *tag, const char *file,
+                   int line, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void report(load_ctx_t *lc, int fatal, const char *tag, const char *file,
+                   int line, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(lc->scratch, fmt, ap);
+    va_end(ap);
+    if (!fatal) {
+        lc->snap->nerrors++;
+    }
+    if (lc->opts->log) {
+        lc->opts->log(lc->opts->baton, fatal, tag, file, line, msg);
+    }
+}
+
+/* ---------------------------------------------------------------- init */
+
+apr_status_t art_repo_init(apr_pool_t *p, char **err)
+{
+    xmlRelaxNGParserCtxtPtr pc;
+
+    if (repo_schema) {
+        return APR_SUCCESS;
+    }
+    xmlInitParser();
+    pc = xmlRelaxNGNewMemParserCtxt(art_schema_rng, (int)strlen(art_schema_rng));
+    if (pc == NULL) {
+        *err = apr_pstrdup(p, "cannot create the RELAX NG parser");
+        return APR_ENOMEM;
+    }
+    repo_schema = xmlRelaxNGParse(pc);
+    xmlRelaxNGFreeParserCtxt(pc);
+    if (repo_schema == NULL) {
+        *err = apr_pstrdup(p, "the built-in RELAX NG schema does not compile");
+        return APR_EGENERAL;
+    }
+    /* The schema lives as long as the process: modules come and go with the
+     * configuration, but this pointer is reused by every generation. */
+    return APR_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+typedef struct parse_err_t {
+    const char *tag;
+    int line;
+    char *msg;
+    apr_pool_t *pool;
+} parse_err_t;
+
+/* SAX hook for "<!DOCTYPE ... [": refuse the document before any declaration in
+ * it is read, so entity bombs and external entities never get a chance. */
+static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *eid,
+                       const xmlChar *sid)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    parse_err_t *pe = ctxt->_private;
+
+    (void)name;
+    (void)eid;
+    (void)sid;
+    if (pe->tag == NULL) {
+        pe->tag = ART_E_DTD;
+        pe->line = ctxt->input ? ctxt->input->line : 0;
+        pe->msg = apr_pstrdup(pe->pool, "document type declarations (DTDs) are "
+                              "not allowed");
+    }
+    xmlStopParser(ctxt);
+}
+
+static char *trim_msg(apr_pool_t *p, const char *m)
+{
+    char *s = apr_pstrdup(p, m ? m : "unknown error");
+    apr_size_t n = strlen(s);
+
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ')) {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+static void schema_error(void *baton, xmlErrorPtr e)
+{
+    parse_err_t *pe = baton;
+
+    if (pe->tag == NULL && e != NULL) {
+        pe->tag = ART_E_SCHEMA;
+        pe->line = e->line;
+        pe->msg = apr_psprintf(pe->pool, "does not match the schema: %s",
+                               trim_msg(pe->pool, e->message));
+    }
+}
+
+/* Parse and validate one document; NULL with *pe filled on failure.  The caller
+ * frees the document. */
+static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
+                           parse_err_t *pe)
+{
+    xmlParserCtxtPtr ctxt;
+    xmlDocPtr doc;
+    xmlRelaxNGValidCtxtPtr vc;
+
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        pe->tag = ART_E_IO;
+        pe->msg = apr_pstrdup(pe->pool, "out of memory");
+        return NULL;
+    }
+    ctxt->_private = pe;
+    ctxt->sax->internalSubset = refuse_dtd;
+    ctxt->sax->externalSubset = refuse_dtd;
+    doc = xmlCtxtReadMemory(ctxt, data, (int)len, path, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR
+                            | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    if (pe->tag == NULL && (doc == NULL || !ctxt->wellFormed)) {
+        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+        pe->tag = ART_E_WELLFORMED;
+        pe->line = e ? e->line : 0;
+        pe->msg = apr_psprintf(pe->pool, "not well-formed: %s",
+                               trim_msg(pe->pool, e ? e->message : NULL));
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (pe->tag) {
+        if (doc) {
+            xmlFreeDoc(doc);
+        }
+        return NULL;
+    }
+    if (doc->intSubset || doc->extSubset) {
+        pe->tag = ART_E_DTD;
+        pe->line = 1;
+        pe->msg = apr_pstrdup(pe->pool, "document type declarations (DTDs) are "
+                              "not allowed");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    vc = xmlRelaxNGNewValidCtxt(repo_schema);
+    if (vc == NULL) {
+        pe->tag = ART_E_IO;
+        pe->msg = apr_pstrdup(pe->pool, "out of memory");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlRelaxNGSetValidStructuredErrors(vc, schema_error, pe);
+    if (xmlRelaxNGValidateDoc(vc, doc) != 0 && pe->tag == NULL) {
+        pe->tag = ART_E_SCHEMA;
+        pe->msg = apr_pstrdup(pe->pool, "does not match the schema");
+    }
+    xmlRelaxNGFreeValidCtxt(vc);
+    if (pe->tag) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* Read and parse path; reports and returns NULL on any problem. */
+static xmlDocPtr load_doc(load_ctx_t *lc, const char *path, int fatal,
+                          const char *root_name, apr_time_t *mtime)
+{
+    apr_finfo_t fi;
+    apr_file_t *f;
+    apr_size_t n;
+    char *data;
+    apr_status_t rv;
+    parse_err_t pe = { NULL, 0, NULL, lc->scratch };
+    xmlDocPtr doc;
+
+    rv = apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_MTIME, lc->scratch);
+    if (rv != APR_SUCCESS) {
+        char eb[128];
+        report(lc, fatal, ART_E_IO, path, 0, "cannot read: %s",
+               apr_strerror(rv, eb, sizeof(eb)));
+        return NULL;
+    }
+    if ((apr_size_t)fi.size > lc->opts->max_file_size) {
+        report(lc, fatal, ART_E_TOOLARGE, path, 0,
+               "file is %" APR_OFF_T_FMT " bytes, over the limit of %"
+               APR_SIZE_T_FMT, fi.size, lc->opts->max_file_size);
+        return NULL;
+    }
+    *mtime = fi.mtime;
+    if (fi.mtime > lc->snap->mtime) {
+        lc->snap->mtime = fi.mtime;
+    }
+    n = (apr_size_t)fi.size;
+    data = apr_palloc(lc->scratch, n + 1);
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, lc->scratch);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_read_full(f, data, n, &n);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS && !(rv == APR_EOF && n == 0)) {
+        char eb[128];
+        report(lc, fatal, ART_E_IO, path, 0, "cannot read: %s",
+               apr_strerror(rv, eb, sizeof(eb)));
+        return NULL;
+    }
+    lc->snap->xml_bytes += n;
+    lc->snap->digest = art_hash64(data, n, lc->snap->digest);
+
+    doc = parse_doc(data, n, path, &pe);
+    if (doc == NULL) {
+        report(lc, fatal, pe.tag, path, pe.line, "%s", pe.msg);
+        return NULL;
+    }
+    if (strcmp((const char *)xmlDocGetRootElement(doc)->name, root_name) != 0) {
+        report(lc, fatal, ART_E_SCHEMA, path,
+               xmlGetLineNo(xmlDocGetRootElement(doc)),
+               "expected a <%s> document, found <%s>", root_name,
+               (const char *)xmlDocGetRootElement(doc)->name);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ---------------------------------------------------------------- node helpers */
+
+static int is_el(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static const char *attr(load_ctx_t *lc, xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    char *s;
+
+    if (v == NULL) {
+        return NULL;
+    }
+    s = apr_pstrdup(lc->pool, (const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+static const char *xml_lang(load_ctx_t *lc, xmlNodePtr n)
+{
+    xmlChar *v = xmlGetNsProp(n, (const xmlChar *)"lang", XML_XML_NAMESPACE);
+    char *s;
+
+    if (v == NULL) {
+        return NULL;
+    }
+    s = apr_pstrdup(lc->pool, (const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+/* The element's text with white space runs collapsed and trimmed: titles, names
+ * and summaries are written across lines in XML but shown on one. */
+static const char *text_of(load_ctx_t *lc, xmlNodePtr n)
+{
+    xmlChar *v = xmlNodeGetContent(n);
+    const unsigned char *s;
+    char *out, *o;
+    int space = 0;
+
+    if (v == NULL) {
+        return apr_pstrdup(lc->pool, "");
+    }
+    out = o = apr_palloc(lc->pool, strlen((const char *)v) + 1);
+    for (s = v; *s; s++) {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+            space = (o != out);
+            continue;
+        }
+        if (space) {
+            *o++ = ' ';
+            space = 0;
+        }
+        *o++ = (char)*s;
+    }
+    *o = '\0';
+    xmlFree(v);
+    return out;
+}
+
+/* ---------------------------------------------------------------- dates */
+
+static int digits(const char *s, int n, int *out)
+{
+    int i, v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (era arithmetic: exact for
+ * every year, no table). */
+static long days_from_civil(int y, int m, int d)
+{
+    long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* ISO 8601 date or date-time (the forms the schema allows) to apr_time_t. */
+static int parse_iso(const char *s, apr_time_t *out)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, tzh = 0, tzm = 0, sign = 0;
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    long long t;
+
+    if (!s || strlen(s) < 10 || !digits(s, 4, &y) || s[4] != '-'
+        || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d)) {
+        return 0;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1]) {
+        return 0;
+    }
+    s += 10;
+    if (*s == 'T') {
+        if (!digits(s + 1, 2, &h) || s[3] != ':' || !digits(s + 4, 2, &mi)) {
+            return 0;
+        }
+        s += 6;
+        if (*s == ':') {
+            if (!digits(s + 1, 2, &sec)) {
+                return 0;
+            }
+            s += 3;
+            if (*s == '.') {
+                s++;
+                while (*s >= '0' && *s <= '9') {
+                    s++;
+                }
+            }
+        }
+        if (*s == 'Z') {
+            s++;
+        }
+        else if (*s == '+' || *s == '-') {
+            sign = *s == '-' ? -1 : 1;
+            if (!digits(s + 1, 2, &tzh) || s[3] != ':' || !digits(s + 4, 2, &tzm)) {
+                return 0;
+            }
+            s += 6;
+        }
+    }
+    if (*s != '\0' || h > 24 || mi > 59 || sec > 60) {
+        return 0;
+    }
+    t = (long long)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    t -= sign * (tzh * 3600 + tzm * 60);
+    *out = apr_time_from_sec(t);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- ids and URLs */
+
+static int is_slug(const char *s)
+{
+    apr_size_t n = 0;
+
+    if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))) {
+        return 0;
+    }
+    for (; *s; s++, n++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-')) {
+            return 0;
+        }
+    }
+    return n <= ART_ID_MAX;
+}
+
+/* http, https, mailto or relative; nothing that a browser could run. */
+static int url_ok(const char *u)
+{
+    const char *p;
+
+    for (p = u; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\') {
+            return 0;
+        }
+    }
+    for (p = u; *p && *p != '/' && *p != '?' && *p != '#'; p++) {
+        if (*p == ':') {
+            apr_size_t n = (apr_size_t)(p - u);
+            return (n == 4 && strncasecmp(u, "http", 4) == 0)
+                || (n == 5 && strncasecmp(u, "https", 5) == 0)
+                || (n == 6 && strncasecmp(u, "mailto", 6) == 0);
+        }
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- body HTML */
+
+/* Elements the body may carry; the schema already refused anything else, this
+ * list is the second line of defence for the HTML we emit unescaped. */
+static const char *const body_elements[] = {
+    "h2", "h3", "p", "blockquote", "ul", "ol", "li", "em", "strong", "a", "br",
+    "figure", "img", "figcaption", "code", "pre", NULL
+};
+
+static int allowed_element(const char *name)
+{
+    int i;
+
+    for (i = 0; body_elements[i]; i++) {
+        if (strcmp(body_elements[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void emit_attr(art_buf_t *b, const char *name, const xmlChar *v)
+{
+    art_buf_putc(b, ' ');
+    art_buf_puts(b, name);
+    art_buf_puts(b, "=\"");
+    art_buf_append_html(b, (const char *)v, strlen((const char *)v));
+    art_buf_putc(b, '"');
+}
+
+/* Serialise children of n as HTML.  Returns 0 and sets *bad when a URL is unsafe. */
+static int emit_html(art_buf_t *b, xmlNodePtr n, xmlNodePtr *bad)
+{
+    xmlNodePtr c;
+
+    for (c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE) {
+            art_buf_append_html(b, (const char *)c->content,
+                                strlen((const char *)c->content));
+        }
+        else if (c->type == XML_ELEMENT_NODE
+                 && allowed_element((const char *)c->name)) {
+            const char *name = (const char *)c->name;
+            xmlAttrPtr a;
+            int is_void = strcmp(name, "br") == 0 || strcmp(name, "img") == 0;
+
+            art_buf_putc(b, '<');
+            art_buf_puts(b, name);
+            for (a = c->properties; a; a = a->next) {
+                const char *an = (const char *)a->name;
+                xmlChar *v;
+                int ok = strcmp(an, "dir") == 0
+                    || (strcmp(an, "class") == 0 && strcmp(name, "blockquote") == 0)
+                    || (strcmp(an, "href") == 0 && strcmp(name, "a") == 0)
+                    || ((strcmp(an, "src") == 0 || strcmp(an, "alt") == 0)
+                        && strcmp(name, "img") == 0);
+                if (!ok || a->ns != NULL) {
+                    continue;
+                }
+                v = xmlNodeListGetString(c->doc, a->children, 1);
+                if (v == NULL) {
+                    continue;
+                }
+                if ((strcmp(an, "href") == 0 || strcmp(an, "src") == 0)
+                    && !url_ok((const char *)v)) {
+                    xmlFree(v);
+                    *bad = c;
+                    return 0;
+                }
+                emit_attr(b, an, v);
+                xmlFree(v);
+            }
+            art_buf_putc(b, '>');
+            if (!is_void) {
+                if (!emit_html(b, c, bad)) {
+                    return 0;
+                }
+                art_buf_puts(b, "</");
+                art_buf_puts(b, name);
+                art_buf_putc(b, '>');
+            }
+        }
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- site.xml */
+
+static art_site_t *read_site(load_ctx_t *lc, xmlDocPtr doc, const char *path)
+{
+    art_site_t *site = apr_pcalloc(lc->pool, sizeof(*site));
+    xmlNodePtr root = xmlDocGetRootElement(doc), n, s;
+    int i, found_default = 0;
+
+    site->default_lang = attr(lc, root, "default-lang");
+    site->titles = apr_array_make(lc->pool, 2, sizeof(art_ltext_t));
+    site->mottos = apr_array_make(lc->pool, 1, sizeof(art_motto_t));
+    site->langs = apr_array_make(lc->pool, 4, sizeof(art_lang_t));
+    site->strings = apr_hash_make(lc->pool);
+
+    for (n = root->children; n; n = n->next) {
+        if (is_el(n, "title")) {
+            art_ltext_t *t = apr_array_push(site->titles);
+            t->lang = xml_lang(lc, n);
+            t->text = text_of(lc, n);
+        }
+        else if (is_el(n, "tagline")) {
+            site->tagline = text_of(lc, n);
+        }
+        else if (is_el(n, "url")) {
+            char *u = (char *)text_of(lc, n);
+            apr_size_t len = strlen(u);
+            while (len > 0 && u[len - 1] == '/') {
+                u[--len] = '\0';
+            }
+            site->url = u;
+        }
+        else if (is_el(n, "email")) {
+            site->email = text_of(lc, n);
+        }
+        else if (is_el(n, "motto")) {
+            art_motto_t *m = apr_array_push(site->mottos);
+            m->lang = xml_lang(lc, n);
+            m->lines = apr_array_make(lc->pool, 2, sizeof(const char *));
+            for (s = n->children; s; s = s->next) {
+                if (is_el(s, "line")) {
+                    APR_ARRAY_PUSH(m->lines, const char *) = text_of(lc, s);
+                }
+            }
+        }
+        else if (is_el(n, "language")) {
+            art_lang_t *l = apr_array_push(site->langs);
+            l->code = attr(lc, n, "code");
+            l->dir = attr(lc, n, "dir");
+            l->name = attr(lc, n, "name");
+            l->index = site->langs->nelts - 1;
+            for (i = 0; i < l->index; i++) {
+                if (strcmp(APR_ARRAY_IDX(site->langs, i, art_lang_t).code,
+                           l->code) == 0) {
+                    report(lc, 1, ART_E_SITE, path, xmlGetLineNo(n),
+                           "language '%s' is declared twice", l->code);
+                    return NULL;
+                }
+            }
+            if (strcmp(l->code, site->default_lang) == 0) {
+                found_default = 1;
+            }
+        }
+        else if (is_el(n, "strings")) {
+            const char *lang = xml_lang(lc, n);
+            apr_hash_t *h = apr_hash_get(site->strings, lang, APR_HASH_KEY_STRING);
+            if (h == NULL) {
+                h = apr_hash_make(lc->pool);
+                apr_hash_set(site->strings, lang, APR_HASH_KEY_STRING, h);
+            }
+            for (s = n->children; s; s = s->next) {
+                if (is_el(s, "string")) {
+                    apr_hash_set(h, attr(lc, s, "key"), APR_HASH_KEY_STRING,
+                                 text_of(lc, s));
+                }
+            }
+        }
+    }
+    if (!found_default) {
+        report(lc, 1, ART_E_SITE, path, xmlGetLineNo(root),
+               "default-lang '%s' is not one of the declared languages",
+               site->default_lang);
+        return NULL;
+    }
+    if (site->url == NULL) {
+        site->url = "";
+    }
+    return site;
+}
+
+/* ---------------------------------------------------------------- authors.xml */
+
+static int read_authors(load_ctx_t *lc, xmlDocPtr doc, const char *path)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc), n, c;
+    art_snapshot_t *s = lc->snap;
+
+    for (n = root->children; n; n = n->next) {
+        art_author_t *a;
+        if (!is_el(n, "author")) {
+            continue;
+        }
+        a = apr_pcalloc(lc->pool, sizeof(*a));
+        a->id = attr(lc, n, "id");
+        if (!is_slug(a->id)) {
+            report(lc, 1, ART_E_ID, path, xmlGetLineNo(n),
+                   "author id '%s' is not a slug", a->id);
+            return 0;
+        }
+        if (apr_hash_get(s->author_by_id, a->id, APR_HASH_KEY_STRING)) {
+            report(lc, 1, ART_E_DUPLICATE, path, xmlGetLineNo(n),
+                   "author id '%s' appears twice", a->id);
+            return 0;
+        }
+        a->names = apr_array_make(lc->pool, 2, sizeof(art_ltext_t));
+        a->bios = apr_array_make(lc->pool, 1, sizeof(art_ltext_t));
+        for (c = n->children; c; c = c->next) {
+            if (is_el(c, "name")) {
+                art_ltext_t *t = apr_array_push(a->names);
+                t->lang = xml_lang(lc, c);
+                t->text = text_of(lc, c);
+            }
+            else if (is_el(c, "bio")) {
+                art_ltext_t *t = apr_array_push(a->bios);
+                art_buf_t b;
+                xmlNodePtr bad = NULL;
+                art_buf_init(&b, lc->pool, 256);
+                if (!emit_html(&b, c, &bad)) {
+                    report(lc, 1, ART_E_URL, path, xmlGetLineNo(bad),
+                           "unsafe link in the bio of '%s'", a->id);
+                    return 0;
+                }
+                t->lang = xml_lang(lc, c);
+                t->text = b.data;
+            }
+        }
+        APR_ARRAY_PUSH(s->authors, art_author_t *) = a;
+        apr_hash_set(s->author_by_id, a->id, APR_HASH_KEY_STRING, a);
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- articles */
+
+static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
+                         const char *rel, const art_collection_t *coll,
+                         apr_time_t mtime)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc), n, c;
+    art_article_t *a = apr_pcalloc(lc->pool, sizeof(*a));
+    apr_array_header_t *authors = apr_array_make(lc->scratch, 2, sizeof(void *));
+    apr_array_header_t *tags = apr_array_make(lc->scratch, 4, sizeof(art_tag_t));
+    apr_array_header_t *notes = apr_array_make(lc->scratch, 1, sizeof(char *));
+    const char *lang, *key, *first;
+    int line = xmlGetLineNo(root);
+
+    a->id = attr(lc, root, "id");
+    if (!is_slug(a->id)) {
+        report(lc, 0, ART_E_ID, path, line, "article id '%s' is not a slug "
+               "([a-z0-9][a-z0-9-]*, at most %d bytes)", a->id, ART_ID_MAX);
+        return;
+    }
+    lang = xml_lang(lc, root);
+    a->lang = lang ? art_snapshot_lang(lc->snap, lang) : NULL;
+    if (a->lang == NULL) {
+        report(lc, 0, ART_E_LANGUAGE, path, line, "language '%s' is not declared "
+               "in site.xml", lang ? lang : "(none)");
+        return;
+    }
+    a->published = attr(lc, root, "published");
+    a->updated = attr(lc, root, "updated");
+    if (!parse_iso(a->published, &a->published_t)
+        || (a->updated && !parse_iso(a->updated, &a->updated_t))) {
+        report(lc, 0, ART_E_DATE, path, line, "invalid date in published/updated");
+        return;
+    }
+    a->translation = attr(lc, root, "translation");
+    if (a->translation && !is_slug(a->translation)) {
+        report(lc, 0, ART_E_ID, path, line, "translation key '%s' is not a slug",
+               a->translation);
+        return;
+    }
+    a->collection = coll;
+
+    for (n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        if (is_el(n, "title")) {
+            a->title = text_of(lc, n);
+        }
+        else if (is_el(n, "summary")) {
+            a->summary = text_of(lc, n);
+        }
+        else if (is_el(n, "author")) {
+            const char *ref = attr(lc, n, "ref");
+            art_author_t *au = apr_hash_get(lc->snap->author_by_id, ref,
+                                             APR_HASH_KEY_STRING);
+            if (au == NULL) {
+                report(lc, 0, ART_E_AUTHOR, path, xmlGetLineNo(n),
+                       "unknown author '%s' (not in authors.xml)", ref);
+                return;
+            }
+            APR_ARRAY_PUSH(authors, art_author_t *) = au;
+        }
+        else if (is_el(n, "tags")) {
+            for (c = n->children; c; c = c->next) {
+                if (is_el(c, "tag")) {
+                    art_tag_t *t = apr_array_push(tags);
+                    t->name = text_of(lc, c);
+                    t->key = art_tag_fold(lc->pool, t->name);
+                }
+            }
+        }
+        else if (is_el(n, "body")) {
+            art_buf_t b;
+            xmlNodePtr bad = NULL;
+            art_buf_init(&b, lc->pool, 8192);
+            if (!emit_html(&b, n, &bad)) {
+                report(lc, 0, ART_E_URL, path, xmlGetLineNo(bad),
+                       "link or image URL is not http, https, mailto or relative");
+                return;
+            }
+            a->body = b.data;
+            a->body_len = b.len;
+        }
+        else if (is_el(n, "notes")) {
+            for (c = n->children; c; c = c->next) {
+                if (is_el(c, "note")) {
+                    APR_ARRAY_PUSH(notes, const char *) = text_of(lc, c);
+                }
+            }
+        }
+        else if (is_el(n, "signature")) {
+            a->signature = text_of(lc, n);
+            a->signature_date = attr(lc, n, "date");
+        }
+    }
+
+    key = apr_pstrcat(lc->pool, a->lang->code, "/", a->id, NULL);
+    if ((first = apr_hash_get(lc->files_by_key, key, APR_HASH_KEY_STRING))) {
+        report(lc, 0, ART_E_DUPLICATE, path, line, "article id '%s' in language "
+               "'%s' is already used by %s", a->id, a->lang->code, first);
+        return;
+    }
+
+    a->nauthors = authors->nelts;
+    a->authors = apr_pmemdup(lc->pool, authors->elts,
+                             sizeof(void *) * (apr_size_t)authors->nelts);
+    a->ntags = tags->nelts;
+    a->tags = apr_pmemdup(lc->pool, tags->elts,
+                          sizeof(art_tag_t) * (apr_size_t)tags->nelts);
+    a->nnotes = notes->nelts;
+    a->notes = apr_pmemdup(lc->pool, notes->elts,
+                           sizeof(char *) * (apr_size_t)(notes->nelts + 1));
+    if (a->body == NULL) {
+        a->body = "";
+    }
+    a->file = apr_pstrdup(lc->pool, rel);
+    a->mtime = mtime;
+    a->path = apr_pstrcat(lc->pool, "/", a->lang->code, "/", coll->id, "/", a->id,
+                          NULL);
+    apr_hash_set(lc->files_by_key, key, APR_HASH_KEY_STRING, a->file);
+    apr_hash_set(lc->snap->article_by_key, key, APR_HASH_KEY_STRING, a);
+    APR_ARRAY_PUSH(lc->articles, art_article_t *) = a;
+}
+
+/* ---------------------------------------------------------------- walking */
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted entry names of dir (hidden and "_" names left out). */
+static apr_array_header_t *list_dir(apr_pool_t *p, const char *dir)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    apr_array_header_t *names = apr_array_make(p, 16, sizeof(char *));
+
+    if (apr_dir_open(&d, dir, p) != APR_SUCCESS) {
+        return names;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+        if (fi.name[0] == '.' || fi.name[0] == '_') {
+            continue;
+        }
+        APR_ARRAY_PUSH(names, char *) = apr_pstrdup(p, fi.name);
+    }
+    apr_dir_close(d);
+    qsort(names->elts, (size_t)names->nelts, sizeof(char *), name_cmp);
+    return names;
+}
+
+static int ends_with_xml(const char *name)
+{
+    apr_size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".xml") == 0;
+}
+
+static void walk_articles(load_ctx_t *lc, const char *dir, const char *rel,
+                          const art_collection_t *coll, int depth)
+{
+    apr_pool_t *sub;
+    apr_array_header_t *names;
+    int i, pass;
+
+    if (depth > MAX_DEPTH) {
+        report(lc, 0, ART_E_IO, dir, 0, "folders nested deeper than %d levels "
+               "are not read", MAX_DEPTH);
+        return;
+    }
+    apr_pool_create(&sub, lc->scratch);
+    names = list_dir(sub, dir);
+    /* Files of a folder before its sub-folders: when two files claim one id,
+     * the one nearer the collection's top wins, whatever the names. */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < names->nelts; i++) {
+            const char *name = APR_ARRAY_IDX(names, i, char *);
+            const char *full = apr_pstrcat(sub, dir, "/", name, NULL);
+            const char *r = apr_pstrcat(sub, rel, "/", name, NULL);
+            apr_finfo_t fi;
+
+            if (apr_stat(&fi, full, APR_FINFO_TYPE, sub) != APR_SUCCESS) {
+                continue;
+            }
+            if (pass == 1 && fi.filetype == APR_DIR) {
+                walk_articles(lc, full, r, coll, depth + 1);
+            }
+            else if (pass == 0 && fi.filetype == APR_REG && ends_with_xml(name)
+                     && !(depth == 0 && strcmp(name, "collection.xml") == 0)) {
+                apr_pool_t *saved = lc->scratch;
+                apr_time_t mtime = 0;
+                xmlDocPtr doc;
+
+                apr_pool_create(&lc->scratch, saved);
+                doc = load_doc(lc, full, 0, "article", &mtime);
+                if (doc) {
+                    read_article(lc, doc, full, r, coll, mtime);
+                    xmlFreeDoc(doc);
+                }
+                apr_pool_destroy(lc->scratch);
+                lc->scratch = saved;
+            }
+        }
+    }
+    apr_pool_destroy(sub);
+}
+
+static art_collection_t *read_collection(load_ctx_t *lc, const char *dir,
+                                         const char *name)
+{
+    const char *path = apr_pstrcat(lc->scratch, dir, "/collection.xml", NULL);
+    apr_time_t mtime;
+    xmlDocPtr doc;
+    xmlNodePtr root, n;
+    art_collection_t *c;
+    int i;
+
+    doc = load_doc(lc, path, 0, "collection", &mtime);
+    if (doc == NULL) {
+        return NULL;
+    }
+    root = xmlDocGetRootElement(doc);
+    c = apr_pcalloc(lc->pool, sizeof(*c));
+    c->id = attr(lc, root, "id");
+    if (!is_slug(c->id) || strcmp(c->id, name) != 0) {
+        report(lc, 0, ART_E_COLLECTION, path, xmlGetLineNo(root),
+               "collection id '%s' must be a slug equal to its folder name '%s'",
+               c->id, name);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    for (i = 0; reserved_ids[i]; i++) {
+        if (strcmp(c->id, reserved_ids[i]) == 0) {
+            report(lc, 0, ART_E_COLLECTION, path, xmlGetLineNo(root),
+                   "collection id '%s' is reserved for the module's own pages",
+                   c->id);
+            xmlFreeDoc(doc);
+            return NULL;
+        }
+    }
+    c->titles = apr_array_make(lc->pool, 2, sizeof(art_ltext_t));
+    for (n = root->children; n; n = n->next) {
+        if (is_el(n, "title")) {
+            art_ltext_t *t = apr_array_push(c->titles);
+            t->lang = xml_lang(lc, n);
+            t->text = text_of(lc, n);
+        }
+    }
+    xmlFreeDoc(doc);
+    return c;
+}
+
+/* ---------------------------------------------------------------- indexes */
+
+static int newest_first(const void *pa, const void *pb)
+{
+    const art_article_t *a = *(art_article_t *const *)pa;
+    const art_article_t *b = *(art_article_t *const *)pb;
+    int c;
+
+    if (a->published_t != b->published_t) {
+        return a->published_t > b->published_t ? -1 : 1;
+    }
+    if ((c = strcmp(a->lang->code, b->lang->code)) != 0) {
+        return c;
+    }
+    return strcmp(a->id, b->id);
+}
+
+/* Append a to the list under key in index (lists are built as arrays first). */
+static void index_add(apr_pool_t *p, apr_hash_t *index, const char *key,
+                      art_article_t *a)
+{
+    apr_array_header_t *arr = apr_hash_get(index, key, APR_HASH_KEY_STRING);
+
+    if (arr == NULL) {
+        arr = apr_array_make(p, 8, sizeof(art_article_t *));
+        apr_hash_set(index, key, APR_HASH_KEY_STRING, arr);
+    }
+    APR_ARRAY_PUSH(arr, art_article_t *) = a;
+}
+
+/* Turn every array of index into an art_list_t in the snapshot pool. */
+static void index_seal(apr_pool_t *p, apr_hash_t *index)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(p, index); hi; hi = apr_hash_next(hi)) {
+        const void *k;
+        apr_ssize_t klen;
+        void *v;
+        apr_array_header_t *arr;
+        art_list_t *l;
+
+        apr_hash_this(hi, &k, &klen, &v);
+        arr = v;
+        l = apr_palloc(p, sizeof(*l));
+        l->n = arr->nelts;
+        l->items = (art_article_t **)arr->elts;
+        apr_hash_set(index, k, klen, l);
+    }
+}
+
+static void build_indexes(load_ctx_t *lc)
+{
+    art_snapshot_t *s = lc->snap;
+    apr_pool_t *p = s->pool;
+    int i, j;
+
+    qsort(lc->articles->elts, (size_t)lc->articles->nelts, sizeof(void *),
+          newest_first);
+    s->all.items = (art_article_t **)lc->articles->elts;
+    s->all.n = lc->articles->nelts;
+
+    for (i = 0; i < s->all.n; i++) {
+        art_article_t *a = s->all.items[i];
+        const char *l = a->lang->code;
+
+        index_add(p, s->by_lang, l, a);
+        index_add(p, s->by_collection,
+                  apr_pstrcat(p, l, "/", a->collection->id, NULL), a);
+        for (j = 0; j < a->nauthors; j++) {
+            index_add(p, s->by_author,
+                      apr_pstrcat(p, l, "/", a->authors[j]->id, NULL), a);
+        }
+        for (j = 0; j < a->ntags; j++) {
+            int k, dup = 0;
+            for (k = 0; k < j; k++) {
+                dup |= strcmp(a->tags[k].key, a->tags[j].key) == 0;
+            }
+            if (!dup) {
+                index_add(p, s->by_tag, apr_pstrcat(p, l, "/", a->tags[j].key, NULL),
+                          a);
+            }
+        }
+        if (a->translation) {
+            index_add(p, s->by_translation, a->translation, a);
+        }
+    }
+    index_seal(p, s->by_lang);
+    index_seal(p, s->by_collection);
+    index_seal(p, s->by_author);
+    index_seal(p, s->by_tag);
+    index_seal(p, s->by_translation);
+    for (i = 0; i < s->all.n; i++) {
+        art_article_t *a = s->all.items[i];
+        if (a->translation) {
+            a->translations = apr_hash_get(s->by_translation, a->translation,
+                                           APR_HASH_KEY_STRING);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
+                            const char *root, const art_repo_opts_t *opts)
+{
+    load_ctx_t *lc = apr_pcalloc(scratch, sizeof(*lc));
+    art_snapshot_t *s = apr_pcalloc(pool, sizeof(*s));
+
+    lc->pool = pool;
+    lc->scratch = scratch;
+    lc->opts = opts;
+    lc->snap = s;
+    lc->articles = apr_array_make(pool, 64, sizeof(art_article_t *));
+    lc->files_by_key = apr_hash_make(scratch);
+    s->pool = pool;
+    s->root = apr_pstrdup(pool, root);
+    s->authors = apr_array_make(pool, 8, sizeof(art_author_t *));
+    s->author_by_id = apr_hash_make(pool);
+    s->collections = apr_array_make(pool, 4, sizeof(art_collection_t *));
+    s->collection_by_id = apr_hash_make(pool);
+    s->article_by_key = apr_hash_make(pool);
+    s->by_lang = apr_hash_make(pool);
+    s->by_collection = apr_hash_make(pool);
+    s->by_author = apr_hash_make(pool);
+    s->by_tag = apr_hash_make(pool);
+    s->by_translation = apr_hash_make(pool);
+    return lc;
+}
+
+/* site.xml then authors.xml; both fatal. */
+static int load_core(load_ctx_t *lc, const char *root)
+{
+    const char *path;
+    apr_time_t mtime;
+    xmlDocPtr doc;
+    int ok;
+
+    path = apr_pstrcat(lc->scratch, root, "/site.xml", NULL);
+    doc = load_doc(lc, path, 1, "site", &mtime);
+    if (doc == NULL) {
+        return 0;
+    }
+    lc->snap->site = read_site(lc, doc, path);
+    xmlFreeDoc(doc);
+    if (lc->snap->site == NULL) {
+        return 0;
+    }
+    path = apr_pstrcat(lc->scratch, root, "/authors.xml", NULL);
+    doc = load_doc(lc, path, 1, "authors", &mtime);
+    if (doc == NULL) {
+        return 0;
+    }
+    ok = read_authors(lc, doc, path);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* Keeps the first fatal message for the caller's *err. */
+typedef struct fatal_catch_t {
+    const art_repo_opts_t *inner;
+    apr_pool_t *pool;
+    char *first;
+} fatal_catch_t;
+
+static void catch_log(void *baton, int fatal, const char *tag, const char *file,
+                      int line, const char *reason)
+{
+    fatal_catch_t *fc = baton;
+
+    if (fatal && fc->first == NULL) {
+        fc->first = line > 0
+            ? apr_psprintf(fc->pool, "%s: %s:%d: %s", tag, file, line, reason)
+            : apr_psprintf(fc->pool, "%s: %s: %s", tag, file, reason);
+    }
+    if (fc->inner->log && !fatal) {
+        fc->inner->log(fc->inner->baton, fatal, tag, file, line, reason);
+    }
+}
+
+apr_status_t art_repo_load(apr_pool_t *p, const char *root,
+                           const art_repo_opts_t *opts,
+                           art_snapshot_t **out, char **err)
+{
+    apr_pool_t *pool, *scratch;
+    load_ctx_t *lc;
+    fatal_catch_t fc = { opts, p, NULL };
+    art_repo_opts_t o = *opts;
+    apr_array_header_t *names;
+    int i;
+
+    o.log = catch_log;
+    o.baton = &fc;
+    if (o.max_file_size == 0) {
+        o.max_file_size = ART_REPO_DEFAULT_MAX_FILE;
+    }
+    /* Unmanaged: a live reload creates and destroys snapshots from request
+     * threads, which must not touch the configuration pool's list of children. */
+    apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
+    apr_pool_tag(pool, "articles_snapshot");
+    apr_pool_create(&scratch, pool);
+    lc = ctx_make(pool, scratch, root, &o);
+    /* Taken first, so a change made while loading is seen by the next check. */
+    lc->snap->fingerprint = art_repo_fingerprint(scratch, root);
+
+    if (!load_core(lc, root)) {
+        *err = fc.first ? fc.first : apr_pstrdup(p, "cannot load the site");
+        apr_pool_destroy(pool);
+        return APR_EGENERAL;
+    }
+    names = list_dir(scratch, root);
+    for (i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, char *);
+        const char *dir = apr_pstrcat(scratch, root, "/", name, NULL);
+        apr_finfo_t fi;
+        art_collection_t *c;
+
+        if (apr_stat(&fi, dir, APR_FINFO_TYPE, scratch) != APR_SUCCESS
+            || fi.filetype != APR_DIR) {
+            continue;
+        }
+        c = read_collection(lc, dir, name);
+        if (c == NULL) {
+            continue;
+        }
+        APR_ARRAY_PUSH(lc->snap->collections, art_collection_t *) = c;
+        apr_hash_set(lc->snap->collection_by_id, c->id, APR_HASH_KEY_STRING, c);
+        walk_articles(lc, dir, name, c, 0);
+    }
+    build_indexes(lc);
+    apr_pool_destroy(scratch);
+    *out = lc->snap;
+    return APR_SUCCESS;
+}
+
+apr_status_t art_repo_check_site(apr_pool_t *p, const char *root,
+                                 const art_repo_opts_t *opts, char **err)
+{
+    apr_pool_t *pool;
+    load_ctx_t *lc;
+    fatal_catch_t fc = { opts, p, NULL };
+    art_repo_opts_t o = *opts;
+    int ok;
+
+    o.log = catch_log;
+    o.baton = &fc;
+    if (o.max_file_size == 0) {
+        o.max_file_size = ART_REPO_DEFAULT_MAX_FILE;
+    }
+    apr_pool_create(&pool, p);
+    lc = ctx_make(pool, pool, root, &o);
+    ok = load_core(lc, root);
+    if (!ok) {
+        *err = fc.first ? fc.first : apr_pstrdup(p, "cannot load the site");
+    }
+    apr_pool_destroy(pool);
+    return ok ? APR_SUCCESS : APR_EGENERAL;
+}
+
+/* ---------------------------------------------------------------- change scan */
+
+/* Sum of a hash per entry: independent of the order directories list in. */
+static void scan(apr_pool_t *p, const char *dir, int depth, apr_uint64_t *fp)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    apr_pool_t *sub;
+
+    if (depth > MAX_DEPTH) {
+        return;
+    }
+    apr_pool_create(&sub, p);
+    if (apr_dir_open(&d, dir, sub) == APR_SUCCESS) {
+        while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE | APR_FINFO_MTIME
+                            | APR_FINFO_SIZE, d) == APR_SUCCESS) {
+            const char *full;
+            apr_uint64_t sig[2];
+
+            if (fi.name[0] == '.' || fi.name[0] == '_') {
+                continue;
+            }
+            full = apr_pstrcat(sub, dir, "/", fi.name, NULL);
+            sig[0] = (apr_uint64_t)fi.mtime;
+            sig[1] = (apr_uint64_t)fi.size;
+            *fp += art_hash64(sig, sizeof(sig), art_hash64(full, strlen(full), 0));
+            if (fi.filetype == APR_DIR) {
+                scan(sub, full, depth + 1, fp);
+            }
+        }
+        apr_dir_close(d);
+    }
+    apr_pool_destroy(sub);
+}
+
+apr_uint64_t art_repo_fingerprint(apr_pool_t *p, const char *root)
+{
+    apr_uint64_t fp = 0;
+
+    scan(p, root, 0, &fp);
+    return fp;
+}

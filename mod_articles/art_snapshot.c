@@ -1,0 +1,256 @@
+/* art_snapshot.c: lookups into a snapshot, language fallback, tag folding, hashing.
+ *
+ * Everything here reads an immutable snapshot, so it is safe from any thread.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "art_snapshot.h"
+
+/* ---------------------------------------------------------------- lookups */
+
+const art_article_t *art_snapshot_article(const art_snapshot_t *s,
+                                          const char *lang, const char *id)
+{
+    char key[2 * ART_ID_MAX + 2];
+    apr_size_t ll = strlen(lang), il = strlen(id);
+
+    if (ll > ART_ID_MAX || il > ART_ID_MAX) {
+        return NULL;
+    }
+    memcpy(key, lang, ll);
+    key[ll] = '/';
+    memcpy(key + ll + 1, id, il);
+    return apr_hash_get(s->article_by_key, key, ll + 1 + il);
+}
+
+const art_list_t *art_snapshot_list(apr_hash_t *index, const char *lang,
+                                    const char *key)
+{
+    char buf[512];
+    apr_size_t ll = strlen(lang), kl;
+
+    if (key == NULL) {
+        return apr_hash_get(index, lang, ll);
+    }
+    kl = strlen(key);
+    if (ll + kl + 2 > sizeof(buf)) {
+        return NULL;
+    }
+    memcpy(buf, lang, ll);
+    buf[ll] = '/';
+    memcpy(buf + ll + 1, key, kl);
+    return apr_hash_get(index, buf, ll + 1 + kl);
+}
+
+const art_lang_t *art_snapshot_lang(const art_snapshot_t *s, const char *code)
+{
+    int i;
+
+    for (i = 0; i < s->site->langs->nelts; i++) {
+        const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
+        if (strcmp(l->code, code) == 0) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
+const art_ltext_t *art_ltext_pick(const apr_array_header_t *texts,
+                                  const char *lang, const char *fallback)
+{
+    const art_ltext_t *fb = NULL, *any = NULL;
+    int i;
+
+    if (texts == NULL || texts->nelts == 0) {
+        return NULL;
+    }
+    for (i = 0; i < texts->nelts; i++) {
+        const art_ltext_t *t = &APR_ARRAY_IDX(texts, i, art_ltext_t);
+        if (t->lang == NULL) {
+            if (any == NULL) {
+                any = t;
+            }
+        }
+        else if (lang && strcmp(t->lang, lang) == 0) {
+            return t;
+        }
+        else if (fallback && fb == NULL && strcmp(t->lang, fallback) == 0) {
+            fb = t;
+        }
+    }
+    if (fb) {
+        return fb;
+    }
+    if (any) {
+        return any;
+    }
+    return &APR_ARRAY_IDX(texts, 0, art_ltext_t);
+}
+
+const char *art_site_string(const art_site_t *site, const char *lang,
+                            const char *key)
+{
+    apr_hash_t *h;
+    const char *v = NULL;
+
+    if (lang && (h = apr_hash_get(site->strings, lang, APR_HASH_KEY_STRING))) {
+        v = apr_hash_get(h, key, APR_HASH_KEY_STRING);
+    }
+    if (v == NULL
+        && (h = apr_hash_get(site->strings, site->default_lang,
+                             APR_HASH_KEY_STRING))) {
+        v = apr_hash_get(h, key, APR_HASH_KEY_STRING);
+    }
+    return v;
+}
+
+/* ---------------------------------------------------------------- tag keys */
+
+/* Decode one UTF-8 sequence; invalid bytes come back as themselves (len 1) so
+ * folding never loses input. */
+static unsigned utf8_next(const unsigned char *s, apr_size_t *len)
+{
+    if (s[0] < 0x80) {
+        *len = 1;
+        return s[0];
+    }
+    if ((s[0] & 0xE0) == 0xC0 && (s[1] & 0xC0) == 0x80) {
+        *len = 2;
+        return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+    }
+    if ((s[0] & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+        *len = 3;
+        return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+    }
+    *len = 1;
+    return 0xFFFFFFFFu;
+}
+
+static apr_size_t utf8_put(char *o, unsigned c)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xC0 | (c >> 6));
+        o[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    o[0] = (char)(0xE0 | (c >> 12));
+    o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+    o[2] = (char)(0x80 | (c & 0x3F));
+    return 3;
+}
+
+/* Simple case folding for the scripts a tag is likely to use (Latin, Greek,
+ * Cyrillic); Arabic script has no case.  Full Unicode folding arrives with the
+ * text index (issue #6). */
+static unsigned fold_char(unsigned c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c + 32;
+    }
+    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        || (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
+        || (c >= 0x410 && c <= 0x42F)) {
+        return c + 32;
+    }
+    if (c >= 0x400 && c <= 0x40F) {
+        return c + 80;
+    }
+    if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x138 && c != 0x149
+        && c != 0x17F) {
+        /* Latin Extended-A pairs upper/lower as even/odd, with a shift in the
+         * middle of the block. */
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
+            return (c & 1) ? c + 1 : c;
+        }
+        return (c & 1) ? c : c + 1;
+    }
+    return c;
+}
+
+const char *art_tag_fold(apr_pool_t *p, const char *name)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    apr_size_t n = strlen(name);
+    char *out = apr_palloc(p, n * 2 + 1);
+    apr_size_t o = 0, len;
+    int pending_sep = 0;
+
+    while (*s) {
+        unsigned c = utf8_next(s, &len);
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xA0) {
+            pending_sep = o > 0;
+            s += len;
+            continue;
+        }
+        if (pending_sep) {
+            out[o++] = '-';
+            pending_sep = 0;
+        }
+        if (c == 0xFFFFFFFFu) {
+            out[o++] = (char)*s;
+        }
+        else {
+            o += utf8_put(out + o, fold_char(c));
+        }
+        s += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ---------------------------------------------------------------- hashing */
+
+/* Multiply-xorshift over 8-byte words: about a byte per cycle, good dispersion,
+ * and the same value on every machine (words are read little-endian). */
+#define HASH_K1 0x9E3779B97F4A7C15ULL
+#define HASH_K2 0xC2B2AE3D27D4EB4FULL
+
+static apr_uint64_t load64le(const unsigned char *p)
+{
+    return (apr_uint64_t)p[0] | ((apr_uint64_t)p[1] << 8)
+        | ((apr_uint64_t)p[2] << 16) | ((apr_uint64_t)p[3] << 24)
+        | ((apr_uint64_t)p[4] << 32) | ((apr_uint64_t)p[5] << 40)
+        | ((apr_uint64_t)p[6] << 48) | ((apr_uint64_t)p[7] << 56);
+}
+
+static apr_uint64_t mix64(apr_uint64_t h)
+{
+    h ^= h >> 33;
+    h *= HASH_K2;
+    h ^= h >> 29;
+    return h;
+}
+
+apr_uint64_t art_hash64(const void *data, apr_size_t len, apr_uint64_t seed)
+{
+    const unsigned char *p = data;
+    apr_uint64_t a = seed ^ HASH_K1, b = seed + len;
+    apr_uint64_t tail = 0;
+    apr_size_t i;
+
+    while (len >= 16) {
+        a = (a ^ load64le(p)) * HASH_K1;
+        b = (b ^ load64le(p + 8)) * HASH_K2;
+        a ^= a >> 31;
+        b ^= b >> 27;
+        p += 16;
+        len -= 16;
+    }
+    if (len >= 8) {
+        a = (a ^ load64le(p)) * HASH_K1;
+        a ^= a >> 31;
+        p += 8;
+        len -= 8;
+    }
+    for (i = 0; i < len; i++) {
+        tail |= (apr_uint64_t)p[i] << (8 * i);
+    }
+    b = (b ^ tail) * HASH_K2;
+    return mix64(a ^ mix64(b));
+}

@@ -1,0 +1,894 @@
+/* mod_articles.c: the httpd glue: directives, start-up, routing and the handler.
+ *
+ * At configuration time each ArticlesRepository is checked (site.xml and
+ * authors.xml), so "apachectl configtest" fails on a broken site.  In post_config,
+ * in the parent before children are forked, every repository is loaded into a
+ * snapshot and every template folder compiled; children share both through
+ * copy-on-write.  A request routes its path to a page, takes a Lua state, builds
+ * and filters the page table, renders the template, and answers with a strong
+ * ETag made from the bytes it sends.  Repositories and templates that change on
+ * disk are reloaded by the process that notices, at most once per
+ * ArticlesReloadInterval; a broken reload keeps the previous generation.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_mpm.h"
+#include "util_cookies.h"
+
+#define ART_DECLARES_MODULE
+
+#include <apr_strings.h>
+#include <apr_hash.h>
+
+#include <lauxlib.h>
+
+#include "art_gen.h"
+#include "art_lua.h"
+#include "art_negotiate.h"
+#include "art_repo.h"
+#include "art_tplset.h"
+#include "mod_articles.h"
+
+#define UNSET -1
+#define DEFAULT_PAGE_SIZE 10
+#define DEFAULT_RELOAD apr_time_from_sec(2)
+#define DEFAULT_LUA_MEMORY (32 * 1024 * 1024)
+#define DEFAULT_LUA_INSTRUCTIONS 10000000L
+#define DEFAULT_LUA_TIMEOUT apr_time_from_msec(500)
+#define RENDER_LIMIT (16 * 1024 * 1024)
+
+/* ---------------------------------------------------------------- configuration */
+
+typedef struct art_dir_conf_t {
+    const char *base;                 /* the <Location> path */
+    const char *repository;
+    const char *templates;
+    apr_array_header_t *filters;      /* art_filter_t; NULL: inherit */
+    int page_size;
+    apr_interval_time_t reload;
+    long instructions;
+    apr_interval_time_t timeout;
+} art_dir_conf_t;
+
+typedef struct art_srv_conf_t {
+    apr_size_t max_file_size;         /* 0: unset */
+    apr_size_t lua_memory;            /* 0: unset */
+    apr_array_header_t *lua_path;     /* const char * */
+} art_srv_conf_t;
+
+/* What one configuration generation loaded; rebuilt by post_config. */
+typedef struct art_runtime_t {
+    apr_hash_t *repos;               /* path -> art_gen_t (snapshots) */
+    apr_hash_t *tplsets;             /* path -> art_gen_t (template sets) */
+    art_lua_host_t *lua;
+} art_runtime_t;
+
+static art_runtime_t *runtime;
+
+/* Repository and template folders named by any directive, in order; reset with
+ * the configuration pool. */
+static apr_array_header_t *conf_repos;
+static apr_array_header_t *conf_tpls;
+
+static apr_status_t reset_lists(void *data)
+{
+    (void)data;
+    conf_repos = NULL;
+    conf_tpls = NULL;
+    runtime = NULL;
+    return APR_SUCCESS;
+}
+
+static void remember(apr_pool_t *p, apr_array_header_t **list, const char *path)
+{
+    int i;
+
+    if (*list == NULL) {
+        *list = apr_array_make(p, 2, sizeof(const char *));
+        apr_pool_cleanup_register(p, NULL, reset_lists, apr_pool_cleanup_null);
+    }
+    for (i = 0; i < (*list)->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(*list, i, const char *), path) == 0) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(*list, const char *) = path;
+}
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    art_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_size_t n;
+
+    if (dir && dir[0] == '/') {
+        char *b = apr_pstrdup(p, dir);
+        n = strlen(b);
+        while (n > 0 && b[n - 1] == '/') {
+            b[--n] = '\0';
+        }
+        c->base = b;
+    }
+    c->page_size = UNSET;
+    c->reload = UNSET;
+    c->instructions = UNSET;
+    c->timeout = UNSET;
+    return c;
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    art_dir_conf_t *b = basev, *a = addv;
+    art_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->base = a->base ? a->base : b->base;
+    c->repository = a->repository ? a->repository : b->repository;
+    c->templates = a->templates ? a->templates : b->templates;
+    /* A location that names filters replaces the inherited list as a whole:
+     * filters depend on each other's order, so splicing lists would surprise. */
+    c->filters = a->filters ? a->filters : b->filters;
+    c->page_size = a->page_size != UNSET ? a->page_size : b->page_size;
+    c->reload = a->reload != UNSET ? a->reload : b->reload;
+    c->instructions = a->instructions != UNSET ? a->instructions : b->instructions;
+    c->timeout = a->timeout != UNSET ? a->timeout : b->timeout;
+    return c;
+}
+
+static void *create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    return apr_pcalloc(p, sizeof(art_srv_conf_t));
+}
+
+static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    art_srv_conf_t *b = basev, *a = addv;
+    art_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->max_file_size = a->max_file_size ? a->max_file_size : b->max_file_size;
+    c->lua_memory = a->lua_memory ? a->lua_memory : b->lua_memory;
+    c->lua_path = a->lua_path ? a->lua_path : b->lua_path;
+    return c;
+}
+
+static int page_size(const art_dir_conf_t *c)
+{
+    return c->page_size == UNSET ? DEFAULT_PAGE_SIZE : c->page_size;
+}
+
+static apr_interval_time_t reload_interval(const art_dir_conf_t *c)
+{
+    return c->reload == UNSET ? DEFAULT_RELOAD : c->reload;
+}
+
+static apr_size_t max_file_size(const art_srv_conf_t *s)
+{
+    return s->max_file_size ? s->max_file_size : ART_REPO_DEFAULT_MAX_FILE;
+}
+
+/* ---------------------------------------------------------------- directives */
+
+static void config_log(void *baton, int fatal, const char *tag, const char *file,
+                       int line, const char *reason)
+{
+    server_rec *s = baton;
+
+    if (line > 0) {
+        ap_log_error(APLOG_MARK, fatal ? APLOG_CRIT : APLOG_ERR, 0, s,
+                     "%s: %s:%d: %s", tag, file, line, reason);
+    }
+    else {
+        ap_log_error(APLOG_MARK, fatal ? APLOG_CRIT : APLOG_ERR, 0, s,
+                     "%s: %s: %s", tag, file, reason);
+    }
+}
+
+static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    art_repo_opts_t o = { max_file_size(sc), NULL, NULL };
+    char *err = NULL;
+
+    if (path == NULL) {
+        return apr_pstrcat(cmd->pool, "ArticlesRepository: invalid path ", arg, NULL);
+    }
+    if (art_repo_init(cmd->pool, &err) != APR_SUCCESS
+        || art_repo_check_site(cmd->temp_pool, path, &o, &err) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, "ArticlesRepository ", path, ": ", err, NULL);
+    }
+    c->repository = path;
+    remember(cmd->pool, &conf_repos, path);
+    return NULL;
+}
+
+static const char *set_templates(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+
+    if (path == NULL || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
+        != APR_SUCCESS || fi.filetype != APR_DIR) {
+        return apr_pstrcat(cmd->pool, "ArticlesTemplates: ", arg,
+                           " is not a readable folder", NULL);
+    }
+    c->templates = path;
+    remember(cmd->pool, &conf_tpls, path);
+    return NULL;
+}
+
+static const char *add_filter(cmd_parms *cmd, void *dc, const char *file,
+                              const char *function)
+{
+    art_dir_conf_t *c = dc;
+    art_filter_t *f;
+    apr_finfo_t fi;
+
+    if (strcasecmp(file, "none") == 0 && function == NULL) {
+        c->filters = apr_array_make(cmd->pool, 1, sizeof(art_filter_t));
+        return NULL;
+    }
+    file = ap_server_root_relative(cmd->pool, file);
+    if (file == NULL || apr_stat(&fi, file, APR_FINFO_TYPE, cmd->temp_pool)
+        != APR_SUCCESS || fi.filetype != APR_REG) {
+        return apr_pstrcat(cmd->pool, "ArticlesFilter: cannot read ",
+                           file ? file : "(invalid path)", NULL);
+    }
+    if (c->filters == NULL) {
+        c->filters = apr_array_make(cmd->pool, 4, sizeof(art_filter_t));
+    }
+    f = apr_array_push(c->filters);
+    f->file = file;
+    f->function = function;
+    return NULL;
+}
+
+static const char *set_page_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    (void)cmd;
+    if (*end || v < 1 || v > 1000) {
+        return "ArticlesPageSize must be a number from 1 to 1000";
+    }
+    c->page_size = (int)v;
+    return NULL;
+}
+
+static const char *set_reload(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    (void)cmd;
+    if (strcasecmp(arg, "off") == 0) {
+        c->reload = 0;
+        return NULL;
+    }
+    if (*end || v < 0 || v > 86400) {
+        return "ArticlesReloadInterval must be Off or seconds from 0 to 86400";
+    }
+    c->reload = apr_time_from_sec(v);
+    return NULL;
+}
+
+static const char *set_instructions(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    (void)cmd;
+    if (*end || v < 1000) {
+        return "ArticlesLuaInstructions must be a number of at least 1000";
+    }
+    c->instructions = v;
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    (void)cmd;
+    if (*end || v < 1 || v > 60000) {
+        return "ArticlesLuaTimeout must be milliseconds from 1 to 60000";
+    }
+    c->timeout = apr_time_from_msec(v);
+    return NULL;
+}
+
+static const char *set_size(const char *arg, apr_size_t min, apr_size_t *out)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+
+    if (v <= 0 || end == arg) {
+        return "must be a size such as 1048576, 512K or 32M";
+    }
+    if (*end == 'k' || *end == 'K') {
+        v *= 1024;
+        end++;
+    }
+    else if (*end == 'm' || *end == 'M') {
+        v *= 1024 * 1024;
+        end++;
+    }
+    if (*end || (apr_size_t)v < min) {
+        return "must be a size such as 1048576, 512K or 32M (and not tiny)";
+    }
+    *out = (apr_size_t)v;
+    return NULL;
+}
+
+static const char *set_max_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+    const char *err = set_size(arg, 1024, &sc->max_file_size);
+
+    (void)dc;
+    return err ? apr_pstrcat(cmd->pool, "ArticlesMaxFileSize ", err, NULL) : NULL;
+}
+
+static const char *set_lua_memory(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+    const char *err = set_size(arg, 1024 * 1024, &sc->lua_memory);
+
+    (void)dc;
+    return err ? apr_pstrcat(cmd->pool, "ArticlesLuaMemory ", err, NULL) : NULL;
+}
+
+static const char *add_lua_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+
+    (void)dc;
+    if (path == NULL) {
+        return "ArticlesLuaPath: invalid path";
+    }
+    if (sc->lua_path == NULL) {
+        sc->lua_path = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(sc->lua_path, const char *) = path;
+    return NULL;
+}
+
+static const command_rec articles_cmds[] = {
+    AP_INIT_TAKE1("ArticlesRepository", set_repository, NULL, OR_NONE | ACCESS_CONF,
+                  "folder of the XML article repository (site.xml, authors.xml, "
+                  "collections)"),
+    AP_INIT_TAKE1("ArticlesTemplates", set_templates, NULL, OR_NONE | ACCESS_CONF,
+                  "folder of the Mustache templates (NAME.mustache)"),
+    AP_INIT_TAKE12("ArticlesFilter", add_filter, NULL, OR_NONE | ACCESS_CONF,
+                   "a Lua filter file, optionally with the name of its function; "
+                   "repeat for more, in order; 'none' clears inherited filters"),
+    AP_INIT_TAKE1("ArticlesPageSize", set_page_size, NULL, OR_NONE | ACCESS_CONF,
+                  "articles per list page (default 10)"),
+    AP_INIT_TAKE1("ArticlesReloadInterval", set_reload, NULL, OR_NONE | ACCESS_CONF,
+                  "seconds between checks of the repository and templates for "
+                  "changes, or Off (default 2)"),
+    AP_INIT_TAKE1("ArticlesLuaInstructions", set_instructions, NULL,
+                  OR_NONE | ACCESS_CONF,
+                  "Lua VM instructions a request's filters may run (default "
+                  "10000000)"),
+    AP_INIT_TAKE1("ArticlesLuaTimeout", set_timeout, NULL, OR_NONE | ACCESS_CONF,
+                  "milliseconds a request's filters may take (default 500)"),
+    AP_INIT_TAKE1("ArticlesMaxFileSize", set_max_file, NULL, RSRC_CONF,
+                  "largest repository file read, bytes or with K/M (default 1M)"),
+    AP_INIT_TAKE1("ArticlesLuaMemory", set_lua_memory, NULL, RSRC_CONF,
+                  "memory cap of one Lua state, bytes or with K/M (default 32M)"),
+    AP_INIT_ITERATE("ArticlesLuaPath", add_lua_path, NULL, RSRC_CONF,
+                    "folders searched by require() after the filter's own"),
+    { NULL }
+};
+
+/* ---------------------------------------------------------------- start-up */
+
+static void lua_log(art_req_t *req, int level, const char *msg)
+{
+    request_rec *r = req->r;
+
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", msg);
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    art_srv_conf_t *sc = ap_get_module_config(s->module_config, &articles_module);
+    art_lua_host_opts_t lo;
+    char *err = NULL;
+    int i;
+
+    (void)plog;
+    /* httpd reads its configuration twice at start; the first pass only checks
+     * it, and loading a large repository twice would double start-up time. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    runtime = apr_pcalloc(pconf, sizeof(*runtime));
+    runtime->repos = apr_hash_make(pconf);
+    runtime->tplsets = apr_hash_make(pconf);
+    if (conf_repos == NULL) {
+        apr_pool_cleanup_register(pconf, NULL, reset_lists, apr_pool_cleanup_null);
+    }
+
+    for (i = 0; conf_repos && i < conf_repos->nelts; i++) {
+        const char *path = APR_ARRAY_IDX(conf_repos, i, const char *);
+        art_repo_opts_t o = { max_file_size(sc), config_log, s };
+        art_snapshot_t *snap;
+        apr_time_t t0 = apr_time_now();
+
+        if (art_repo_load(ptemp, path, &o, &snap, &err) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0001: cannot load "
+                         "repository %s: %s", path, err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "ART0002: loaded %s: %d "
+                     "articles, %d files skipped, %" APR_SIZE_T_FMT " bytes of "
+                     "XML in %" APR_TIME_T_FMT " ms", path, snap->all.n,
+                     snap->nerrors, snap->xml_bytes,
+                     apr_time_as_msec(apr_time_now() - t0));
+        apr_hash_set(runtime->repos, path, APR_HASH_KEY_STRING,
+                     art_gen_create(pconf, snap, snap->pool));
+    }
+    for (i = 0; conf_tpls && i < conf_tpls->nelts; i++) {
+        const char *path = APR_ARRAY_IDX(conf_tpls, i, const char *);
+        art_tplset_t *set;
+
+        if (art_tplset_load(ptemp, path, &set, &err) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0003: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_hash_set(runtime->tplsets, path, APR_HASH_KEY_STRING,
+                     art_gen_create(pconf, set, set->pool));
+    }
+
+    memset(&lo, 0, sizeof(lo));
+    lo.limits.memory = sc->lua_memory ? sc->lua_memory : DEFAULT_LUA_MEMORY;
+    lo.limits.check_interval = DEFAULT_RELOAD;
+    lo.lua_path = sc->lua_path;
+    lo.push_request = art_request_push;
+    lo.log = lua_log;
+    runtime->lua = art_lua_host_create(pconf, &lo);
+    return OK;
+}
+
+/* ---------------------------------------------------------------- live reload */
+
+static void reload_repo(request_rec *r, art_gen_t *g, const art_dir_conf_t *c,
+                        const art_snapshot_t *cur)
+{
+    art_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
+                                              &articles_module);
+    apr_uint64_t fp;
+    art_repo_opts_t o = { max_file_size(sc), config_log, r->server };
+    art_snapshot_t *snap;
+    char *err = NULL;
+
+    if (!art_gen_reload_begin(g, reload_interval(c))) {
+        return;
+    }
+    fp = art_repo_fingerprint(r->pool, c->repository);
+    if (fp != cur->fingerprint) {
+        if (art_repo_load(r->pool, c->repository, &o, &snap, &err) == APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "ART0004: reloaded %s: "
+                          "%d articles, %d files skipped", c->repository,
+                          snap->all.n, snap->nerrors);
+            art_gen_publish(g, snap, snap->pool);
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0005: keeping the "
+                          "previous snapshot of %s: %s", c->repository, err);
+        }
+    }
+    art_gen_reload_done(g);
+}
+
+static void reload_templates(request_rec *r, art_gen_t *g, const art_dir_conf_t *c,
+                             const art_tplset_t *cur)
+{
+    apr_time_t mtime;
+    art_tplset_t *set;
+    char *err = NULL;
+
+    if (!art_gen_reload_begin(g, reload_interval(c))) {
+        return;
+    }
+    if (art_tplset_fingerprint(r->pool, c->templates, &mtime) != cur->fingerprint) {
+        if (art_tplset_load(r->pool, c->templates, &set, &err) == APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "ART0006: reloaded "
+                          "templates %s", c->templates);
+            art_gen_publish(g, set, set->pool);
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0007: keeping the "
+                          "previous templates: %s", err);
+        }
+    }
+    art_gen_reload_done(g);
+}
+
+/* ---------------------------------------------------------------- routing */
+
+#define MAX_SEGMENTS 4
+
+/* Split a path ("/en/news/") into segments; *trailing is set when it ends in
+ * "/".  Returns the number of segments, or -1 for an empty segment ("//") or a
+ * path deeper than any page. */
+static int split_path(apr_pool_t *pool, const char *path, char **seg,
+                      int *trailing)
+{
+    const char *s = path + 1, *e;
+    int n = 0;
+
+    *trailing = 0;
+    while (*s) {
+        e = strchr(s, '/');
+        if (e == s || n == MAX_SEGMENTS) {
+            return -1;
+        }
+        if (e == NULL) {
+            seg[n++] = apr_pstrdup(pool, s);
+            return n;
+        }
+        seg[n++] = apr_pstrmemdup(pool, s, (apr_size_t)(e - s));
+        s = e + 1;
+        if (*s == '\0') {
+            *trailing = 1;
+        }
+    }
+    return n;
+}
+
+/* ?page=N: 1 when absent, 0 when malformed. */
+static int page_param(request_rec *r)
+{
+    const char *a = r->args, *v;
+    long n = 0;
+
+    if (a == NULL || *a == '\0') {
+        return 1;
+    }
+    v = strstr(a, "page=");
+    if (v == NULL || (v != a && v[-1] != '&')) {
+        return 1;
+    }
+    for (v += 5; *v && *v != '&'; v++) {
+        if (*v < '0' || *v > '9' || n > 100000000L) {
+            return 0;
+        }
+        n = n * 10 + (*v - '0');
+    }
+    return (int)n;
+}
+
+static void set_list(art_req_t *req, const art_list_t *list, int psize, int page)
+{
+    int n = list ? list->n : 0;
+
+    req->list = list;
+    req->page_count = n ? (n + psize - 1) / psize : 1;
+    req->page_no = page;
+    req->offset = (page - 1) * psize;
+    req->count = psize;
+    if (page < 1 || page > req->page_count) {
+        req->kind = "error";
+        req->status = HTTP_NOT_FOUND;
+        req->list = NULL;
+    }
+}
+
+static void not_found(art_req_t *req)
+{
+    req->kind = "error";
+    req->status = HTTP_NOT_FOUND;
+    req->article = NULL;
+    req->collection = NULL;
+    req->author = NULL;
+    req->list = NULL;
+}
+
+static int redirect_slash(request_rec *r, art_req_t *req)
+{
+    apr_table_setn(r->headers_out, "Location",
+                   apr_pstrcat(r->pool, req->base, req->path, "/", NULL));
+    return HTTP_MOVED_PERMANENTLY;
+}
+
+/* Fill req from the path; returns 0 (page chosen, maybe the 404 page), -1 for
+ * the root, or an HTTP status to send as is (redirects set Location). */
+static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
+{
+    const art_snapshot_t *snap = req->snap;
+    char *seg[MAX_SEGMENTS];
+    const char *lang;
+    int trailing, n, page = page_param(r), psize = page_size(c);
+
+    req->status = HTTP_OK;
+    req->lang = art_snapshot_lang(snap, snap->site->default_lang);
+    n = split_path(r->pool, req->path, seg, &trailing);
+    if (n == 0) {
+        return -1;
+    }
+    if (n > 0 && art_snapshot_lang(snap, seg[0]) != NULL) {
+        req->lang = art_snapshot_lang(snap, seg[0]);
+    }
+    if (n < 0 || art_snapshot_lang(snap, seg[0]) == NULL) {
+        not_found(req);
+        return 0;
+    }
+    lang = req->lang->code;
+    if (n == 1) {
+        if (!trailing) {
+            return redirect_slash(r, req);
+        }
+        req->kind = "index";
+        set_list(req, art_snapshot_list(snap->by_lang, lang, NULL), psize, page);
+        return 0;
+    }
+    if (strcmp(seg[1], "authors") == 0) {
+        if (n == 2 && trailing) {
+            req->kind = "authors";
+            return 0;
+        }
+        if (n == 2) {
+            return redirect_slash(r, req);
+        }
+        req->author = apr_hash_get(snap->author_by_id, seg[2], APR_HASH_KEY_STRING);
+        if (n != 3 || trailing || req->author == NULL) {
+            not_found(req);
+            return 0;
+        }
+        req->kind = "author";
+        set_list(req, art_snapshot_list(snap->by_author, lang, seg[2]), psize, page);
+        return 0;
+    }
+    if (strcmp(seg[1], "tags") == 0) {
+        const art_list_t *l = NULL;
+        if (n == 3 && !trailing) {
+            req->tag = art_tag_fold(r->pool, seg[2]);
+            l = art_snapshot_list(snap->by_tag, lang, req->tag);
+        }
+        if (l == NULL) {
+            not_found(req);
+            return 0;
+        }
+        req->kind = "tag";
+        set_list(req, l, psize, page);
+        return 0;
+    }
+    req->collection = apr_hash_get(snap->collection_by_id, seg[1],
+                                   APR_HASH_KEY_STRING);
+    if (req->collection == NULL || n > 3) {
+        not_found(req);
+        return 0;
+    }
+    if (n == 2) {
+        if (!trailing) {
+            return redirect_slash(r, req);
+        }
+        req->kind = "collection";
+        set_list(req, art_snapshot_list(snap->by_collection, lang, seg[1]), psize,
+                 page);
+        return 0;
+    }
+    req->article = art_snapshot_article(snap, lang, seg[2]);
+    if (req->article == NULL || req->article->collection != req->collection
+        || trailing) {
+        not_found(req);
+        return 0;
+    }
+    req->kind = "article";
+    return 0;
+}
+
+/* The root: redirect to the best language (cookie, Accept-Language, default). */
+static int redirect_root(request_rec *r, art_req_t *req)
+{
+    const art_site_t *site = req->snap->site;
+    const char **codes = apr_palloc(r->pool, sizeof(char *) * site->langs->nelts);
+    const char *cookie = NULL, *lang = site->default_lang;
+    int i, deflt = 0, best;
+
+    for (i = 0; i < site->langs->nelts; i++) {
+        codes[i] = APR_ARRAY_IDX(site->langs, i, art_lang_t).code;
+        if (strcmp(codes[i], site->default_lang) == 0) {
+            deflt = i;
+        }
+    }
+    ap_cookie_read(r, "lang", &cookie, 0);
+    if (cookie && art_snapshot_lang(req->snap, cookie)) {
+        lang = cookie;
+    }
+    else if ((best = art_negotiate(apr_table_get(r->headers_in, "Accept-Language"),
+                                   codes, site->langs->nelts, deflt)) >= 0) {
+        lang = codes[best];
+    }
+    apr_table_setn(r->headers_out, "Location",
+                   apr_pstrcat(r->pool, req->base, "/", lang, "/", NULL));
+    /* httpd sends only err_headers_out (and Location) with a status it
+     * generates the body for. */
+    apr_table_mergen(r->err_headers_out, "Vary", "Accept-Language, Cookie");
+    apr_table_setn(r->err_headers_out, "Cache-Control", "private, max-age=0");
+    return HTTP_MOVED_TEMPORARILY;
+}
+
+/* ---------------------------------------------------------------- the handler */
+
+static int send_page(request_rec *r, art_req_t *req, art_buf_t *out,
+                     apr_time_t mtime)
+{
+    char etag[24];
+    int rc;
+
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    apr_table_setn(r->headers_out, "Content-Language", req->lang->code);
+    apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
+                 art_hash64(out->data, out->len, 0x61727469636c6573ULL));
+    apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
+    ap_update_mtime(r, mtime);
+    ap_set_last_modified(r);
+    r->status = req->status;
+    if (req->status == HTTP_OK && (rc = ap_meets_conditions(r)) != OK) {
+        r->status = HTTP_OK;
+        return rc;
+    }
+    ap_set_content_length(r, (apr_off_t)out->len);
+    if (!r->header_only) {
+        ap_rwrite(out->data, (int)out->len, r);
+    }
+    /* The status is already on r; OK tells httpd the response is complete. */
+    return OK;
+}
+
+static int articles_handler(request_rec *r)
+{
+    art_dir_conf_t *c;
+    art_gen_t *sg, *tg;
+    art_gen_ref_t *sref, *tref;
+    art_snapshot_t *snap;
+    art_tplset_t *tpls;
+    art_req_t req;
+    art_lstate_t *st;
+    const art_tpl_t *tpl;
+    art_buf_t out;
+    apr_size_t blen;
+    char *err = NULL;
+    int rc;
+
+    if (strcmp(r->handler, "articles") != 0) {
+        return DECLINED;
+    }
+    c = ap_get_module_config(r->per_dir_config, &articles_module);
+    r->allowed = (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (runtime == NULL || c->repository == NULL || c->templates == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0008: SetHandler articles "
+                      "needs ArticlesRepository and ArticlesTemplates here");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    sg = apr_hash_get(runtime->repos, c->repository, APR_HASH_KEY_STRING);
+    tg = apr_hash_get(runtime->tplsets, c->templates, APR_HASH_KEY_STRING);
+    if (sg == NULL || tg == NULL) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.pool = r->pool;
+    req.r = r;
+    req.base = c->base ? c->base : "";
+    blen = strlen(req.base);
+    if (strncmp(r->uri, req.base, blen) != 0
+        || (r->uri[blen] != '/' && r->uri[blen] != '\0')) {
+        return HTTP_NOT_FOUND;
+    }
+    req.path = r->uri[blen] ? r->uri + blen : "/";
+
+    snap = art_gen_acquire(sg, &sref);
+    reload_repo(r, sg, c, snap);
+    tpls = art_gen_acquire(tg, &tref);
+    reload_templates(r, tg, c, tpls);
+    req.snap = snap;
+
+    rc = route(r, &req, c);
+    if (rc < 0) {
+        rc = redirect_root(r, &req);
+    }
+    if (rc != 0) {
+        art_gen_release(tg, tref);
+        art_gen_release(sg, sref);
+        return rc;
+    }
+
+    st = art_lua_acquire(runtime->lua);
+    if (st == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0009: cannot create a Lua "
+                      "state");
+        rc = HTTP_INTERNAL_SERVER_ERROR;
+    }
+    else {
+        art_lua_limits_t lim;
+        lim.memory = 0;
+        lim.instructions = c->instructions == UNSET ? DEFAULT_LUA_INSTRUCTIONS
+            : c->instructions;
+        lim.timeout = c->timeout == UNSET ? DEFAULT_LUA_TIMEOUT : c->timeout;
+        lim.check_interval = 0;
+        /* Error pages skip the filters: they must render even when a filter is
+         * what failed, and they show nothing a filter computes. */
+        rc = art_lua_run(st, &req, req.status == HTTP_OK ? c->filters : NULL, &lim);
+        if (rc == 0) {
+            const char *kind = art_lua_page_kind(st, &req);
+            tpl = kind ? art_tplset_resolve(tpls, kind) : NULL;
+            art_buf_init(&out, r->pool, 16384);
+            out.limit = RENDER_LIMIT;
+            if (tpl == NULL) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0010: no template "
+                              "%s.mustache in %s", kind ? kind : "(none)",
+                              tpls->dir);
+                rc = HTTP_INTERNAL_SERVER_ERROR;
+            }
+            else if (art_tpl_render(tpl, art_lua_state(st), art_lua_page_index(st),
+                                    art_tplset_resolve, tpls, &out, &err)
+                     != APR_SUCCESS) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0011: rendering "
+                              "%s.mustache failed: %s", kind, err);
+                rc = HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+        art_lua_finish(st);
+        art_lua_release(runtime->lua, st);
+    }
+    if (rc == 0) {
+        apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;
+        rc = send_page(r, &req, &out, mtime);
+    }
+    else if (rc == HTTP_NOT_FOUND && req.status == HTTP_OK) {
+        /* A filter said 404: answer with the error page of that language. */
+        art_gen_release(tg, tref);
+        art_gen_release(sg, sref);
+        return HTTP_NOT_FOUND;
+    }
+    art_gen_release(tg, tref);
+    art_gen_release(sg, sref);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- module */
+
+static void register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(articles_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(articles) = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    create_srv_conf,
+    merge_srv_conf,
+    articles_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

@@ -1,0 +1,253 @@
+/* mod_articles_request.c: the request object `r` that filters receive.
+ *
+ * A userdata of type articles.Request wrapping the request_rec, with the fields
+ * and methods of SPEC §5.  Like article views it remembers the request number
+ * that made it and refuses to work after that request, since the request_rec
+ * is gone by then.  Header values a filter sets are checked for CR and LF (no
+ * response splitting), and redirects go to relative or same-host URLs only.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "util_cookies.h"
+
+#include <apr_strings.h>
+
+#include <lauxlib.h>
+
+#include "art_lua_int.h"
+#include "mod_articles.h"
+
+#define REQUEST_MT "articles.Request"
+
+typedef struct art_rview_t {
+    art_req_t *req;
+    unsigned long serial;
+} art_rview_t;
+
+static request_rec *check_request(lua_State *L)
+{
+    art_rview_t *v = luaL_checkudata(L, 1, REQUEST_MT);
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->req != v->req || v->serial != st->serial) {
+        luaL_error(L, "request object used after its request ended");
+    }
+    return v->req->r;
+}
+
+static int req_header(lua_State *L)
+{
+    request_rec *r = check_request(L);
+
+    lua_pushstring(L, apr_table_get(r->headers_in, luaL_checkstring(L, 2)));
+    return 1;
+}
+
+static int valid_header_text(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\r' || *s == '\n' || *s == '\0') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int valid_header_name(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (*s <= ' ' || *s >= 127 || strchr("()<>@,;:\\\"/[]?={}", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int req_set_header(lua_State *L)
+{
+    request_rec *r = check_request(L);
+    const char *name = luaL_checkstring(L, 2);
+    size_t vlen;
+    const char *value = luaL_optlstring(L, 3, NULL, &vlen);
+
+    if (!valid_header_name(name)) {
+        return luaL_error(L, "invalid header name");
+    }
+    if (value == NULL) {
+        apr_table_unset(r->headers_out, name);
+        return 0;
+    }
+    if (strlen(value) != vlen || !valid_header_text(value)) {
+        return luaL_error(L, "header values may not contain CR, LF or NUL");
+    }
+    if (strcasecmp(name, "Vary") == 0) {
+        apr_table_merge(r->headers_out, name, value);
+    }
+    else {
+        apr_table_set(r->headers_out, name, value);
+    }
+    return 0;
+}
+
+static int req_cookie(lua_State *L)
+{
+    request_rec *r = check_request(L);
+    const char *val = NULL;
+
+    ap_cookie_read(r, luaL_checkstring(L, 2), &val, 0);
+    lua_pushstring(L, val);
+    return 1;
+}
+
+/* Relative ("/x", "x", "?a") or an absolute URL on this request's own host. */
+static int same_site(request_rec *r, const char *url)
+{
+    const char *p, *host;
+    apr_size_t hl;
+
+    if (url[0] == '/' && url[1] == '/') {
+        return 0;                /* scheme-relative: another host */
+    }
+    for (p = url; *p && *p != '/' && *p != '?' && *p != '#'; p++) {
+        if (*p == ':') {
+            break;
+        }
+    }
+    if (*p != ':') {
+        return 1;
+    }
+    if (strncasecmp(url, "http://", 7) == 0) {
+        p = url + 7;
+    }
+    else if (strncasecmp(url, "https://", 8) == 0) {
+        p = url + 8;
+    }
+    else {
+        return 0;
+    }
+    host = r->hostname;
+    if (host == NULL) {
+        return 0;
+    }
+    hl = strlen(host);
+    return strncasecmp(p, host, hl) == 0
+        && (p[hl] == '/' || p[hl] == ':' || p[hl] == '\0');
+}
+
+static int req_redirect(lua_State *L)
+{
+    request_rec *r = check_request(L);
+    const char *url = luaL_checkstring(L, 2);
+    lua_Integer status = luaL_optinteger(L, 3, HTTP_MOVED_TEMPORARILY);
+
+    if (status != 301 && status != 302 && status != 303 && status != 307
+        && status != 308) {
+        return luaL_error(L, "redirect status must be 301, 302, 303, 307 or 308");
+    }
+    if (!valid_header_text(url) || !same_site(r, url)) {
+        return luaL_error(L, "redirects go to relative or same-host URLs only");
+    }
+    apr_table_set(r->headers_out, "Location", url);
+    lua_pushinteger(L, status);
+    return 1;
+}
+
+static int req_log(lua_State *L)
+{
+    static const char *const levels[] = {
+        "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug", NULL
+    };
+    request_rec *r = check_request(L);
+    int level = luaL_checkoption(L, 2, NULL, levels);
+    const char *msg = luaL_checkstring(L, 3);
+    lua_Debug ar;
+    const char *where = "";
+
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
+        where = apr_psprintf(r->pool, "%s:%d: ", ar.short_src, ar.currentline);
+    }
+    ap_log_rerror(APLOG_MARK, level, 0, r, "ART0301: %s%s", where, msg);
+    return 0;
+}
+
+static int push_headers(lua_State *L, request_rec *r)
+{
+    const apr_array_header_t *h = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    int i;
+
+    lua_createtable(L, 0, h->nelts);
+    for (i = 0; i < h->nelts; i++) {
+        if (e[i].key && e[i].val) {
+            lua_pushstring(L, e[i].val);
+            lua_setfield(L, -2, e[i].key);
+        }
+    }
+    return 1;
+}
+
+static int req_index(lua_State *L)
+{
+    request_rec *r = check_request(L);
+    art_rview_t *v = lua_touserdata(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+
+    if (strcmp(k, "method") == 0) {
+        lua_pushstring(L, r->method);
+    }
+    else if (strcmp(k, "uri") == 0) {
+        lua_pushstring(L, r->uri);
+    }
+    else if (strcmp(k, "path") == 0) {
+        lua_pushstring(L, v->req->path);
+    }
+    else if (strcmp(k, "args") == 0) {
+        lua_pushstring(L, r->args);
+    }
+    else if (strcmp(k, "headers_in") == 0) {
+        push_headers(L, r);
+    }
+    else {
+        /* Methods live in the metatable's method table (upvalue 1). */
+        lua_getfield(L, lua_upvalueindex(1), k);
+    }
+    return 1;
+}
+
+static int req_newindex(lua_State *L)
+{
+    return luaL_error(L, "the request object is read-only; use r:set_header");
+}
+
+void art_request_push(lua_State *L, art_req_t *req)
+{
+    static const luaL_Reg methods[] = {
+        { "header", req_header },
+        { "set_header", req_set_header },
+        { "cookie", req_cookie },
+        { "redirect", req_redirect },
+        { "log", req_log },
+        { NULL, NULL }
+    };
+    art_rview_t *v = lua_newuserdatauv(L, sizeof(*v), 0);
+
+    v->req = req;
+    v->serial = art_lua_st(L)->serial;
+    if (luaL_newmetatable(L, REQUEST_MT)) {
+        luaL_newlib(L, methods);
+        lua_pushcclosure(L, req_index, 1);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, req_newindex);
+        lua_setfield(L, -2, "__newindex");
+        lua_pushliteral(L, REQUEST_MT);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
+}
