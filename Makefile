@@ -17,6 +17,11 @@ PKGS     := lua5.4 libxml-2.0
 DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev pkg-config \
             libapache2-mod-perl2 lua-check gcc make
 
+# The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
+# needs java, which `deps` installs as default-jre-headless when missing).
+VNU_VERSION := 26.9.27
+VNU_JAR     := $(BUILD)/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+
 PREFIX     ?= /usr
 DATADIR    ?= $(PREFIX)/share/mod_articles
 MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
@@ -58,6 +63,17 @@ deps:
 	        exit 1; \
 	    fi; \
 	fi
+	@if ! command -v java >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: default-jre-headless (java, for the Nu HTML checker)"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq --no-install-recommends \
+	            default-jre-headless >/dev/null; \
+	    else \
+	        echo "missing: java (install default-jre-headless; t/html_valid.t needs it)"; \
+	        exit 1; \
+	    fi; \
+	fi
 
 # ---------------------------------------------------------------- build
 
@@ -95,6 +111,11 @@ $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
 	    t/unit/mustache_spec.c mod_articles/art_mustache.c mod_articles/art_buf.c \
 	    $(APRLIBS) $(DEPLIBS)
 
+$(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
+        $(HEADERS) | $(BUILD)
+	$(CC) $(WARN) -Werror -O2 $(DEPCFLAGS) -Imod_articles -o $@ \
+	    t/unit/patterns_diff.c mod_articles/art_lua_pattern.c $(DEPLIBS)
+
 # ---------------------------------------------------------------- run
 
 # A private ServerRoot under build/run: nothing in /etc/apache2 is read or
@@ -110,13 +131,19 @@ run: deps all
 
 # ---------------------------------------------------------------- test
 
-unit: $(BUILD)/mustache_spec
+unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff
 	$(BUILD)/mustache_spec t/mustache-spec
+	$(BUILD)/patterns_diff
 
 check-lua:
 	luacheck --no-color -q lua
 
-test: deps all unit check-lua
+$(VNU_JAR): | $(BUILD)
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: apt-get install npm"; exit 1; }
+	npm install --silent --prefix $(BUILD)/vnu vnu-jar@$(VNU_VERSION)
+	@test -f $@ || { echo "npm did not install $@"; exit 1; }
+
+test: deps all unit check-lua $(VNU_JAR)
 	t/run-tests
 
 # ---------------------------------------------------------------- install

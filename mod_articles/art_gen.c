@@ -17,6 +17,7 @@ struct art_gen_t {
 #endif
     art_gen_ref_t *cur;
     int reloading;
+    apr_uint64_t failed;         /* fingerprint that failed to load */
     apr_time_t last_check;
 };
 
@@ -127,4 +128,14 @@ void art_gen_reload_done(art_gen_t *g)
     g->reloading = 0;
     g->last_check = apr_time_now();
     gen_unlock(g);
+}
+
+apr_uint64_t art_gen_failed(art_gen_t *g)
+{
+    return g->failed;
+}
+
+void art_gen_set_failed(art_gen_t *g, apr_uint64_t fingerprint)
+{
+    g->failed = fingerprint;
 }

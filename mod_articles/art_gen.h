@@ -31,4 +31,9 @@ void art_gen_publish(art_gen_t *g, void *obj, apr_pool_t *obj_pool);
 int art_gen_reload_begin(art_gen_t *g, apr_interval_time_t interval);
 void art_gen_reload_done(art_gen_t *g);
 
+/* The fingerprint of the last source that failed to load (0: none), so the
+ * same broken files are not loaded and reported at every check. */
+apr_uint64_t art_gen_failed(art_gen_t *g);
+void art_gen_set_failed(art_gen_t *g, apr_uint64_t fingerprint);
+
 #endif

@@ -78,7 +78,7 @@ static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > osize && st->mem_limit
         && st->mem + (nsize - osize) > st->mem_limit) {
-        st->budget_hit = "memory";
+        st->budget_hit = "memory budget";
         return NULL;
     }
     ptr = realloc(ptr, nsize);
@@ -97,11 +97,11 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     st->instr_left -= HOOK_EVERY;
     if (st->instr_left < 0) {
-        st->budget_hit = "instructions";
+        st->budget_hit = "instruction budget";
         luaL_error(L, "instruction budget exceeded");
     }
     if (st->deadline && apr_time_now() > st->deadline) {
-        st->budget_hit = "time";
+        st->budget_hit = "time budget";
         luaL_error(L, "time budget exceeded");
     }
 }
@@ -411,15 +411,14 @@ art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o)
 
 /* Stat every watched file at most once per interval; a change moves the code
  * generation on, so states made from the old files are replaced. */
-static void check_files(art_lua_host_t *h)
+static void check_files(art_lua_host_t *h, apr_interval_time_t interval)
 {
     apr_time_t now = apr_time_now();
     apr_hash_index_t *hi;
     apr_pool_t *tmp;
     int changed = 0;
 
-    if (h->opts.limits.check_interval < 0
-        || now - h->last_check < h->opts.limits.check_interval) {
+    if (interval <= 0 || now - h->last_check < interval) {
         return;
     }
     host_lock(h);
@@ -456,12 +455,12 @@ static void check_files(art_lua_host_t *h)
     apr_pool_destroy(tmp);
 }
 
-art_lstate_t *art_lua_acquire(art_lua_host_t *h)
+art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval)
 {
     art_lstate_t *st, *stale = NULL;
     unsigned gen;
 
-    check_files(h);
+    check_files(h, interval);
     host_lock(h);
     gen = h->code_gen;
     st = h->free;
@@ -576,15 +575,37 @@ static int push_filter(lua_State *L)
     return 1;
 }
 
+/* One log line: the traceback's lines joined with " <- " (httpd would escape
+ * the newlines anyway, which is harder to read). */
 static void log_error(art_lstate_t *st, art_req_t *req, const char *tag,
                       const char *what, const char *msg)
 {
-    if (st->host->opts.log) {
-        st->host->opts.log(req, 3, apr_psprintf(req->pool, "%s: %s (budget: %s) "
-                                                "for %s: %s", tag, what,
-                                                st->budget_hit ? st->budget_hit
-                                                : "none", req->path, msg));
+    char *m, *o;
+    const char *p;
+
+    if (st->host->opts.log == NULL) {
+        return;
     }
+    m = o = apr_palloc(req->pool, strlen(msg) * 4 + 1);
+    for (p = msg; *p; p++) {
+        if (*p == '\n') {
+            while (p[1] == '\t' || p[1] == ' ') {
+                p++;
+            }
+            memcpy(o, " <- ", 4);
+            o += 4;
+        }
+        else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    st->host->opts.log(req, 3, apr_psprintf(req->pool, "%s: %s%s%s for %s: %s",
+                                            tag, what,
+                                            st->budget_hit ? " exceeded its "
+                                            : "",
+                                            st->budget_hit ? st->budget_hit : "",
+                                            req->path, m));
 }
 
 /* Errors that can leave a state damaged (budgets, memory) retire it. */

@@ -39,7 +39,6 @@ typedef struct art_lua_limits_t {
     apr_size_t memory;           /* bytes per state */
     long instructions;           /* VM instructions per request */
     apr_interval_time_t timeout; /* wall clock for all filters of a request */
-    apr_interval_time_t check_interval; /* how often files are checked for change */
 } art_lua_limits_t;
 
 /* What the handler routed to; the core turns it into the page table. */
@@ -76,8 +75,10 @@ typedef struct art_lua_host_opts_t {
 /* One per configuration generation, in p (pconf). */
 art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o);
 
-/* Take a state for one request (created lazily); never NULL unless out of memory. */
-art_lstate_t *art_lua_acquire(art_lua_host_t *h);
+/* Take a state for one request (created lazily); never NULL unless out of
+ * memory.  Filter files are checked for changes first when interval has passed
+ * since the last check (0: never). */
+art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval);
 void art_lua_release(art_lua_host_t *h, art_lstate_t *st);
 
 /* Run the page pipeline: build `page` for req, run filters in order.  Returns the

@@ -463,7 +463,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     memset(&lo, 0, sizeof(lo));
     lo.limits.memory = sc->lua_memory ? sc->lua_memory : DEFAULT_LUA_MEMORY;
-    lo.limits.check_interval = DEFAULT_RELOAD;
     lo.lua_path = sc->lua_path;
     lo.push_request = art_request_push;
     lo.log = lua_log;
@@ -473,21 +472,28 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 /* ---------------------------------------------------------------- live reload */
 
-static void reload_repo(request_rec *r, art_gen_t *g, const art_dir_conf_t *c,
-                        const art_snapshot_t *cur)
+/* Reload the repository if its files changed since the current snapshot was
+ * made; called before the request takes its snapshot, so the request that
+ * notices a change is already served from the new one.  A broken repository is
+ * reported once per change, not at every check. */
+static void reload_repo(request_rec *r, art_gen_t *g, const art_dir_conf_t *c)
 {
     art_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
                                               &articles_module);
-    apr_uint64_t fp;
     art_repo_opts_t o = { max_file_size(sc), config_log, r->server };
-    art_snapshot_t *snap;
+    art_gen_ref_t *ref;
+    art_snapshot_t *cur, *snap;
+    apr_uint64_t fp, have;
     char *err = NULL;
 
     if (!art_gen_reload_begin(g, reload_interval(c))) {
         return;
     }
+    cur = art_gen_acquire(g, &ref);
+    have = cur->fingerprint;
+    art_gen_release(g, ref);
     fp = art_repo_fingerprint(r->pool, c->repository);
-    if (fp != cur->fingerprint) {
+    if (fp != have && fp != art_gen_failed(g)) {
         if (art_repo_load(r->pool, c->repository, &o, &snap, &err) == APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "ART0004: reloaded %s: "
                           "%d articles, %d files skipped", c->repository,
@@ -497,22 +503,28 @@ static void reload_repo(request_rec *r, art_gen_t *g, const art_dir_conf_t *c,
         else {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0005: keeping the "
                           "previous snapshot of %s: %s", c->repository, err);
+            art_gen_set_failed(g, fp);
         }
     }
     art_gen_reload_done(g);
 }
 
-static void reload_templates(request_rec *r, art_gen_t *g, const art_dir_conf_t *c,
-                             const art_tplset_t *cur)
+static void reload_templates(request_rec *r, art_gen_t *g, const art_dir_conf_t *c)
 {
+    art_gen_ref_t *ref;
+    art_tplset_t *cur, *set;
+    apr_uint64_t fp, have;
     apr_time_t mtime;
-    art_tplset_t *set;
     char *err = NULL;
 
     if (!art_gen_reload_begin(g, reload_interval(c))) {
         return;
     }
-    if (art_tplset_fingerprint(r->pool, c->templates, &mtime) != cur->fingerprint) {
+    cur = art_gen_acquire(g, &ref);
+    have = cur->fingerprint;
+    art_gen_release(g, ref);
+    fp = art_tplset_fingerprint(r->pool, c->templates, &mtime);
+    if (fp != have && fp != art_gen_failed(g)) {
         if (art_tplset_load(r->pool, c->templates, &set, &err) == APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "ART0006: reloaded "
                           "templates %s", c->templates);
@@ -521,6 +533,7 @@ static void reload_templates(request_rec *r, art_gen_t *g, const art_dir_conf_t 
         else {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0007: keeping the "
                           "previous templates: %s", err);
+            art_gen_set_failed(g, fp);
         }
     }
     art_gen_reload_done(g);
@@ -740,7 +753,8 @@ static int send_page(request_rec *r, art_req_t *req, art_buf_t *out,
     int rc;
 
     ap_set_content_type(r, "text/html; charset=utf-8");
-    apr_table_setn(r->headers_out, "Content-Language", req->lang->code);
+    /* Copied: the snapshot may be gone before the headers are sent. */
+    apr_table_set(r->headers_out, "Content-Language", req->lang->code);
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
                  art_hash64(out->data, out->len, 0x61727469636c6573ULL));
     apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
@@ -804,10 +818,10 @@ static int articles_handler(request_rec *r)
     }
     req.path = r->uri[blen] ? r->uri + blen : "/";
 
+    reload_repo(r, sg, c);
+    reload_templates(r, tg, c);
     snap = art_gen_acquire(sg, &sref);
-    reload_repo(r, sg, c, snap);
     tpls = art_gen_acquire(tg, &tref);
-    reload_templates(r, tg, c, tpls);
     req.snap = snap;
 
     rc = route(r, &req, c);
@@ -820,7 +834,7 @@ static int articles_handler(request_rec *r)
         return rc;
     }
 
-    st = art_lua_acquire(runtime->lua);
+    st = art_lua_acquire(runtime->lua, reload_interval(c));
     if (st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0009: cannot create a Lua "
                       "state");
@@ -832,7 +846,6 @@ static int articles_handler(request_rec *r)
         lim.instructions = c->instructions == UNSET ? DEFAULT_LUA_INSTRUCTIONS
             : c->instructions;
         lim.timeout = c->timeout == UNSET ? DEFAULT_LUA_TIMEOUT : c->timeout;
-        lim.check_interval = 0;
         /* Error pages skip the filters: they must render even when a filter is
          * what failed, and they show nothing a filter computes. */
         rc = art_lua_run(st, &req, req.status == HTTP_OK ? c->filters : NULL, &lim);

@@ -6,7 +6,8 @@ use warnings FATAL => 'all';
 
 use Exporter 'import';
 our @EXPORT_OK = qw(page_text decode_entities normalize stage error_log_since
-                    error_log_size);
+                    error_log_size site_info sample_articles request links
+                    html_of bad_repo_cases run_cmd no_redirects);
 
 use Encode ();
 
@@ -58,6 +59,205 @@ sub error_log_since {
     local $/;
     my $text = <$fh>;
     return defined $text ? $text : '';
+}
+
+# ---------------------------------------------------------------- fixtures
+
+# Read a file as characters (UTF-8).
+sub slurp_utf8 {
+    my $file = shift;
+    open my $fh, '<:encoding(UTF-8)', $file or die "$file: $!";
+    local $/;
+    my $s = <$fh>;
+    return $s;
+}
+
+sub xml_text {
+    my $s = shift;
+    $s =~ s/<[^>]*>//g;
+    return normalize(decode_entities($s));
+}
+
+# What site.xml says (a small reader for the simple, fixed format):
+# { url, default_lang, langs => [ { code, dir, name } ], dir => { code => dir },
+#   strings => { lang => { key => text } } }.
+sub site_info {
+    my $repo = shift || 'conf/sample/repo';
+    my $x = slurp_utf8("$repo/site.xml");
+    $x =~ s/<!--.*?-->//gs;
+    my %site;
+    ($site{default_lang}) = $x =~ /<site\b[^>]*\bdefault-lang="([^"]+)"/;
+    ($site{url}) = $x =~ m{<url>\s*(.*?)\s*</url>}s;
+    $site{url} =~ s{/+$}{} if defined $site{url};
+    while ($x =~ /<language\b([^>]*)>/g) {
+        my $a = $1;
+        my %l = map { $a =~ /\b$_="([^"]*)"/ ? ($_ => $1) : () } qw(code dir name);
+        push @{ $site{langs} }, \%l;
+        $site{dir}{ $l{code} } = $l{dir};
+    }
+    while ($x =~ m{<strings\b[^>]*xml:lang="([^"]+)"[^>]*>(.*?)</strings>}gs) {
+        my ($lang, $body) = ($1, $2);
+        while ($body =~ m{<string\b[^>]*key="([^"]+)"[^>]*>(.*?)</string>}gs) {
+            $site{strings}{$lang}{$1} = xml_text($2);
+        }
+    }
+    return \%site;
+}
+
+# Every article file of a repository (names starting with . or _ and files
+# not ending in .xml are ignored, as the loader does):
+# [ { file, collection, id, lang, published, translation, title, tags => [] } ].
+sub sample_articles {
+    my $repo = shift || 'conf/sample/repo';
+    my @out;
+    opendir my $dh, $repo or die "$repo: $!";
+    for my $coll (sort grep { !/^[._]/ && -d "$repo/$_" } readdir $dh) {
+        my @todo = ("$repo/$coll");
+        while (my $dir = shift @todo) {
+            opendir my $d, $dir or die "$dir: $!";
+            for my $n (sort grep { !/^[._]/ } readdir $d) {
+                my $f = "$dir/$n";
+                if (-d $f) { push @todo, $f; next }
+                next if $n !~ /\.xml$/ || $n eq 'collection.xml';
+                my $x = slurp_utf8($f);
+                $x =~ s/<!--.*?-->//gs;
+                my ($attrs) = $x =~ /<article\b([^>]*)>/ or next;
+                my %a = (file => $f, collection => $coll);
+                for my $k (qw(id published updated translation)) {
+                    $a{$k} = $1 if $attrs =~ /\b$k="([^"]*)"/;
+                }
+                ($a{lang}) = $attrs =~ /\bxml:lang="([^"]*)"/;
+                ($a{title}) = map { xml_text($_) } $x =~ m{<title>(.*?)</title>}s;
+                $a{tags} = [ map { xml_text($_) } $x =~ m{<tag>(.*?)</tag>}gs ];
+                push @out, \%a;
+            }
+        }
+    }
+    return @out;
+}
+
+# ---------------------------------------------------------------- HTTP
+
+# Apache::TestRequest follows redirects by default; routing tests must see them.
+sub no_redirects {
+    require Apache::TestRequest;
+    Apache::TestRequest::user_agent(reset => 1, requests_redirectable => 0);
+}
+
+# Any method, any headers, no redirects followed: request('DELETE', '/en/',
+# 'Accept-Language' => 'fa').  The path is sent as given (already escaped).
+sub request {
+    my ($method, $path, @headers) = @_;
+    require Apache::TestRequest;
+    require HTTP::Request;
+    my $ua = Apache::TestRequest::user_agent();
+    my $req = HTTP::Request->new($method => Apache::TestRequest::resolve_url($path),
+                                 [@headers]);
+    return $ua->simple_request($req);
+}
+
+# The body of a response as characters.
+sub html_of {
+    my $res = shift;
+    return Encode::decode('UTF-8', $res->content);
+}
+
+# Every URL-valued attribute of an HTML document (characters in):
+# [ { tag, attr, value, rel, hreflang } ], entities decoded.
+sub links {
+    my $html = shift;
+    require HTML::Parser;
+    my @out;
+    my $p = HTML::Parser->new(
+        api_version => 3,
+        start_h => [ sub {
+            my ($tag, $attr) = @_;
+            for my $k (qw(href src action)) {
+                next unless exists $attr->{$k};
+                push @out, { tag => $tag, attr => $k, value => $attr->{$k},
+                             rel => $attr->{rel}, hreflang => $attr->{hreflang} };
+            }
+        }, 'tagname, attr' ]);
+    $p->utf8_mode(0);
+    $p->parse($html);
+    $p->eof;
+    return @out;
+}
+
+# ---------------------------------------------------------------- t/repo-bad
+
+# Tags the loader logs (README "Log tags are stable"), by bad file.
+my %bad_tag = (
+    'not-well-formed.xml'  => 'ART0102',
+    'doctype.xml'          => 'ART0103',
+    'billion-laughs.xml'   => 'ART0103',
+    'external-entity.xml'  => 'ART0103',
+    'schema-violation.xml' => 'ART0104',
+    'bad-href.xml'         => 'ART0104',
+    'bad-id.xml'           => 'ART0104',
+    'duplicate-id.xml'     => 'ART0105',
+    'unknown-author.xml'   => 'ART0106',
+    'unknown-language.xml' => 'ART0107',
+    'too-large.xml'        => 'ART0108',
+);
+
+# The bad files of t/repo-bad with what t/repo-bad/README says about them:
+# [ { file => 'news/bad/x.xml', name, line (undef: none), tag, id, lang } ],
+# in file-name order; too-large.xml (made by t/run-tests) included.
+sub bad_repo_cases {
+    my $src = shift || 't/repo-bad';
+    my %line;
+    for (split /\n/, slurp_utf8("$src/README")) {
+        $line{$1} = $2 if m{^(news/bad/[\w.-]+\.xml)\s+(\d+)\s};
+    }
+    my @cases;
+    opendir my $dh, "$src/news/bad" or die "$src/news/bad: $!";
+    my @names = grep { /\.xml$/ } readdir $dh;
+    push @names, 'too-large.xml' unless grep { $_ eq 'too-large.xml' } @names;
+    for my $n (sort @names) {
+        my $file = "news/bad/$n";
+        my %c = (file => $file, name => $n, line => $line{$file},
+                 tag => $bad_tag{$n});
+        if (-e "$src/$file") {
+            my $x = slurp_utf8("$src/$file");
+            ($c{id})   = $x =~ /<article\b[^>]*\bid="([^"]*)"/;
+            ($c{lang}) = $x =~ /<article\b[^>]*\bxml:lang="([^"]*)"/;
+        }
+        else {
+            @c{qw(id lang)} = ('too-large', 'en');
+        }
+        push @cases, \%c;
+    }
+    return @cases;
+}
+
+# ---------------------------------------------------------------- commands
+
+# Run a command (no shell); returns (exit status, stdout, stderr), outputs as
+# bytes.  Exit status is -1 when it could not be started or died of a signal.
+sub run_cmd {
+    my @argv = @_;
+    require File::Temp;
+    my $out = File::Temp->new;
+    my $err = File::Temp->new;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>&', $out or die;
+        open STDERR, '>&', $err or die;
+        exec { $argv[0] } @argv or do { print STDERR "exec $argv[0]: $!\n"; exit 127 };
+    }
+    waitpid $pid, 0;
+    my $rc = $? & 127 ? -1 : $? >> 8;
+    my @r = ($rc);
+    for my $fh ($out, $err) {
+        open my $in, '<', $fh->filename or die;
+        local $/;
+        my $s = <$in>;
+        push @r, defined $s ? $s : '';
+    }
+    return @r;
 }
 
 1;

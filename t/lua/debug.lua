@@ -1,0 +1,4 @@
+-- debug is not in the sandbox.
+return function()
+  debug.sethook()
+end

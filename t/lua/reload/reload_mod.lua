@@ -1,0 +1,2 @@
+-- Rewritten by t/lua_reload.t while the server runs.
+return { version = "module-v1" }

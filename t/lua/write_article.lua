@@ -1,0 +1,4 @@
+-- Articles are read-only views into the snapshot.
+return function(page)
+  page.article.title = "defaced"
+end
