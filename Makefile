@@ -119,15 +119,28 @@ $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
 # ---------------------------------------------------------------- run
 
 # A private ServerRoot under build/run: nothing in /etc/apache2 is read or
-# written.  As root, children run as www-data, which must be able to read the
-# repository, templates and filters.
+# written.  As root, children run as www-data; when www-data cannot read the
+# checkout (a clone below a private home folder), the sample site, templates
+# and filters are copied to a readable folder first.
+RUN_STAGE := /tmp/mod_articles-run.$(shell id -u)
+
 run: deps all
 	@mkdir -p $(BUILD)/run/logs
-	@sed -e 's|@ROOT@|$(CURDIR)|g' -e 's|@PORT@|$(PORT)|g' -e 's|@REPO@|$(REPO)|g' \
-	    -e 's|@RUN@|$(CURDIR)/$(BUILD)/run|g' conf/run.conf.in > $(BUILD)/run/httpd.conf
+	@data=$(CURDIR); repo=$(REPO); \
+	if [ "$$(id -u)" = 0 ] && ! runuser -u www-data -- test -r $(CURDIR)/lua/language.lua \
+	        2>/dev/null; then \
+	    rm -rf $(RUN_STAGE) && mkdir -p $(RUN_STAGE)/conf && \
+	    cp -R conf/templates $(RUN_STAGE)/conf/ && cp -R lua $(RUN_STAGE)/ && \
+	    cp -R $(REPO) $(RUN_STAGE)/repo && chmod -R a+rX $(RUN_STAGE) && \
+	    data=$(RUN_STAGE) repo=$(RUN_STAGE)/repo && \
+	    echo "www-data cannot read $(CURDIR): serving a copy in $(RUN_STAGE)"; \
+	fi; \
+	sed -e "s|@ROOT@|$(CURDIR)|g" -e "s|@DATA@|$$data|g" -e "s|@PORT@|$(PORT)|g" \
+	    -e "s|@REPO@|$$repo|g" -e "s|@RUN@|$(CURDIR)/$(BUILD)/run|g" \
+	    conf/run.conf.in > $(BUILD)/run/httpd.conf
 	@echo "serving $(REPO) on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
 	$(HTTPD) -d $(CURDIR)/$(BUILD)/run -f $(CURDIR)/$(BUILD)/run/httpd.conf \
-	    -DFOREGROUND -DNO_DETACH
+	    -DFOREGROUND
 
 # ---------------------------------------------------------------- test
 
@@ -158,6 +171,8 @@ install: all
 	install -m 644 conf/templates/*.mustache $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 lua/*.lua $(DESTDIR)$(DATADIR)/lua/
 	install -m 644 schema/articles.rng $(DESTDIR)$(DATADIR)/schema/
+	cp -R conf/sample/repo $(DESTDIR)$(DATADIR)/sample
+	chmod -R a+rX $(DESTDIR)$(DATADIR)/sample
 
 clean:
 	rm -rf $(BUILD) t/logs t/conf/httpd.conf t/conf/apache_test_config.pm \

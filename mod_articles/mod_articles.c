@@ -71,6 +71,12 @@ typedef struct art_runtime_t {
 
 static art_runtime_t *runtime;
 
+/* The paths of every <Location> that says "SetHandler articles", longest first:
+ * a child location that only sets the handler has no configuration of this
+ * module (httpd creates one only where a module's directive appears), so the
+ * mount point of a request is found here instead. */
+static apr_array_header_t *mounts;
+
 /* Repository and template folders named by any directive, in order; reset with
  * the configuration pool. */
 static apr_array_header_t *conf_repos;
@@ -82,6 +88,7 @@ static apr_status_t reset_lists(void *data)
     conf_repos = NULL;
     conf_tpls = NULL;
     runtime = NULL;
+    mounts = NULL;
     return APR_SUCCESS;
 }
 
@@ -402,6 +409,63 @@ static const command_rec articles_cmds[] = {
 
 /* ---------------------------------------------------------------- start-up */
 
+/* The first word of a directive's arguments, without quotes. */
+static char *first_arg(apr_pool_t *p, const char *args)
+{
+    return ap_getword_conf(p, &args);
+}
+
+static void find_mounts(apr_pool_t *p, ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (strcasecmp(d->directive, "<Location") == 0 && d->args) {
+            ap_directive_t *c;
+            char *path = first_arg(p, d->args);
+            apr_size_t n = strlen(path);
+
+            if (n && path[n - 1] == '>') {
+                path[--n] = '\0';
+            }
+            while (n > 0 && path[n - 1] == '/') {
+                path[--n] = '\0';
+            }
+            for (c = d->first_child; c; c = c->next) {
+                if (strcasecmp(c->directive, "SetHandler") == 0 && c->args
+                    && strcasecmp(first_arg(p, c->args), "articles") == 0) {
+                    APR_ARRAY_PUSH(mounts, const char *) = path;
+                }
+            }
+        }
+        else if (d->first_child) {
+            find_mounts(p, d->first_child);
+        }
+    }
+}
+
+static int longest_first(const void *a, const void *b)
+{
+    apr_size_t la = strlen(*(const char *const *)a);
+    apr_size_t lb = strlen(*(const char *const *)b);
+
+    return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* The mount point of r: the longest "SetHandler articles" location that is a
+ * path prefix of the URI, else the location of the ArticlesRepository. */
+static const char *mount_point(request_rec *r, const art_dir_conf_t *c)
+{
+    int i;
+
+    for (i = 0; mounts && i < mounts->nelts; i++) {
+        const char *m = APR_ARRAY_IDX(mounts, i, const char *);
+        apr_size_t n = strlen(m);
+        if (strncmp(r->uri, m, n) == 0 && (r->uri[n] == '/' || r->uri[n] == '\0')) {
+            return m;
+        }
+    }
+    return c->base ? c->base : "";
+}
+
 static void lua_log(art_req_t *req, int level, const char *msg)
 {
     request_rec *r = req->r;
@@ -423,6 +487,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    mounts = apr_array_make(pconf, 4, sizeof(const char *));
+    find_mounts(pconf, ap_conftree);
+    qsort(mounts->elts, (size_t)mounts->nelts, sizeof(const char *), longest_first);
     runtime = apr_pcalloc(pconf, sizeof(*runtime));
     runtime->repos = apr_hash_make(pconf);
     runtime->tplsets = apr_hash_make(pconf);
@@ -810,7 +877,7 @@ static int articles_handler(request_rec *r)
     memset(&req, 0, sizeof(req));
     req.pool = r->pool;
     req.r = r;
-    req.base = c->base ? c->base : "";
+    req.base = mount_point(r, c);
     blen = strlen(req.base);
     if (strncmp(r->uri, req.base, blen) != 0
         || (r->uri[blen] != '/' && r->uri[blen] != '\0')) {

@@ -123,8 +123,10 @@ static const char cases_lua[] =
     "    return op .. '(' .. table.concat(out, ', ') .. ')'\n"
     "end\n"
     "\n"
+    "local count = 0\n"
     "local function compare(op, ...)\n"
     "    local args = table.pack(...)\n"
+    "    count = count + 1\n"
     "    local want = serpack(run(O, op, args))\n"
     "    local got = serpack(run(N, op, args))\n"
     "    if want == got then\n"
@@ -378,6 +380,8 @@ static const char cases_lua[] =
     "all('a\\0b\\0c', '.-\\0')\n"
     "all('\\0\\0', '%f[%Z]')\n"
     "\n"
+    "print('by hand: ' .. count .. ' comparisons')\n"
+    "\n"
     "---------------------------------------------------------------- random\n"
     "\n"
     "-- A fixed-seed generator of our own, so the cases do not depend on the\n"
@@ -420,7 +424,8 @@ static const char cases_lua[] =
     "    else\n"
     "        compare(op, s, p, init)\n"
     "    end\n"
-    "end\n";
+    "end\n"
+    "print('random: ' .. count .. ' comparisons in all')\n";
 
 /* The budget checks.  Arguments: O, N, report, budget, checks, thread, clock,
  * max_time. */
