@@ -151,7 +151,8 @@ static int pat_in_set(int c, pat_ptr p, pat_ptr close)
 
 /* End of the single-character class that starts at p: a byte, ".", %x or a
  * set.  The first byte of a set is a member whatever it is, so "[]]" and
- * "[^]]" contain "]". */
+ * "[^]]" contain "]".  Reading *p at pat_end is safe: a Lua string always
+ * has a "\0" after its last byte. */
 static pat_ptr pat_class_end(pat_state_t *ms, pat_ptr p)
 {
     switch (*p++) {

@@ -13,7 +13,7 @@ return function(page, r)
     for _, f in ipairs{ "id", "lang", "dir", "title", "summary", "published",
                         "collection", "translation", "url", "body", "authors",
                         "tags", "translations" } do
-      seen[#seen + 1] = f .. ":" .. type(a[f])
+      seen[#seen + 1] = "a." .. f .. ":" .. type(a[f])
     end
     seen[#seen + 1] = "author1=" .. a.authors[1].name
     seen[#seen + 1] = "get=" .. tostring(articles.get(a.lang, a.id) == a)
@@ -21,5 +21,5 @@ return function(page, r)
     seen[#seen + 1] = "langs=" .. #articles.languages()
     seen[#seen + 1] = "require=" .. tostring(require("articles") == articles)
   end
-  page.site.tagline = table.concat(seen, " ")
+  page.site.tagline = table.concat(seen, "|")
 end
