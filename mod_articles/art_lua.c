@@ -497,6 +497,11 @@ void art_lua_release(art_lua_host_t *h, art_lstate_t *st)
     host_unlock(h);
 }
 
+apr_size_t art_lua_memory(art_lstate_t *st)
+{
+    return st->mem;
+}
+
 lua_State *art_lua_state(art_lstate_t *st)
 {
     return st->L;

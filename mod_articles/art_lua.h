@@ -95,6 +95,10 @@ lua_State *art_lua_state(art_lstate_t *st);
 /* page.kind after the filters ran (a filter may change it), in req->pool. */
 const char *art_lua_page_kind(art_lstate_t *st, art_req_t *req);
 
+/* Bytes the state's Lua allocator holds (compiled filters, caches, garbage not
+ * yet collected). */
+apr_size_t art_lua_memory(art_lstate_t *st);
+
 /* Clean the state after the request (stack, request pointers). */
 void art_lua_finish(art_lstate_t *st);
 

@@ -936,6 +936,8 @@ static int articles_handler(request_rec *r)
             }
         }
         art_lua_finish(st);
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0012: Lua state holds "
+                      "%" APR_SIZE_T_FMT " bytes", art_lua_memory(st));
         art_lua_release(runtime->lua, st);
     }
     if (rc == 0) {
