@@ -31,7 +31,7 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_repo.c mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
-            mod_articles/art_lua_page.c
+            mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c
 HEADERS  := $(wildcard mod_articles/*.h)
 SCHEMA_C := $(BUILD)/art_schema.c

@@ -19,6 +19,7 @@
 
 #include "art_lua.h"
 #include "art_lua_int.h"
+#include "art_lua_pattern.h"
 
 #define HOOK_EVERY 1000          /* instructions between budget checks */
 #define ERR_TAG_FILTER "ART0201"
@@ -103,6 +104,25 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     if (st->deadline && apr_time_now() > st->deadline) {
         st->budget_hit = "time budget";
         luaL_error(L, "time budget exceeded");
+    }
+}
+
+/* Called by the step-counted string matcher every ART_PATTERN_CHECK_EVERY
+ * steps: the VM's count hook never runs inside a C function, so a hostile
+ * pattern would otherwise escape both budgets.  A step is charged as one
+ * instruction. */
+static void pattern_check(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    st->instr_left -= ART_PATTERN_CHECK_EVERY;
+    if (st->instr_left < 0) {
+        st->budget_hit = "instruction budget";
+        luaL_error(L, "instruction budget exceeded in pattern matching");
+    }
+    if (st->deadline && apr_time_now() > st->deadline) {
+        st->budget_hit = "time budget";
+        luaL_error(L, "time budget exceeded in pattern matching");
     }
 }
 
@@ -322,6 +342,7 @@ static void open_sandbox(lua_State *L)
     lua_getglobal(L, "string");
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    art_lua_pattern_open(L, lua_gettop(L), pattern_check);
     lua_pop(L, 1);
     lua_pushcfunction(L, sandbox_load);
     lua_setglobal(L, "load");

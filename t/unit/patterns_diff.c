@@ -653,7 +653,7 @@ static void test_check(lua_State *L)
 }
 
 /* report(ok, what): count one comparison, print what when it failed. */
-static int l_report(lua_State *L)
+static int test_report(lua_State *L)
 {
     if (lua_toboolean(L, 1)) {
         passed++;
@@ -665,26 +665,26 @@ static int l_report(lua_State *L)
     return 0;
 }
 
-static int l_budget(lua_State *L)
+static int test_budget(lua_State *L)
 {
     check_limit = (long)luaL_checkinteger(L, 1);
     check_calls = 0;
     return 0;
 }
 
-static int l_checks(lua_State *L)
+static int test_checks(lua_State *L)
 {
     lua_pushinteger(L, check_calls);
     return 1;
 }
 
-static int l_thread(lua_State *L)
+static int test_thread(lua_State *L)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, THREAD_KEY);
     return 1;
 }
 
-static int l_clock(lua_State *L)
+static int test_clock(lua_State *L)
 {
     struct timespec ts;
 
@@ -758,7 +758,7 @@ int main(int argc, char **argv)
     if (bench) {
         lua_pushvalue(L, o);
         lua_pushvalue(L, n);
-        lua_pushcfunction(L, l_clock);
+        lua_pushcfunction(L, test_clock);
         lua_pushinteger(L, argc > 2 ? atol(argv[2]) : 1000000);
         n = run_chunk(L, bench_lua, "=bench", 4);
         lua_close(L);
@@ -767,7 +767,7 @@ int main(int argc, char **argv)
 
     lua_pushvalue(L, o);
     lua_pushvalue(L, n);
-    lua_pushcfunction(L, l_report);
+    lua_pushcfunction(L, test_report);
     if (!run_chunk(L, cases_lua, "=cases", 3)) {
         failed++;
     }
@@ -776,11 +776,11 @@ int main(int argc, char **argv)
     puts("budget checks:");
     lua_pushvalue(L, o);
     lua_pushvalue(L, n);
-    lua_pushcfunction(L, l_report);
-    lua_pushcfunction(L, l_budget);
-    lua_pushcfunction(L, l_checks);
-    lua_pushcfunction(L, l_thread);
-    lua_pushcfunction(L, l_clock);
+    lua_pushcfunction(L, test_report);
+    lua_pushcfunction(L, test_budget);
+    lua_pushcfunction(L, test_checks);
+    lua_pushcfunction(L, test_thread);
+    lua_pushcfunction(L, test_clock);
     lua_pushnumber(L, max_time);
     if (!run_chunk(L, checks_lua, "=checks", 8)) {
         failed++;
