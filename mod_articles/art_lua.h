@@ -54,6 +54,7 @@ typedef struct art_req_t {
     const art_collection_t *collection;
     const art_author_t *author;
     const char *tag;              /* tag key */
+    const char *feed_of;          /* kind "feed": the list page's kind */
     const art_list_t *list;       /* list pages */
     int offset, count;            /* slice of list shown */
     int page_no, page_count;      /* 1-based */

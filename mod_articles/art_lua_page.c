@@ -68,6 +68,21 @@ static void set_url(lua_State *L, art_req_t *req, const char *k, const char *pat
     lua_setfield(L, -2, k);
 }
 
+/* RFC 3339 in UTC ("2025-03-31T00:00:00Z"), the form Atom and sitemaps want
+ * whatever the repository wrote. */
+static void push_rfc3339(lua_State *L, apr_time_t t)
+{
+    apr_time_exp_t e;
+
+    apr_time_exp_gmt(&e, t);
+    lua_pushfstring(L, "%d-%s%d-%s%dT%s%d:%s%d:%s%dZ", e.tm_year + 1900,
+                    e.tm_mon < 9 ? "0" : "", e.tm_mon + 1,
+                    e.tm_mday < 10 ? "0" : "", e.tm_mday,
+                    e.tm_hour < 10 ? "0" : "", e.tm_hour,
+                    e.tm_min < 10 ? "0" : "", e.tm_min,
+                    e.tm_sec < 10 ? "0" : "", e.tm_sec);
+}
+
 /* ---------------------------------------------------------------- articles.Article */
 
 void art_lua_push_article(lua_State *L, const art_article_t *a)
@@ -217,6 +232,10 @@ static int article_index(lua_State *L)
             lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
             return 1;
         }
+        if (strcmp(k, "published_iso") == 0) {
+            push_rfc3339(L, a->published_t);
+            return 1;
+        }
         break;
     case 's':
         if (strcmp(k, "summary") == 0) {
@@ -281,6 +300,10 @@ static int article_index(lua_State *L)
         }
         if (strcmp(k, "updated") == 0) {
             lua_pushstring(L, a->updated);
+            return 1;
+        }
+        if (strcmp(k, "updated_iso") == 0) {
+            push_rfc3339(L, a->updated ? a->updated_t : a->published_t);
             return 1;
         }
         if (strcmp(k, "updated_ts") == 0) {
@@ -745,6 +768,128 @@ static void push_author_list(lua_State *L, art_req_t *req)
     }
 }
 
+/* page.feed: what the feed is of, and its URLs. */
+static void push_feed(lua_State *L, art_req_t *req)
+{
+    const char *self = req->path;
+    apr_size_t n = strlen(self) - (sizeof("feed.atom") - 1);
+    apr_time_t newest = 0;
+    int i;
+
+    lua_createtable(L, 0, 5);
+    set_str(L, "of", req->feed_of);
+    set_str(L, "url", apr_pstrcat(req->pool, req->snap->site->url, req->base,
+                                  apr_pstrmemdup(req->pool, self,
+                                                 n > 1 && strcmp(req->feed_of,
+                                                                 "author") != 0
+                                                 && strcmp(req->feed_of, "tag")
+                                                 != 0 ? n : n - 1), NULL));
+    set_str(L, "self", apr_pstrcat(req->pool, req->snap->site->url, req->base,
+                                   self, NULL));
+    for (i = 0; req->list && i < req->list->n && i < req->count; i++) {
+        const art_article_t *a = req->list->items[i];
+        apr_time_t t = a->updated ? a->updated_t : a->published_t;
+        if (t > newest) {
+            newest = t;
+        }
+    }
+    push_rfc3339(L, newest);
+    lua_setfield(L, -2, "updated");
+}
+
+/* One <url> of the sitemap: loc, lastmod and the alternates of the page: an
+ * article's translations, or for a list page ("/<lang>" + rest) every language
+ * in which that list has articles (index may be NULL: every language). */
+static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
+                        apr_time_t lastmod, const art_list_t *translations,
+                        const char *rest, apr_hash_t *index, const char *key)
+{
+    const art_snapshot_t *s = req->snap;
+    const char *site = s->site->url;
+    int i, k = 0;
+
+    lua_createtable(L, 0, 3);
+    lua_pushfstring(L, "%s%s%s", site, req->base, path);
+    lua_setfield(L, -2, "loc");
+    if (lastmod) {
+        push_rfc3339(L, lastmod);
+        lua_setfield(L, -2, "lastmod");
+    }
+    lua_newtable(L);
+    for (i = 0; translations && i < translations->n; i++) {
+        const art_article_t *t = translations->items[i];
+        lua_createtable(L, 0, 2);
+        set_str(L, "lang", t->lang->code);
+        lua_pushfstring(L, "%s%s%s", site, req->base, t->path);
+        lua_setfield(L, -2, "href");
+        lua_rawseti(L, -2, ++k);
+    }
+    for (i = 0; rest && i < s->site->langs->nelts; i++) {
+        const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
+        const art_list_t *list = index ? art_snapshot_list(index, l->code, key)
+            : NULL;
+        if (index && (list == NULL || list->n == 0)) {
+            continue;
+        }
+        lua_createtable(L, 0, 2);
+        set_str(L, "lang", l->code);
+        lua_pushfstring(L, "%s%s/%s%s", site, req->base, l->code, rest);
+        lua_setfield(L, -2, "href");
+        lua_rawseti(L, -2, ++k);
+    }
+    lua_setfield(L, -2, "alternates");
+    lua_rawseti(L, -2, ++*n);
+}
+
+/* page.urls: every page of the site, with its other languages as alternates.
+ * The sitemap protocol allows 50,000 URLs per file. */
+#define SITEMAP_MAX 50000
+
+static void push_sitemap(lua_State *L, art_req_t *req)
+{
+    const art_snapshot_t *s = req->snap;
+    int i, j, n = 0;
+
+    lua_newtable(L);
+    for (i = 0; i < s->site->langs->nelts && n < SITEMAP_MAX; i++) {
+        const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
+        const art_list_t *all = art_snapshot_list(s->by_lang, l->code, NULL);
+        sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, "/", NULL),
+                    all && all->n ? all->items[0]->published_t : 0, NULL, "/",
+                    NULL, NULL);
+        for (j = 0; j < s->collections->nelts && n < SITEMAP_MAX; j++) {
+            const art_collection_t *c = APR_ARRAY_IDX(s->collections, j,
+                                                      art_collection_t *);
+            const art_list_t *cl = art_snapshot_list(s->by_collection, l->code,
+                                                     c->id);
+            if (cl && cl->n) {
+                const char *rest = apr_pstrcat(req->pool, "/", c->id, "/", NULL);
+                sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
+                                                    NULL),
+                            cl->items[0]->published_t, NULL, rest,
+                            s->by_collection, c->id);
+            }
+        }
+        for (j = 0; j < s->authors->nelts && n < SITEMAP_MAX; j++) {
+            const art_author_t *au = APR_ARRAY_IDX(s->authors, j, art_author_t *);
+            const art_list_t *al = art_snapshot_list(s->by_author, l->code, au->id);
+            if (al && al->n) {
+                const char *rest = apr_pstrcat(req->pool, "/authors/", au->id,
+                                               NULL);
+                sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
+                                                    NULL),
+                            al->items[0]->published_t, NULL, rest, s->by_author,
+                            au->id);
+            }
+        }
+    }
+    for (i = 0; i < s->all.n && n < SITEMAP_MAX; i++) {
+        const art_article_t *a = s->all.items[i];
+        sitemap_url(L, req, &n, a->path, a->updated ? a->updated_t
+                    : a->published_t, a->translations, NULL, NULL, NULL);
+    }
+}
+
 int art_lua_build_page(lua_State *L)
 {
     art_req_t *req = cur_req(L);
@@ -786,6 +931,22 @@ int art_lua_build_page(lua_State *L)
     if (strcmp(req->kind, "authors") == 0) {
         push_author_list(L, req);
         lua_setfield(L, -2, "authors");
+    }
+    if (strcmp(req->kind, "feed") == 0) {
+        push_feed(L, req);
+        lua_setfield(L, -2, "feed");
+    }
+    if (strcmp(req->kind, "sitemap") == 0) {
+        push_sitemap(L, req);
+        lua_setfield(L, -2, "urls");
+    }
+    if (req->list && strcmp(req->kind, "feed") != 0) {
+        lua_pushfstring(L, "%s%sfeed.atom", req->base, req->path);
+        if (req->path[strlen(req->path) - 1] != '/') {
+            lua_pop(L, 1);
+            lua_pushfstring(L, "%s%s/feed.atom", req->base, req->path);
+        }
+        lua_setfield(L, -2, "feed_url");
     }
     if (req->tag) {
         lua_createtable(L, 0, 2);

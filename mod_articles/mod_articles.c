@@ -42,6 +42,7 @@
 #define DEFAULT_LUA_INSTRUCTIONS 10000000L
 #define DEFAULT_LUA_TIMEOUT apr_time_from_msec(500)
 #define RENDER_LIMIT (16 * 1024 * 1024)
+#define FEED_SIZE 20
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -693,21 +694,14 @@ static int redirect_slash(request_rec *r, art_req_t *req)
     return HTTP_MOVED_PERMANENTLY;
 }
 
-/* Fill req from the path; returns 0 (page chosen, maybe the 404 page), -1 for
- * the root, or an HTTP status to send as is (redirects set Location). */
-static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
+/* Route the segments of a path below the mount point (see route()). */
+static int route_segments(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
+                          char **seg, int n, int trailing, int page)
 {
     const art_snapshot_t *snap = req->snap;
-    char *seg[MAX_SEGMENTS];
     const char *lang;
-    int trailing, n, page = page_param(r), psize = page_size(c);
+    int psize = page_size(c);
 
-    req->status = HTTP_OK;
-    req->lang = art_snapshot_lang(snap, snap->site->default_lang);
-    n = split_path(r->pool, req->path, seg, &trailing);
-    if (n == 0) {
-        return -1;
-    }
     if (n > 0 && art_snapshot_lang(snap, seg[0]) != NULL) {
         req->lang = art_snapshot_lang(snap, seg[0]);
     }
@@ -780,6 +774,54 @@ static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
     return 0;
 }
 
+/* Fill req from the path; returns 0 (page chosen, maybe the 404 page), -1 for
+ * the root, or an HTTP status to send as is (redirects set Location).  A path
+ * ending in "/feed.atom" is the feed of the list page it is appended to. */
+static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
+{
+    char *seg[MAX_SEGMENTS];
+    int trailing, n, rc, feed = 0, page = page_param(r);
+
+    req->status = HTTP_OK;
+    req->lang = art_snapshot_lang(req->snap, req->snap->site->default_lang);
+    n = split_path(r->pool, req->path, seg, &trailing);
+    if (n == 0) {
+        return -1;
+    }
+    if (n == 1 && !trailing && strcmp(seg[0], "sitemap.xml") == 0) {
+        req->kind = "sitemap";
+        return 0;
+    }
+    if (n >= 2 && !trailing && strcmp(seg[n - 1], "feed.atom") == 0) {
+        feed = 1;
+        n--;
+        /* As the list page's own URL is written: the index and collections
+         * end in "/", author and tag pages do not. */
+        trailing = n < 3;
+        page = 1;
+    }
+    rc = route_segments(r, req, c, seg, n, trailing, page);
+    if (feed && rc == 0) {
+        if (req->list && (strcmp(req->kind, "index") == 0
+                          || strcmp(req->kind, "collection") == 0
+                          || strcmp(req->kind, "author") == 0
+                          || strcmp(req->kind, "tag") == 0)) {
+            req->feed_of = req->kind;
+            req->kind = "feed";
+            req->offset = 0;
+            req->count = FEED_SIZE;
+        }
+        else {
+            not_found(req);
+        }
+    }
+    else if (feed) {
+        not_found(req);
+        rc = 0;
+    }
+    return rc;
+}
+
 /* The root: redirect to the best language (cookie, Accept-Language, default). */
 static int redirect_root(request_rec *r, art_req_t *req)
 {
@@ -813,15 +855,30 @@ static int redirect_root(request_rec *r, art_req_t *req)
 
 /* ---------------------------------------------------------------- the handler */
 
-static int send_page(request_rec *r, art_req_t *req, art_buf_t *out,
-                     apr_time_t mtime)
+/* The media type of a page kind: feeds and the sitemap are XML. */
+static const char *content_type(const char *kind)
+{
+    if (strcmp(kind, "feed") == 0) {
+        return "application/atom+xml; charset=utf-8";
+    }
+    if (strcmp(kind, "sitemap") == 0) {
+        return "application/xml; charset=utf-8";
+    }
+    return "text/html; charset=utf-8";
+}
+
+static int send_page(request_rec *r, art_req_t *req, const char *kind,
+                     art_buf_t *out, apr_time_t mtime)
 {
     char etag[24];
     int rc;
 
-    ap_set_content_type(r, "text/html; charset=utf-8");
-    /* Copied: the snapshot may be gone before the headers are sent. */
-    apr_table_set(r->headers_out, "Content-Language", req->lang->code);
+    ap_set_content_type(r, content_type(kind));
+    /* Copied: the snapshot may be gone before the headers are sent.  The
+     * sitemap covers every language, so it has none. */
+    if (strcmp(kind, "sitemap") != 0) {
+        apr_table_set(r->headers_out, "Content-Language", req->lang->code);
+    }
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
                  art_hash64(out->data, out->len, 0x61727469636c6573ULL));
     apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
@@ -850,6 +907,7 @@ static int articles_handler(request_rec *r)
     art_req_t req;
     art_lstate_t *st;
     const art_tpl_t *tpl;
+    const char *kind = NULL;
     art_buf_t out;
     apr_size_t blen;
     char *err = NULL;
@@ -917,7 +975,7 @@ static int articles_handler(request_rec *r)
          * what failed, and they show nothing a filter computes. */
         rc = art_lua_run(st, &req, req.status == HTTP_OK ? c->filters : NULL, &lim);
         if (rc == 0) {
-            const char *kind = art_lua_page_kind(st, &req);
+            kind = art_lua_page_kind(st, &req);
             tpl = kind ? art_tplset_resolve(tpls, kind) : NULL;
             art_buf_init(&out, r->pool, 16384);
             out.limit = RENDER_LIMIT;
@@ -942,7 +1000,7 @@ static int articles_handler(request_rec *r)
     }
     if (rc == 0) {
         apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;
-        rc = send_page(r, &req, &out, mtime);
+        rc = send_page(r, &req, kind, &out, mtime);
     }
     else if (rc == HTTP_NOT_FOUND && req.status == HTTP_OK) {
         /* A filter said 404: answer with the error page of that language. */
