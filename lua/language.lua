@@ -1,11 +1,15 @@
 -- language.lua: the page's language, shown the way its readers expect.
 --
--- The URL's language segment is authoritative (the C router has already chosen
--- page.lang and page.dir from it, and the root "/" redirects by cookie and
--- Accept-Language).  This filter adds what depends on the language: the
--- article's dates in the page language (page.date_text for the dateline,
--- page.signature_date_text for the signature line) and a date_text on every
--- listed article.  Edit the date forms in dates.lua.
+-- The URL's language segment is authoritative: the router has already set
+-- page.lang and page.dir from it.  Only the site root "/" has no language;
+-- there (page.root) this filter chooses one -- the "lang" cookie if it names a
+-- site language, then the best match for Accept-Language, then the site's
+-- default -- and the module redirects to that language's index.
+--
+-- It also adds what depends on the language: the article's dates in the page
+-- language (page.date_text for the dateline, page.signature_date_text for the
+-- signature line) and a date_text on every listed article.  Edit the date
+-- forms in dates.lua.
 local dates = require "dates"
 
 -- A listed article with its display date; the article itself stays read-only,
@@ -15,7 +19,23 @@ local function with_date(article, lang)
                       { __index = article })
 end
 
-return function(page)
+-- The reader's language for the site root.
+local function choose_language(page, r)
+  local codes = {}
+  for _, l in ipairs(articles.languages()) do codes[#codes + 1] = l.code end
+  local cookie = r:cookie("lang")
+  for _, code in ipairs(codes) do
+    if code == cookie then return code end
+  end
+  return articles.negotiate(r:header("Accept-Language"), codes)
+    or page.site.default_lang
+end
+
+return function(page, r)
+  if page.root then
+    page.lang = choose_language(page, r)
+    return
+  end
   local lang = page.lang
   if page.article then
     page.date_text = dates.numeric(page.article.published, lang)

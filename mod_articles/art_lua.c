@@ -558,13 +558,14 @@ static int call_filter(lua_State *L)
     return 1;
 }
 
-/* page_kind(page): page.kind as a string, without metamethods. */
-static int page_kind(lua_State *L)
+/* page_string(page, key): page[key] if it is a string, else nil; no
+ * metamethods run, whatever a filter did to the table. */
+static int page_string(lua_State *L)
 {
-    lua_pushliteral(L, "kind");
+    lua_settop(L, 2);
     lua_rawget(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING) {
-        return luaL_error(L, "page.kind must be a string");
+        lua_pushnil(L);
     }
     return 1;
 }
@@ -711,21 +712,21 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
     return 0;
 }
 
-const char *art_lua_page_kind(art_lstate_t *st, art_req_t *req)
+const char *art_lua_page_string(art_lstate_t *st, art_req_t *req,
+                                const char *key)
 {
     lua_State *L = st->L;
-    const char *k = NULL;
+    const char *v = NULL;
 
-    lua_pushcfunction(L, page_kind);
+    lua_pushcfunction(L, page_string);
     lua_pushvalue(L, st->page_idx);
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
-        k = apr_pstrdup(req->pool, lua_tostring(L, -1));
-    }
-    else {
-        log_error(st, req, ERR_TAG_RESULT, "page", lua_tostring(L, -1));
+    lua_pushstring(L, key);
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK) {
+        v = lua_tostring(L, -1);
+        v = v ? apr_pstrdup(req->pool, v) : NULL;
     }
     lua_pop(L, 1);
-    return k;
+    return v;
 }
 
 void art_lua_finish(art_lstate_t *st)

@@ -55,6 +55,8 @@ typedef struct art_req_t {
     const art_author_t *author;
     const char *tag;              /* tag key */
     const char *feed_of;          /* kind "feed": the list page's kind */
+    int root;                     /* the site root: filters choose page.lang,
+                                     then the handler redirects there */
     const art_list_t *list;       /* list pages */
     int offset, count;            /* slice of list shown */
     int page_no, page_count;      /* 1-based */
@@ -93,8 +95,11 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
 int art_lua_page_index(art_lstate_t *st);
 lua_State *art_lua_state(art_lstate_t *st);
 
-/* page.kind after the filters ran (a filter may change it), in req->pool. */
-const char *art_lua_page_kind(art_lstate_t *st, art_req_t *req);
+/* page[key] after the filters ran, if it is a string (copied to req->pool);
+ * NULL otherwise.  The handler reads page.kind (which template) and, for the
+ * root, page.lang (where to redirect) this way. */
+const char *art_lua_page_string(art_lstate_t *st, art_req_t *req,
+                                const char *key);
 
 /* Bytes the state's Lua allocator holds (compiled filters, caches, garbage not
  * yet collected). */

@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 
 #include "art_lua_int.h"
+#include "art_negotiate.h"
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
@@ -501,9 +502,56 @@ static int api_languages(lua_State *L)
     return 1;
 }
 
+/* articles.negotiate(accept_language [, available]): the best of available
+ * (a list of codes; default: the site's languages) for the header, or nil.
+ * "*" stands for the site's default language. */
+static int api_negotiate(lua_State *L)
+{
+    art_req_t *req = cur_req(L);
+    const apr_array_header_t *langs = req->snap->site->langs;
+    const char *header = luaL_optstring(L, 1, "");
+    const char **codes;
+    int i, n, deflt = -1, best;
+
+    if (lua_isnoneornil(L, 2)) {
+        n = langs->nelts;
+        codes = apr_palloc(req->pool, sizeof(char *) * (n ? n : 1));
+        for (i = 0; i < n; i++) {
+            codes[i] = APR_ARRAY_IDX(langs, i, art_lang_t).code;
+        }
+    }
+    else {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        n = (int)luaL_len(L, 2);
+        if (n > 1000) {
+            return luaL_error(L, "too many languages to negotiate");
+        }
+        codes = apr_palloc(req->pool, sizeof(char *) * (n ? n : 1));
+        for (i = 0; i < n; i++) {
+            lua_geti(L, 2, i + 1);
+            codes[i] = apr_pstrdup(req->pool, luaL_checkstring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (strcmp(codes[i], req->snap->site->default_lang) == 0) {
+            deflt = i;
+        }
+    }
+    best = art_negotiate(header, codes, n, deflt);
+    if (best < 0) {
+        lua_pushnil(L);
+    }
+    else {
+        lua_pushstring(L, codes[best]);
+    }
+    return 1;
+}
+
 void art_lua_open_api(lua_State *L)
 {
     static const luaL_Reg api[] = {
+        { "negotiate", api_negotiate },
         { "get", api_get },
         { "find", api_find },
         { "authors", api_authors },
@@ -898,6 +946,9 @@ int art_lua_build_page(lua_State *L)
 
     lua_createtable(L, 0, 24);
     set_str(L, "kind", req->kind);
+    if (req->root) {
+        set_bool(L, "root", 1);
+    }
     set_int(L, "status", req->status);
     set_str(L, "lang", req->lang->code);
     set_str(L, "dir", req->lang->dir);

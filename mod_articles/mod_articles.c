@@ -822,12 +822,14 @@ static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
     return rc;
 }
 
-/* The root: redirect to the best language (cookie, Accept-Language, default). */
-static int redirect_root(request_rec *r, art_req_t *req)
+/* The root: the index of the best language (cookie "lang", then
+ * Accept-Language, then the default), which the filters may change
+ * (lua/language.lua decides it as shipped) before the handler redirects. */
+static void root_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
 {
     const art_site_t *site = req->snap->site;
     const char **codes = apr_palloc(r->pool, sizeof(char *) * site->langs->nelts);
-    const char *cookie = NULL, *lang = site->default_lang;
+    const char *cookie = NULL;
     int i, deflt = 0, best;
 
     for (i = 0; i < site->langs->nelts; i++) {
@@ -838,18 +840,28 @@ static int redirect_root(request_rec *r, art_req_t *req)
     }
     ap_cookie_read(r, "lang", &cookie, 0);
     if (cookie && art_snapshot_lang(req->snap, cookie)) {
-        lang = cookie;
+        req->lang = art_snapshot_lang(req->snap, cookie);
     }
     else if ((best = art_negotiate(apr_table_get(r->headers_in, "Accept-Language"),
                                    codes, site->langs->nelts, deflt)) >= 0) {
-        lang = codes[best];
+        req->lang = art_snapshot_lang(req->snap, codes[best]);
+    }
+    req->root = 1;
+    req->kind = "index";
+    set_list(req, art_snapshot_list(req->snap->by_lang, req->lang->code, NULL),
+             page_size(c), 1);
+    /* Whatever the outcome, the answer depends on these headers. */
+    apr_table_mergen(r->err_headers_out, "Vary", "Accept-Language, Cookie");
+    apr_table_setn(r->err_headers_out, "Cache-Control", "private, max-age=0");
+}
+
+static int redirect_root(request_rec *r, art_req_t *req, const char *lang)
+{
+    if (lang == NULL || art_snapshot_lang(req->snap, lang) == NULL) {
+        lang = req->lang->code;
     }
     apr_table_setn(r->headers_out, "Location",
                    apr_pstrcat(r->pool, req->base, "/", lang, "/", NULL));
-    /* httpd sends only err_headers_out (and Location) with a status it
-     * generates the body for. */
-    apr_table_mergen(r->err_headers_out, "Vary", "Accept-Language, Cookie");
-    apr_table_setn(r->err_headers_out, "Cache-Control", "private, max-age=0");
     return HTTP_MOVED_TEMPORARILY;
 }
 
@@ -951,7 +963,8 @@ static int articles_handler(request_rec *r)
 
     rc = route(r, &req, c);
     if (rc < 0) {
-        rc = redirect_root(r, &req);
+        root_page(r, &req, c);
+        rc = 0;
     }
     if (rc != 0) {
         art_gen_release(tg, tref);
@@ -974,8 +987,11 @@ static int articles_handler(request_rec *r)
         /* Error pages skip the filters: they must render even when a filter is
          * what failed, and they show nothing a filter computes. */
         rc = art_lua_run(st, &req, req.status == HTTP_OK ? c->filters : NULL, &lim);
-        if (rc == 0) {
-            kind = art_lua_page_kind(st, &req);
+        if (rc == 0 && req.root) {
+            rc = redirect_root(r, &req, art_lua_page_string(st, &req, "lang"));
+        }
+        else if (rc == 0) {
+            kind = art_lua_page_string(st, &req, "kind");
             tpl = kind ? art_tplset_resolve(tpls, kind) : NULL;
             art_buf_init(&out, r->pool, 16384);
             out.limit = RENDER_LIMIT;
