@@ -5,6 +5,11 @@
 -- paragraphs so the template can start the first one with the author's name,
 -- as the seed page does: "Abbas Hashemite – is a political observer …".
 -- The bio HTML was produced and sanitised by the module from authors.xml.
+--
+-- page.more_by_author lists up to `more_limit` other articles of the first
+-- author in the page language, for templates that want a "More by" block
+-- (the default article template, like the seed page, does not show one).
+local more_limit = 5
 
 -- Paragraphs of a bio: each <p>…</p>, or the whole text when it has none.
 local function paragraphs(html)
@@ -25,9 +30,19 @@ return function(page)
   local bios = {}
   for _, a in ipairs(article.authors) do
     if a.bio then
-      bios[#bios + 1] = { name = a.name, url = a.url, id = a.id,
+      bios[#bios + 1] = { name = a.name, url = a.url, id = a.id, photo = a.photo,
                           paragraphs = paragraphs(a.bio) }
     end
   end
   page.bios = bios
+
+  local first = article.authors[1]
+  if first then
+    local more = {}
+    for _, other in ipairs(articles.find{ lang = article.lang, author = first.id,
+                                          limit = more_limit + 1 }) do
+      if other ~= article and #more < more_limit then more[#more + 1] = other end
+    end
+    page.more_by_author = more
+  end
 end

@@ -115,12 +115,38 @@ static void push_author_ref(lua_State *L, art_req_t *req, const art_author_t *au
     const art_ltext_t *bio = art_ltext_pick(au->bios, lang,
                                             req->snap->site->default_lang);
 
-    lua_createtable(L, 0, 4);
+    int i;
+
+    lua_createtable(L, 0, 6);
     set_str(L, "id", au->id);
     set_str(L, "name", n ? n->text : au->id);
+    if (n && n->lang) {
+        set_str(L, "name_lang", n->lang);
+    }
     set_str(L, "bio", bio ? bio->text : NULL);
+    if (bio && bio->lang) {
+        set_str(L, "bio_lang", bio->lang);
+    }
     lua_pushfstring(L, "%s/%s/authors/%s", req->base, lang, au->id);
     lua_setfield(L, -2, "url");
+    if (au->photo_src) {
+        lua_createtable(L, 0, 2);
+        set_str(L, "src", au->photo_src);
+        set_str(L, "alt", au->photo_alt);
+        lua_setfield(L, -2, "photo");
+    }
+    if (au->links->nelts) {
+        lua_createtable(L, au->links->nelts, 0);
+        for (i = 0; i < au->links->nelts; i++) {
+            const art_link_t *l = &APR_ARRAY_IDX(au->links, i, art_link_t);
+            lua_createtable(L, 0, 3);
+            set_str(L, "href", l->href);
+            set_str(L, "text", l->text);
+            set_str(L, "lang", l->lang);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "links");
+    }
 }
 
 static void push_collection_ref(lua_State *L, art_req_t *req,

@@ -650,6 +650,7 @@ static int read_authors(load_ctx_t *lc, xmlDocPtr doc, const char *path)
         }
         a->names = apr_array_make(lc->pool, 2, sizeof(art_ltext_t));
         a->bios = apr_array_make(lc->pool, 1, sizeof(art_ltext_t));
+        a->links = apr_array_make(lc->pool, 1, sizeof(art_link_t));
         for (c = n->children; c; c = c->next) {
             if (is_el(c, "name")) {
                 art_ltext_t *t = apr_array_push(a->names);
@@ -668,6 +669,24 @@ static int read_authors(load_ctx_t *lc, xmlDocPtr doc, const char *path)
                 }
                 t->lang = xml_lang(lc, c);
                 t->text = b.data;
+            }
+            else if (is_el(c, "photo") || is_el(c, "link")) {
+                const char *u = attr(lc, c, is_el(c, "photo") ? "src" : "href");
+                if (!url_ok(u)) {
+                    report(lc, 1, ART_E_URL, path, xmlGetLineNo(c),
+                           "unsafe URL for author '%s'", a->id);
+                    return 0;
+                }
+                if (is_el(c, "photo")) {
+                    a->photo_src = u;
+                    a->photo_alt = attr(lc, c, "alt");
+                }
+                else {
+                    art_link_t *l = apr_array_push(a->links);
+                    l->href = u;
+                    l->text = text_of(lc, c);
+                    l->lang = xml_lang(lc, c);
+                }
             }
         }
         APR_ARRAY_PUSH(s->authors, art_author_t *) = a;

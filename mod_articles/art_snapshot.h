@@ -55,10 +55,20 @@ typedef struct art_list_t {
     int n;
 } art_list_t;
 
+/* A link of an author (a personal site, a profile). */
+typedef struct art_link_t {
+    const char *href;
+    const char *text;
+    const char *lang;            /* may be NULL */
+} art_link_t;
+
 typedef struct art_author_t {
     const char *id;
     apr_array_header_t *names;   /* art_ltext_t; lang NULL = any language */
     apr_array_header_t *bios;    /* art_ltext_t; text is sanitised HTML */
+    const char *photo_src;       /* may be NULL */
+    const char *photo_alt;
+    apr_array_header_t *links;   /* art_link_t */
 } art_author_t;
 
 typedef struct art_collection_t {
