@@ -4,6 +4,8 @@
 #   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
 #   make test       unit tests, then the Apache::Test suite in t/
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
+#   make screenshots  en, fa and ps article pages as PNGs in docs/screenshots/
+#   make bench      the benchmark in bench/ (minutes; never part of `make test`)
 #
 # As root, `make run` and `make test` first install missing Debian packages.
 
@@ -15,7 +17,7 @@ BUILD    := build
 PKGS     := lua5.4 libxml-2.0
 
 DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev pkg-config \
-            libapache2-mod-perl2 lua-check gcc make
+            libapache2-mod-perl2 lua-check lua5.4 gcc make
 
 # The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
 # needs java, which `deps` installs as default-jre-headless when missing).
@@ -42,7 +44,7 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS))
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test unit check-lua install clean
+.PHONY: all deps run test unit check-lua install clean bench screenshots
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check
 
@@ -147,6 +149,7 @@ run: deps all
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
+	lua5.4 t/unit/dates_test.lua
 
 check-lua:
 	luacheck --no-color -q lua
@@ -158,6 +161,45 @@ $(VNU_JAR): | $(BUILD)
 
 test: deps all unit check-lua $(VNU_JAR)
 	t/run-tests
+
+# ---------------------------------------------------------------- bench
+
+# Static files, none, one empty and the three shipped filters, side by side in
+# one httpd; see bench/run for what is measured and the BENCH_* variables.
+# Results go to build/bench/results-<date>.md.
+bench: all
+	@command -v wrk >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: wrk"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
+	    else \
+	        echo "missing: wrk (run as root or apt-get install wrk)"; exit 1; \
+	    fi; }
+	HTTPD=$(HTTPD) bench/run
+
+# ---------------------------------------------------------------- screenshots
+
+# The en, fa and ps article pages of the sample site rendered by headless
+# Chromium into docs/screenshots/{en,fa,ps}-article.png; tools/screenshots
+# serves the site on a private port (SHOT_PORT, 8093) and stops it afterwards.
+# Chromium and the Noto fonts (Pashto letters) are installed when root.
+SHOT_PKGS := chromium fonts-noto-core
+
+screenshots: deps all
+	@missing=""; for p in $(SHOT_PKGS); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing:$$missing"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    else \
+	        echo "missing Debian packages:$$missing (run as root or install them)"; \
+	        exit 1; \
+	    fi; \
+	fi
+	HTTPD=$(HTTPD) tools/screenshots
 
 # ---------------------------------------------------------------- install
 

@@ -9,13 +9,15 @@
 -- It also adds what depends on the language: the article's dates in the page
 -- language (page.date_text for the dateline, page.signature_date_text for the
 -- signature line) and a date_text on every listed article.  Edit the date
--- forms in dates.lua.
+-- forms in dates.lua: the dateline and the lists use dates.dateline (numeric,
+-- "31.03.2025", except the Solar Hijri "۱۱ حمل ۱۴۰۴" of Dari and Pashto), the
+-- signature dates.long.
 local dates = require "dates"
 
 -- A listed article with its display date; the article itself stays read-only,
 -- the wrapper only adds fields and falls back to the article for the rest.
 local function with_date(article, lang)
-  return setmetatable({ date_text = dates.numeric(article.published, lang) },
+  return setmetatable({ date_text = dates.dateline(article.published, lang) },
                       { __index = article })
 end
 
@@ -38,7 +40,7 @@ return function(page, r)
   end
   local lang = page.lang
   if page.article then
-    page.date_text = dates.numeric(page.article.published, lang)
+    page.date_text = dates.dateline(page.article.published, lang)
     local sig = page.article.signature
     if sig and sig.date then
       page.signature_date_text = dates.long(sig.date, lang)

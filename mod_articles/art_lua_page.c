@@ -621,9 +621,29 @@ static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
     if (strcmp(req->kind, "error") == 0) {
         return NULL;
     }
-    /* List pages exist in every language: swap the language segment. */
+    /* A list page has a version in every language it has articles in (the
+     * index and the authors page in all): swap the language segment. */
     {
         const char *rest = strchr(req->path + 1, '/');
+        const art_list_t *list = NULL;
+        int listed = 1;
+        if (req->collection && !req->article) {
+            list = art_snapshot_list(req->snap->by_collection, l->code,
+                                     req->collection->id);
+            listed = list && list->n;
+        }
+        else if (req->author) {
+            list = art_snapshot_list(req->snap->by_author, l->code,
+                                     req->author->id);
+            listed = list && list->n;
+        }
+        else if (req->tag) {
+            list = art_snapshot_list(req->snap->by_tag, l->code, req->tag);
+            listed = list && list->n;
+        }
+        if (!listed && l != req->lang) {
+            return NULL;
+        }
         return apr_pstrcat(req->pool, "/", l->code, rest ? rest : "/", NULL);
     }
 }

@@ -64,6 +64,8 @@ my $junk = do {
     'x' . substr($s, 0, 7999);
 };
 
+# The root answers the same wherever the site is mounted: "/" and "/plain"
+# (extra.conf.in: the same repository, no filters) are both checked.
 my @roots = ([ '', 'mounted at /' ], [ '/plain', 'the same site at /plain' ]);
 
 # ---------------------------------------------------------------- redirects, 404s
