@@ -751,7 +751,7 @@ static void push_alternates(lua_State *L, art_req_t *req)
         xdefault = "/";
     }
     if (xdefault == NULL) {
-        xdefault = req->path;
+        xdefault = strcmp(req->kind, "error") == 0 ? "/" : req->path;
     }
     lua_createtable(L, 0, 3);
     set_str(L, "lang", "x-default");
@@ -1001,7 +1001,14 @@ int art_lua_build_page(lua_State *L)
     set_str(L, "base", req->base);
     set_str(L, "path", req->path);
     set_url(L, req, "url", req->path);
-    lua_pushfstring(L, "%s%s%s", site->url, req->base, req->path);
+    /* An error page is not a page of the site: its canonical is the home of its
+     * language, and the path the client sent (any bytes) is not repeated. */
+    if (strcmp(req->kind, "error") == 0) {
+        lua_pushfstring(L, "%s%s/%s/", site->url, req->base, req->lang->code);
+    }
+    else {
+        lua_pushfstring(L, "%s%s%s", site->url, req->base, req->path);
+    }
     lua_setfield(L, -2, "canonical");
     push_site(L, req);
     lua_setfield(L, -2, "site");
