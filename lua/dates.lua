@@ -9,10 +9,10 @@
 --   dates.long(iso, lang [, opts])   the long form
 --       en  March 30, 2025             fr  30 mars 2025 (1er mars 2025)
 --       de  30. März 2025              ru  30 марта 2025 г.
---       fa  ۹ حمل ۱۴۰۴                  ps  ۹ وری ۱۴۰۴
+--       fa  ۱۰ حمل ۱۴۰۴                 ps  ۱۰ وری ۱۴۰۴
 --     Other languages get the numeric form.
 --   dates.numeric(iso, lang)         the short form
---       Latin and Cyrillic scripts: day.month.year, "31.03.2025"
+--       every language but fa and ps: day.month.year, "31.03.2025"
 --       fa, ps: Solar Hijri year/month/day in Persian digits, "۱۴۰۴/۱/۱۱"
 --   dates.dateline(iso, lang)        the form of the article dateline:
 --       dates.dateline_forms[lang] ("long" or "numeric"; numeric by default).
@@ -25,12 +25,12 @@
 --     afghan  حمل ثور جوزا سرطان اسد سنبله میزان عقرب قوس جدی دلو حوت (Dari)
 --     pashto  وری غویی غبرګولی چنګاښ زمری وږی تله لړم لیندۍ مرغومی سلواغه کب
 --     iran    فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند
--- dates.default_months maps a language to its set (fa = "afghan",
--- ps = "pashto").  A site that prefers the Iranian names switches them for
--- every page with, in a filter that runs before language.lua:
---     require("dates").default_months.fa = "iran"
--- or for one call: dates.long(iso, "fa", { months = "iran" }).  opts.months
--- may also be a list of twelve names.
+-- dates.default_months below maps a language to its set (fa = "afghan",
+-- ps = "pashto"); a site that prefers the Iranian names sets fa = "iran"
+-- there.  (Assigning require("dates").default_months.fa from a filter works
+-- too, but a module is shared by every location a server's Lua states serve.)
+-- One call can ask for another set: dates.long(iso, "fa", { months = "iran" });
+-- opts.months may also be a list of twelve names.
 --
 -- The calendar arithmetic is exposed too: dates.to_jalali(y, m, d),
 -- dates.from_jalali(jy, jm, jd) and dates.jalali_leap(jy).
@@ -119,8 +119,10 @@ end
 -- The Solar Hijri year starts on the day of the March equinox: Nowruz (1 Hamal
 -- or 1 Farvardin) is the day on whose noon at the Tehran meridian (52.5° E)
 -- the Sun has passed the equinox.  Which years are leap years (Hoot/Esfand of
--- 30 days instead of 29) therefore follows the Sun, not a fixed rule; the
--- popular 33-year (or 2820-year) cycle rules are wrong for some years.
+-- 30 days instead of 29) therefore follows the Sun, not a fixed rule: the
+-- 2820-year rule makes 1404 a leap year instead of 1403, and a plain 33-year
+-- cycle (leap when the year mod 33 is 1, 5, 9, 13, 17, 22, 26 or 30) is right
+-- for 1178-1633 only.
 --
 -- This is the "jalaali" algorithm of Kazimierz M. Borkowski, "The Persian
 -- calendar for 3000 years", Earth, Moon, and Planets 74 (1996) 223-230, the one
@@ -139,8 +141,11 @@ end
 --   * Nowruz falls on March 20 + leap_j - leap_g: each Solar Hijri leap day
 --     moves it a day later, each Gregorian one a day earlier.
 --
--- The result is exact for the years -61..3177 (Gregorian 560..3798); outside
--- them the functions return nil.
+-- The rule is defined for the years -61..3177 (Gregorian 560..3798); outside
+-- them the functions return nil.  Where the equinox falls within minutes of
+-- Tehran noon, other astronomical computations may differ by a day: ICU 78
+-- and python3-convertdate agree with this module on every day from 1300 to
+-- 1502 (1921-2124) but start 1503 on 2124-03-20, a day before Borkowski.
 local breaks = { -61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635,
                  2060, 2097, 2192, 2262, 2324, 2394, 2456, 3178 }
 
@@ -163,8 +168,9 @@ local function jalali_year(jy)
   end
   local n = jy - jp                    -- years since the last break
   leap_j = leap_j + n // 33 * 8 + (n % 33 + 3) // 4
-  -- An interval whose length leaves 4 years over 33-year cycles ends with a
-  -- leap year five years after the previous one.
+  -- Borkowski's correction for an interval 4 years longer than a multiple of
+  -- 33: its fifth-last year is a leap year (see the cycle shift below), which
+  -- the count above misses in the fourth-last year.
   if jump % 33 == 4 and jump - n == 4 then leap_j = leap_j + 1 end
   local leap_g = gy // 4 - (gy // 100 + 1) * 3 // 4 - 150
   local march = 20 + leap_j - leap_g
