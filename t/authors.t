@@ -1,0 +1,67 @@
+# Authors and list pages (issue #5): bylines of several authors, author pages
+# newest first, the bio in the page language with a fallback, the authors index
+# with counts, and pagination boundaries (ArticlesPageSize 3 in the tests).
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestRequest qw(GET GET_BODY);
+use Apache::TestUtil qw(t_cmp);
+use Encode ();
+use lib 't/lib';
+use ArticlesTest qw(page_text);
+
+plan tests => 18;
+
+sub html { Encode::decode('UTF-8', GET_BODY(shift)) }
+
+# Titles of the listed articles, in page order.
+sub listed {
+    my $h = html(shift);
+    return join ' | ', $h =~ m{<article class="item"[^>]*>\s*<h2><a href="[^"]*">([^<]*)</a>}g;
+}
+
+# Abbas Hashemite's English articles by their published dates in
+# conf/sample/repo: 2025-03-31, 2025-03-18, 2025-03-03.
+ok t_cmp(listed('/en/authors/abbas-hashemite'),
+         "Rethinking Pakistan&#39;s Afghan Policy | Balochistan Attack: The New Front in Global Power Struggles | Strengthening Bilateral Ties between Pakistan and Azerbaijan",
+         'author page lists the articles newest first');
+my $author = html('/en/authors/abbas-hashemite');
+ok t_cmp($author, qr{<h1[^>]*><bdi>Abbas Hashemite</bdi></h1>}, 'author page heading');
+ok t_cmp($author, qr{is a political observer and research analyst},
+         'author page shows the bio');
+ok t_cmp($author, qr{<a href="https://www\.afgazad\.com"[^>]*>Afghanistan Azad</a>},
+         'author page shows the author\'s links');
+
+# The bio exists only in English: a Dari page falls back to it, marked as English.
+my $fa = html('/fa/authors/abbas-hashemite');
+ok t_cmp($fa, qr{<div class="author-bio" lang="en">.*is a political observer}s,
+         'bio falls back to the default language, with lang="en"');
+ok t_cmp($fa, qr{<html lang="fa" dir="rtl">}, 'on a right-to-left page');
+
+# Two authors on one article: both in the byline, both author pages list it.
+my $multi = html('/en/european-languages/languages-of-europe-in-kabul');
+ok t_cmp($multi, qr{<p class="byline">.*Muhammad Ali Baig.*Taut Bataut.*</p>},
+         'a two-author byline names both');
+ok t_cmp(listed('/en/authors/taut-bataut'), qr{Learning European Languages in Kabul},
+         'the second author\'s page lists it');
+ok t_cmp(listed('/en/authors/muhammad-ali-baig'), qr{Learning European Languages in Kabul},
+         'the first author\'s page lists it');
+
+# The authors index: everyone with an English article, with counts.
+my $authors = page_text(GET_BODY('/en/authors/'));
+ok t_cmp($authors, qr{Abbas Hashemite\D*3\b}, 'authors index counts Abbas Hashemite\'s 3');
+ok t_cmp($authors !~ /زرغونه|Zarghuna/ ? 'absent' : 'listed', 'absent',
+         'an author without English articles is not on the English index');
+
+# Pagination: 8 English articles at 3 a page make pages 1..3.
+my $p1 = html('/en/');
+ok t_cmp($p1, qr{<a rel="next" href="/en/\?page=2">}, 'page 1 links to page 2');
+ok t_cmp($p1 !~ /rel="prev"/ ? 'no prev' : 'prev', 'no prev', 'page 1 has no previous');
+my $p3 = html('/en/?page=3');
+ok t_cmp($p3, qr{<a rel="prev" href="/en/\?page=2">}, 'page 3 links back to page 2');
+ok t_cmp($p3 !~ /rel="next"/ ? 'no next' : 'next', 'no next', 'page 3 is the last');
+my @counts = map { scalar(() = html("/en/?page=$_") =~ /<article class="item"/g) } 1 .. 3;
+ok t_cmp("@counts", '3 3 2', 'pages hold 3, 3 and 2 articles');
+ok t_cmp(GET('/en/?page=4')->code, 404, 'past the last page: 404');
+ok t_cmp(GET('/en/?page=-1')->code, 404, 'a negative page: 404');
