@@ -162,29 +162,6 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
     lua_setfield(L, -2, "url");
 }
 
-/* Percent-encode a tag key for a URL path segment. */
-static const char *tag_segment(apr_pool_t *p, const char *key)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, strlen(key) * 3 + 1), *o = out;
-    const unsigned char *s;
-
-    for (s = (const unsigned char *)key; *s; s++) {
-        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
-            || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'
-            || *s == '~') {
-            *o++ = (char)*s;
-        }
-        else {
-            *o++ = '%';
-            *o++ = hex[*s >> 4];
-            *o++ = hex[*s & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static int article_index(lua_State *L)
 {
     const art_article_t *a = check_article(L, 1);
@@ -291,7 +268,7 @@ static int article_index(lua_State *L)
                 set_str(L, "name", a->tags[i].name);
                 set_str(L, "key", a->tags[i].key);
                 lua_pushfstring(L, "%s/%s/tags/%s", req->base, a->lang->code,
-                                tag_segment(req->pool, a->tags[i].key));
+                                art_url_segment(req->pool, a->tags[i].key));
                 lua_setfield(L, -2, "url");
                 lua_rawseti(L, -2, i + 1);
             }

@@ -120,6 +120,23 @@ static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *eid,
     xmlStopParser(ctxt);
 }
 
+static char *trim_msg(apr_pool_t *p, const char *m);
+
+/* Structured error hook of the parser: keep the first error, which names the
+ * real problem (an unclosed tag), not the last ("premature end of data"). */
+static void parse_error(void *ctx, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    parse_err_t *pe = ctxt->_private;
+
+    if (pe->tag == NULL && e != NULL && e->level >= XML_ERR_ERROR) {
+        pe->tag = ART_E_WELLFORMED;
+        pe->line = e->line;
+        pe->msg = apr_psprintf(pe->pool, "not well-formed: %s",
+                               trim_msg(pe->pool, e->message));
+    }
+}
+
 static char *trim_msg(apr_pool_t *p, const char *m)
 {
     char *s = apr_pstrdup(p, m ? m : "unknown error");
@@ -161,6 +178,7 @@ static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
     ctxt->_private = pe;
     ctxt->sax->internalSubset = refuse_dtd;
     ctxt->sax->externalSubset = refuse_dtd;
+    ctxt->sax->serror = parse_error;
     doc = xmlCtxtReadMemory(ctxt, data, (int)len, path, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR
                             | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);

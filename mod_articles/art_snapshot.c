@@ -204,6 +204,28 @@ const char *art_tag_fold(apr_pool_t *p, const char *name)
     return out;
 }
 
+const char *art_url_segment(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
+    const unsigned char *c;
+
+    for (c = (const unsigned char *)s; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
+            || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'
+            || *c == '~') {
+            *o++ = (char)*c;
+        }
+        else {
+            *o++ = '%';
+            *o++ = hex[*c >> 4];
+            *o++ = hex[*c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* ---------------------------------------------------------------- hashing */
 
 /* Multiply-xorshift over 8-byte words: about a byte per cycle, good dispersion,

@@ -149,6 +149,9 @@ const char *art_site_string(const art_site_t *site, const char *lang,
 /* Lower-case ASCII and fold common Unicode cases for tag keys; result in p. */
 const char *art_tag_fold(apr_pool_t *p, const char *name);
 
+/* s percent-encoded for one URL path segment (all but unreserved ASCII). */
+const char *art_url_segment(apr_pool_t *p, const char *s);
+
 /* A fast 64-bit non-cryptographic hash, used for content digests and ETags. */
 apr_uint64_t art_hash64(const void *data, apr_size_t len, apr_uint64_t seed);
 

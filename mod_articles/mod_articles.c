@@ -20,6 +20,7 @@
 #include "http_request.h"
 #include "ap_mpm.h"
 #include "util_cookies.h"
+#include "ap_expr.h"
 
 #define ART_DECLARES_MODULE
 
@@ -684,6 +685,7 @@ static void not_found(art_req_t *req)
     req->article = NULL;
     req->collection = NULL;
     req->author = NULL;
+    req->tag = NULL;
     req->list = NULL;
 }
 
@@ -801,6 +803,23 @@ static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
         page = 1;
     }
     rc = route_segments(r, req, c, seg, n, trailing, page);
+    if (rc == 0 && req->tag) {
+        /* A tag has one URL, made from its folded key: other spellings
+         * ("Kabul", "زبان دری") are sent there, and every link the page makes
+         * (canonical, alternates, pager) starts from it. */
+        const char *canon = apr_pstrcat(r->pool, "/", req->lang->code, "/tags/",
+                                        art_url_segment(r->pool, req->tag),
+                                        NULL);
+        if (strcmp(seg[2], req->tag) != 0) {
+            apr_table_setn(r->headers_out, "Location",
+                           apr_pstrcat(r->pool, req->base, canon,
+                                       feed ? "/feed.atom" : "",
+                                       r->args ? "?" : "",
+                                       r->args ? r->args : "", NULL));
+            return HTTP_MOVED_PERMANENTLY;
+        }
+        req->path = feed ? apr_pstrcat(r->pool, canon, "/feed.atom", NULL) : canon;
+    }
     if (feed && rc == 0) {
         if (req->list && (strcmp(req->kind, "index") == 0
                           || strcmp(req->kind, "collection") == 0
@@ -929,7 +948,8 @@ static int articles_handler(request_rec *r)
         return DECLINED;
     }
     c = ap_get_module_config(r->per_dir_config, &articles_module);
-    r->allowed = (AP_METHOD_BIT << M_GET);
+    /* The Allow header of the 405 answer is made from this. */
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
@@ -1029,12 +1049,48 @@ static int articles_handler(request_rec *r)
     return rc;
 }
 
+/* Pages of this module are not files: a URI under "SetHandler articles" is
+ * not mapped to the file system.  Besides a stat per request, this keeps
+ * mod_dir from answering "/" with a DirectoryIndex of the DocumentRoot that
+ * the <Location> happens to cover (DirectoryCheckHandler is Off by default).
+ * translate_name is the last phase that sees the <Location> configuration
+ * before map_to_storage runs (with the server's defaults), so it marks the
+ * request the way mod_proxy does, with a filename no file can have. */
+#define FILENAME_MARK "articles:"
+
+static int articles_translate(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *h;
+
+    if (d == NULL || d->expr_handler == NULL || r->uri[0] != '/') {
+        return DECLINED;
+    }
+    h = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (err || h == NULL || strcasecmp(h, "articles") != 0) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, FILENAME_MARK, r->uri, NULL);
+    return OK;
+}
+
+static int articles_map_to_storage(request_rec *r)
+{
+    if (r->filename && strncmp(r->filename, FILENAME_MARK,
+                               sizeof(FILENAME_MARK) - 1) == 0) {
+        return OK;
+    }
+    return DECLINED;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(articles_translate, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_map_to_storage(articles_map_to_storage, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(articles_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

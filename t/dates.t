@@ -86,7 +86,7 @@ for my $p (@pages) {
 
     if (defined $signature) {
         my ($sig) = $html =~
-            m{<p class="signature">[^<]*, <time datetime="[^"]*">([^<]*)</time></p>};
+            m{<p class="signature">[^<]*[,،] <time datetime="[^"]*">([^<]*)</time></p>};
         ok t_cmp($sig, $signature, "$url: signature date");
     }
 }

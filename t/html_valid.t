@@ -33,7 +33,7 @@ my @pages = (
     [ 'author-ps',     '/ps/authors/zarghuna-wardak', 200 ],
     [ 'tag-en',        '/en/tags/pakistan', 200 ],
     [ 'tag-fa',        '/fa/tags/' . $enc->('زبان-دری'), 200 ],
-    [ 'tag-fa-space',  '/fa/tags/' . $enc->('زبان دری'), 200 ],
+    [ 'tag-fa-key',    '/fa/tags/' . $enc->('زبان-دری'), 200 ],
     [ 'error-en',      '/en/nope', 404 ],
     [ 'error-fa',      '/fa/nope', 404 ],
 );

@@ -27,6 +27,9 @@ my $seed = '/en/european-languages/rethinking-pakistans-afghan-policy';
 sub url_of { my $a = shift; "/$a->{lang}/$a->{collection}/$a->{id}" }
 sub enc { URI::Escape::uri_escape_utf8(shift) }    # a path segment, percent-encoded
 sub fold { my $t = lc shift; $t =~ s/\s+/-/g; $t }  # a tag's key (docs/repository.md)
+sub in_collection { $_[0]{collection} }
+sub by_authors { @{ $_[0]{authors} } }
+sub tag_keys { map { fold($_) } @{ $_[0]{tags} } }
 
 # ---------------------------------------------------------------- the root
 
@@ -64,9 +67,12 @@ my $junk = do {
     'x' . substr($s, 0, 7999);
 };
 
-# The root answers the same wherever the site is mounted: "/" and "/plain"
-# (extra.conf.in: the same repository, no filters) are both checked.
-my @roots = ([ '', 'mounted at /' ], [ '/plain', 'the same site at /plain' ]);
+# The root answers the same wherever the site is mounted: "/", "/mounted/news"
+# (the same site and filters) and "/plain" (no filters, so the module's own
+# negotiation rather than lua/language.lua's) are all checked.
+my @roots = ([ '', 'mounted at /' ],
+             [ '/mounted/news', 'the same site at /mounted/news' ],
+             [ '/plain', 'the same site at /plain (no filters)' ]);
 
 # ---------------------------------------------------------------- redirects, 404s
 
@@ -92,7 +98,6 @@ my @not_found = (
     [ '/fa/european-languages/rethinking-pakistans-afghan-policy',
       'article in a language it is not written in', 'fa' ],
     [ "$seed/", 'article with a trailing slash', 'en' ],
-    [ '/en//', 'empty segment', 'en' ],
     [ '/en/authors/nobody', 'unknown author', 'en' ],
     [ '/en/tags/no-such-tag', 'unknown tag', 'en' ],
 );
@@ -120,21 +125,21 @@ for my $tag ('زبان دری', 'نوروز') {
 }
 my $fa_tag_key = fold($fa_tags[0][0]);
 
-# [ path, language, kind, the tag's key (kind tag) ]
+# [ path, language, kind, [ what an article of its list has, value ] ]
 my @pages = (
     [ '/en/', 'en', 'index' ],
     [ '/fa/', 'fa', 'index' ],
     [ '/ps/', 'ps', 'index' ],
-    [ '/en/european-languages/', 'en', 'collection' ],
-    [ '/fa/dari-pashto/', 'fa', 'collection' ],
+    [ '/en/european-languages/', 'en', 'collection', [ \&in_collection, 'european-languages' ] ],
+    [ '/fa/dari-pashto/', 'fa', 'collection', [ \&in_collection, 'dari-pashto' ] ],
     [ $seed, 'en', 'article' ],
     [ '/de/european-languages/rethinking-pakistans-afghan-policy', 'de', 'article' ],
     [ '/fa/dari-pashto/zaban-dari', 'fa', 'article' ],
     [ '/ps/dari-pashto/landay', 'ps', 'article' ],
     [ '/en/authors/', 'en', 'authors' ],
-    [ '/fa/authors/nasrin-rahimi', 'fa', 'author' ],
-    [ '/en/tags/pakistan', 'en', 'tag', 'pakistan' ],
-    [ '/fa/tags/' . enc($fa_tag_key), 'fa', 'tag', $fa_tag_key ],
+    [ '/fa/authors/nasrin-rahimi', 'fa', 'author', [ \&by_authors, 'nasrin-rahimi' ] ],
+    [ '/en/tags/pakistan', 'en', 'tag', [ \&tag_keys, 'pakistan' ] ],
+    [ '/fa/tags/' . enc($fa_tag_key), 'fa', 'tag', [ \&tag_keys, $fa_tag_key ] ],
 );
 
 # The languages an article page must offer as alternates: its own and those
@@ -163,12 +168,12 @@ my @hostile = (
 );
 
 my $per_page = 19;
-plan tests => 2 * @negotiation + 4 * @roots + 4
-    + 2 * @redirects + 2 * @not_found + 3
+plan tests => @roots * @negotiation + 6 * @roots
+    + 2 * @redirects + 2 * @not_found + 4
     + @paging + 10
     + 3 * @methods + 7
     + $per_page * @pages + 2
-    + 4 * @fa_tags + 2
+    + 5 * @fa_tags + 2
     + 2 * @hostile + 1;
 
 # ---- the root: 302 to the negotiated language, Vary
@@ -320,16 +325,20 @@ for my $p (@pages) {
                  "$what: alternates are exactly its translations (@want)");
     }
     else {
-        # List pages exist in every language; a tag's page in the languages
-        # of the articles that carry it.
+        # The index and the authors page exist in every language; a
+        # collection, author or tag page in its own language and in those
+        # its list has articles in.
         my @want = map { $_->{code} } @{ $site->{langs} };
-        if ($kind eq 'tag') {
-            my %l = map { $_->{lang} => 1 }
-                    grep { grep { fold($_) eq $p->[3] } @{ $_->{tags} } } @articles;
-            @want = sort keys %l;
+        if ($p->[3]) {
+            my ($field, $key) = @{ $p->[3] };
+            my %l = ($lang => 1);
+            for my $a (@articles) {
+                $l{ $a->{lang} } = 1 if grep { $_ eq $key } $field->($a);
+            }
+            @want = grep { $l{$_} } @want;
         }
-        ok t_cmp(join(' ', grep { !exists $alt{$_} } @want), '',
-                 "$what: an alternate for each language it exists in (@want)");
+        ok t_cmp(join(' ', sort grep { $_ ne 'x-default' } keys %alt), join(' ', sort @want),
+                 "$what: alternates are exactly the languages it exists in (@want)");
     }
     # An alternate must be a page that exists: 200, or for x-default the
     # root's language redirect.
@@ -372,24 +381,37 @@ for my $p (@pages) {
     ok t_cmp($alt{'x-default'} // '', qr{^\Q$SITE_URL\E/}, 'the seed article has an x-default alternate');
 }
 
+# httpd merges "//" (MergeSlashes On by default) before the module sees the
+# path, so /en// is the English index; its canonical says so.
+{
+    my $res = request(GET => '/en//');
+    my ($c) = map { $_->{value} } grep { ($_->{rel} // '') eq 'canonical' } links(html_of($res));
+    ok t_cmp($res->code == 404 ? 'not found' : ($c // 'no canonical'),
+             qr{^(?:not found|\Q$SITE_URL\E/en/)$}, '/en// is a 404 or the index with its one canonical');
+}
+
 # ---- Persian tags
 
 for my $t (@fa_tags) {
     my ($tag, $with) = @$t;
     (my $key = $tag) =~ s/ /-/g;
     my @want = sort map { url_of($_) } @$with;
-    my $res = request(GET => '/fa/tags/' . enc($tag));
-    ok t_cmp($res->code, 200, "/fa/tags/$tag (percent-encoded) answers 200");
+    # Every spelling is sent to the one URL made from the folded key.
+    my $res2 = request(GET => '/fa/tags/' . enc($tag));
+    ok t_cmp($res2->code, $tag eq $key ? 200 : 301,
+             "/fa/tags/$tag (percent-encoded) answers " . ($tag eq $key ? 200 : 301));
+    ok t_cmp($res2->code == 301 ? $res2->header('Location') // '' : '/fa/tags/' . enc($key),
+             qr{^(?:\Q$SITE_URL\E)?/fa/tags/\Q@{[enc($key)]}\E$},
+             "/fa/tags/$tag leads to the folded key's URL");
+    my $res = request(GET => '/fa/tags/' . enc($key));
+    ok t_cmp($res->code, 200, "/fa/tags/$key (the folded key) answers 200");
     my @listed = sort grep { m{^/fa/(?!authors/|tags/)[^/]+/[^/]+$} } map { $_->{value} } links(html_of($res));
-    ok t_cmp("@listed", "@want", "/fa/tags/$tag lists exactly @want");
-    my $res2 = request(GET => '/fa/tags/' . enc($key));
-    ok t_cmp($res2->code, 200, "/fa/tags/$key (the folded key) answers 200");
+    ok t_cmp("@listed", "@want", "/fa/tags/$key lists exactly @want");
     my ($c1) = map { $_->{value} } grep { ($_->{rel} // '') eq 'canonical' } links(html_of($res));
-    my ($c2) = map { $_->{value} } grep { ($_->{rel} // '') eq 'canonical' } links(html_of($res2));
-    ok t_cmp($c1 // 'none', $c2 // 'missing', "$tag: one canonical URL whatever the spelling");
+    ok t_cmp($c1 // 'none', "$SITE_URL/fa/tags/" . enc($key), "$tag: the canonical URL is the key's");
 }
 {
-    my $res = request(GET => '/fa/tags/' . enc('زبان دری'));
+    my $res = request(GET => '/fa/tags/' . enc('زبان-دری'));
     ok t_cmp(html_of($res), qr{دری: یک زبان با نام‌های گوناگون},
              'the tag page shows the Dari article title');
     ok t_cmp(request(GET => '/fa/tags/' . enc('ZABAN-DARI'))->code, 404,

@@ -7,7 +7,7 @@ use warnings FATAL => 'all';
 use Exporter 'import';
 our @EXPORT_OK = qw(page_text decode_entities normalize stage error_log_since
                     error_log_size site_info sample_articles request links
-                    html_of bad_repo_cases run_cmd no_redirects);
+                    html_of bad_repo_cases run_cmd);
 
 use Encode ();
 
@@ -106,7 +106,8 @@ sub site_info {
 
 # Every article file of a repository (names starting with . or _ and files
 # not ending in .xml are ignored, as the loader does):
-# [ { file, collection, id, lang, published, translation, title, tags => [] } ].
+# [ { file, collection, id, lang, published, translation, title, tags => [],
+#     authors => [ author ids ] } ].
 sub sample_articles {
     my $repo = shift || 'conf/sample/repo';
     my @out;
@@ -129,6 +130,7 @@ sub sample_articles {
                 ($a{lang}) = $attrs =~ /\bxml:lang="([^"]*)"/;
                 ($a{title}) = map { xml_text($_) } $x =~ m{<title>(.*?)</title>}s;
                 $a{tags} = [ map { xml_text($_) } $x =~ m{<tag>(.*?)</tag>}gs ];
+                $a{authors} = [ $x =~ m{<author\s+ref="([^"]+)"}g ];
                 push @out, \%a;
             }
         }
@@ -138,13 +140,8 @@ sub sample_articles {
 
 # ---------------------------------------------------------------- HTTP
 
-# Apache::TestRequest follows redirects by default; routing tests must see them.
-sub no_redirects {
-    require Apache::TestRequest;
-    Apache::TestRequest::user_agent(reset => 1, requests_redirectable => 0);
-}
-
-# Any method, any headers, no redirects followed: request('DELETE', '/en/',
+# Any method, any headers, no redirects followed (Apache::TestRequest's GET
+# follows them; routing tests must see them): request('DELETE', '/en/',
 # 'Accept-Language' => 'fa').  The path is sent as given (already escaped).
 sub request {
     my ($method, $path, @headers) = @_;
