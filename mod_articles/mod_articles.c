@@ -58,11 +58,6 @@ typedef struct art_dir_conf_t {
     apr_interval_time_t timeout;
 } art_dir_conf_t;
 
-typedef struct art_srv_conf_t {
-    apr_size_t max_file_size;         /* 0: unset */
-    apr_size_t lua_memory;            /* 0: unset */
-    apr_array_header_t *lua_path;     /* const char * */
-} art_srv_conf_t;
 
 /* What one configuration generation loaded; rebuilt by post_config. */
 typedef struct art_runtime_t {
@@ -162,6 +157,7 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_file_size = a->max_file_size ? a->max_file_size : b->max_file_size;
     c->lua_memory = a->lua_memory ? a->lua_memory : b->lua_memory;
     c->lua_path = a->lua_path ? a->lua_path : b->lua_path;
+    c->redirect_hosts = a->redirect_hosts ? a->redirect_hosts : b->redirect_hosts;
     return c;
 }
 
@@ -380,6 +376,19 @@ static const char *add_lua_path(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *add_redirect_host(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+
+    (void)dc;
+    if (sc->redirect_hosts == NULL) {
+        sc->redirect_hosts = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(sc->redirect_hosts, const char *) = arg;
+    return NULL;
+}
+
 static const command_rec articles_cmds[] = {
     AP_INIT_TAKE1("ArticlesRepository", set_repository, NULL, OR_NONE | ACCESS_CONF,
                   "folder of the XML article repository (site.xml, authors.xml, "
@@ -406,6 +415,9 @@ static const command_rec articles_cmds[] = {
                   "memory cap of one Lua state, bytes or with K/M (default 32M)"),
     AP_INIT_ITERATE("ArticlesLuaPath", add_lua_path, NULL, RSRC_CONF,
                     "folders searched by require() after the filter's own"),
+    AP_INIT_ITERATE("ArticlesRedirectHosts", add_redirect_host, NULL, RSRC_CONF,
+                    "hosts besides the request's own that r:redirect may send "
+                    "readers to"),
     { NULL }
 };
 

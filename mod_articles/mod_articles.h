@@ -12,6 +12,14 @@
 
 extern module AP_MODULE_DECLARE_DATA articles_module;
 
+/* Server-wide settings. */
+typedef struct art_srv_conf_t {
+    apr_size_t max_file_size;         /* 0: unset */
+    apr_size_t lua_memory;            /* 0: unset */
+    apr_array_header_t *lua_path;     /* const char *; NULL: unset */
+    apr_array_header_t *redirect_hosts; /* const char *; NULL: unset */
+} art_srv_conf_t;
+
 /* mod_articles.c declares the module, which sets up logging there itself. */
 #ifndef ART_DECLARES_MODULE
 APLOG_USE_MODULE(articles);

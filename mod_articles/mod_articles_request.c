@@ -106,11 +106,24 @@ static int req_cookie(lua_State *L)
     return 1;
 }
 
-/* Relative ("/x", "x", "?a") or an absolute URL on this request's own host. */
+/* Whether the host part at p (up to "/", ":" or the end) is host. */
+static int host_is(const char *p, const char *host)
+{
+    apr_size_t hl = strlen(host);
+
+    return strncasecmp(p, host, hl) == 0
+        && (p[hl] == '/' || p[hl] == ':' || p[hl] == '\0' || p[hl] == '?'
+            || p[hl] == '#');
+}
+
+/* Relative ("/x", "x", "?a"), or an absolute http(s) URL on this request's own
+ * host or one named by ArticlesRedirectHosts. */
 static int same_site(request_rec *r, const char *url)
 {
-    const char *p, *host;
-    apr_size_t hl;
+    art_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
+                                              &articles_module);
+    const char *p;
+    int i;
 
     if (url[0] == '/' && url[1] == '/') {
         return 0;                /* scheme-relative: another host */
@@ -132,13 +145,15 @@ static int same_site(request_rec *r, const char *url)
     else {
         return 0;
     }
-    host = r->hostname;
-    if (host == NULL) {
-        return 0;
+    if (r->hostname && host_is(p, r->hostname)) {
+        return 1;
     }
-    hl = strlen(host);
-    return strncasecmp(p, host, hl) == 0
-        && (p[hl] == '/' || p[hl] == ':' || p[hl] == '\0');
+    for (i = 0; sc->redirect_hosts && i < sc->redirect_hosts->nelts; i++) {
+        if (host_is(p, APR_ARRAY_IDX(sc->redirect_hosts, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static int req_redirect(lua_State *L)

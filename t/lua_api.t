@@ -26,7 +26,7 @@ my @expect = (
     'author1=Abbas Hashemite', 'get=true', 'find=2', 'langs=4', 'require=true',
 );
 
-plan tests => @expect + 7;
+plan tests => @expect + 9;
 
 my $res = GET "/lua/fields$seed", Cookie => 'probe=probe-value';
 my ($seen) = $res->content =~ m{<p class="tagline"[^>]*>([^<]*)</p>};
@@ -42,6 +42,13 @@ ok t_cmp($res->header('Location') // '', qr{/en/$}, 'Location set by r:redirect'
 
 $res = GET "/lua/redirect/en/?to=evil";
 ok t_cmp($res->code, 500, 'r:redirect refuses another host');
+
+$res = GET "/lua/redirect/en/?to=site";
+ok t_cmp($res->header('Location') // '', 'https://www.afgazad.com/fa/',
+         'r:redirect to a host named by ArticlesRedirectHosts');
+
+$res = GET "/lua/redirect/en/?to=userinfo";
+ok t_cmp($res->code, 500, 'r:redirect sees through user@host');
 
 $res = GET "/lua/redirect/en/?header=crlf";
 ok t_cmp($res->code, 500, 'r:set_header refuses CR/LF');
