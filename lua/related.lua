@@ -3,34 +3,39 @@
 -- Scores other articles of the page's language by the tags they share with
 -- this one (each shared tag counts once), newer first among equals, and keeps
 -- the best `limit`.  The article itself and its translations never appear.
--- Tune `limit` and `min_shared` here.
+-- Only the `per_tag` newest articles of each tag are considered, which keeps
+-- the cost flat on large sites; the scoring index in C (issue #6) lifts that.
+-- Tune `limit`, `per_tag` and `min_shared` here.
 local limit = 5
+local per_tag = 50
 local min_shared = 1
 
 return function(page)
   local article = page.article
   if not article then return end
-  local lang = article.lang
+  local lang, self_id = article.lang, article.id
   local scores, order = {}, {}
-  local exclude = { [article.url] = true }
-  for _, t in ipairs(article.translations) do exclude[t.url] = true end
 
   for _, tag in ipairs(article.tags) do
-    for _, other in ipairs(articles.find{ lang = lang, tag = tag.key, limit = 200 }) do
-      local url = other.url
-      if not exclude[url] then
-        if not scores[url] then
-          scores[url] = { article = other, shared = 0, ts = other.published_ts }
-          order[#order + 1] = scores[url]
+    for _, other in ipairs(articles.find{ lang = lang, tag = tag.key, limit = per_tag }) do
+      -- Same language, so the id alone names the article; translations of
+      -- this one live in other languages and cannot appear.
+      local id = other.id
+      if id ~= self_id then
+        local s = scores[id]
+        if not s then
+          s = { article = other, shared = 0, ts = other.published_ts, id = id }
+          scores[id] = s
+          order[#order + 1] = s
         end
-        scores[url].shared = scores[url].shared + 1
+        s.shared = s.shared + 1
       end
     end
   end
   table.sort(order, function(a, b)
     if a.shared ~= b.shared then return a.shared > b.shared end
     if a.ts ~= b.ts then return a.ts > b.ts end
-    return a.article.url < b.article.url
+    return a.id < b.id
   end)
   local related = {}
   for _, s in ipairs(order) do

@@ -369,6 +369,8 @@ static const char *opt_field(lua_State *L, int t, const char *k)
 
     lua_getfield(L, t, k);
     v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+    /* Copied: a number converted to a string lives only on the stack. */
+    v = v ? apr_pstrdup(cur_req(L)->pool, v) : NULL;
     lua_pop(L, 1);
     return v;
 }
@@ -435,14 +437,18 @@ static int api_find(lua_State *L)
     if (tag) {
         tagkey = art_tag_fold(req->pool, tag);
     }
+    /* Walk the narrowest index; a criterion that chose it needs no check. */
     if (lang && author) {
         list = art_snapshot_list(s->by_author, lang, author);
+        author = NULL;
     }
     else if (lang && tagkey) {
         list = art_snapshot_list(s->by_tag, lang, tagkey);
+        tagkey = NULL;
     }
     else if (lang && coll) {
         list = art_snapshot_list(s->by_collection, lang, coll);
+        coll = NULL;
     }
     else if (lang) {
         list = art_snapshot_list(s->by_lang, lang, NULL);

@@ -38,7 +38,7 @@
 
 #define UNSET -1
 #define DEFAULT_PAGE_SIZE 10
-#define DEFAULT_RELOAD apr_time_from_sec(2)
+#define DEFAULT_RELOAD apr_time_from_sec(5)
 #define DEFAULT_LUA_MEMORY (32 * 1024 * 1024)
 #define DEFAULT_LUA_INSTRUCTIONS 10000000L
 #define DEFAULT_LUA_TIMEOUT apr_time_from_msec(500)
@@ -402,7 +402,7 @@ static const command_rec articles_cmds[] = {
                   "articles per list page (default 10)"),
     AP_INIT_TAKE1("ArticlesReloadInterval", set_reload, NULL, OR_NONE | ACCESS_CONF,
                   "seconds between checks of the repository and templates for "
-                  "changes, or Off (default 2)"),
+                  "changes, or Off (default 5)"),
     AP_INIT_TAKE1("ArticlesLuaInstructions", set_instructions, NULL,
                   OR_NONE | ACCESS_CONF,
                   "Lua VM instructions a request's filters may run (default "
