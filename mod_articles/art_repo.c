@@ -292,9 +292,9 @@ static int is_el(xmlNodePtr n, const char *name)
     return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
-static const char *attr(load_ctx_t *lc, xmlNodePtr n, const char *name)
+/* A libxml2 string copied into the snapshot pool (and freed); NULL stays NULL. */
+static const char *keep(load_ctx_t *lc, xmlChar *v)
 {
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
     char *s;
 
     if (v == NULL) {
@@ -305,17 +305,14 @@ static const char *attr(load_ctx_t *lc, xmlNodePtr n, const char *name)
     return s;
 }
 
+static const char *attr(load_ctx_t *lc, xmlNodePtr n, const char *name)
+{
+    return keep(lc, xmlGetNoNsProp(n, (const xmlChar *)name));
+}
+
 static const char *xml_lang(load_ctx_t *lc, xmlNodePtr n)
 {
-    xmlChar *v = xmlGetNsProp(n, (const xmlChar *)"lang", XML_XML_NAMESPACE);
-    char *s;
-
-    if (v == NULL) {
-        return NULL;
-    }
-    s = apr_pstrdup(lc->pool, (const char *)v);
-    xmlFree(v);
-    return s;
+    return keep(lc, xmlGetNsProp(n, (const xmlChar *)"lang", XML_XML_NAMESPACE));
 }
 
 /* The element's text with white space runs collapsed and trimmed: titles, names

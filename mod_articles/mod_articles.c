@@ -10,6 +10,7 @@
  * disk are reloaded by the process that notices, at most once per
  * ArticlesReloadInterval; a broken reload keeps the previous generation.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "httpd.h"
@@ -256,14 +257,26 @@ static const char *add_filter(cmd_parms *cmd, void *dc, const char *file,
     return NULL;
 }
 
-static const char *set_page_size(cmd_parms *cmd, void *dc, const char *arg)
+/* arg as a whole decimal number within [min, max]; 0 when it is not one. */
+static int parse_number(const char *arg, long min, long max, long *out)
 {
-    art_dir_conf_t *c = dc;
     char *end;
     long v = strtol(arg, &end, 10);
 
+    if (end == arg || *end || v < min || v > max) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static const char *set_page_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    long v;
+
     (void)cmd;
-    if (*end || v < 1 || v > 1000) {
+    if (!parse_number(arg, 1, 1000, &v)) {
         return "ArticlesPageSize must be a number from 1 to 1000";
     }
     c->page_size = (int)v;
@@ -273,15 +286,14 @@ static const char *set_page_size(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_reload(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_dir_conf_t *c = dc;
-    char *end;
-    long v = strtol(arg, &end, 10);
+    long v;
 
     (void)cmd;
     if (strcasecmp(arg, "off") == 0) {
         c->reload = 0;
         return NULL;
     }
-    if (*end || v < 0 || v > 86400) {
+    if (!parse_number(arg, 0, 86400, &v)) {
         return "ArticlesReloadInterval must be Off or seconds from 0 to 86400";
     }
     c->reload = apr_time_from_sec(v);
@@ -291,11 +303,10 @@ static const char *set_reload(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_instructions(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_dir_conf_t *c = dc;
-    char *end;
-    long v = strtol(arg, &end, 10);
+    long v;
 
     (void)cmd;
-    if (*end || v < 1000) {
+    if (!parse_number(arg, 1000, LONG_MAX, &v)) {
         return "ArticlesLuaInstructions must be a number of at least 1000";
     }
     c->instructions = v;
@@ -305,11 +316,10 @@ static const char *set_instructions(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_dir_conf_t *c = dc;
-    char *end;
-    long v = strtol(arg, &end, 10);
+    long v;
 
     (void)cmd;
-    if (*end || v < 1 || v > 60000) {
+    if (!parse_number(arg, 1, 60000, &v)) {
         return "ArticlesLuaTimeout must be milliseconds from 1 to 60000";
     }
     c->timeout = apr_time_from_msec(v);
