@@ -10,6 +10,13 @@ local limit = 5
 local per_tag = 50
 local min_shared = 1
 
+-- More shared tags first, then newer, then by id for a stable order.
+local function better(a, b)
+  if a.shared ~= b.shared then return a.shared > b.shared end
+  if a.ts ~= b.ts then return a.ts > b.ts end
+  return a.id < b.id
+end
+
 return function(page)
   local article = page.article
   if not article then return end
@@ -32,16 +39,20 @@ return function(page)
       end
     end
   end
-  table.sort(order, function(a, b)
-    if a.shared ~= b.shared then return a.shared > b.shared end
-    if a.ts ~= b.ts then return a.ts > b.ts end
-    return a.id < b.id
-  end)
-  local related = {}
+  -- The best `limit` by insertion: cheaper than sorting every candidate.
+  local best = {}
   for _, s in ipairs(order) do
-    if #related >= limit or s.shared < min_shared then break end
-    related[#related + 1] = s.article
+    if s.shared >= min_shared then
+      local i = #best + 1
+      while i > 1 and better(s, best[i - 1]) do i = i - 1 end
+      if i <= limit then
+        table.insert(best, i, s)
+        best[limit + 1] = nil
+      end
+    end
   end
+  local related = {}
+  for i, s in ipairs(best) do related[i] = s.article end
   page.related = related
   page.has_related = #related > 0
 end

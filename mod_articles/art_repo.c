@@ -814,6 +814,19 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
         return;
     }
 
+    if (a->translation) {
+        const char *tkey = apr_pstrcat(lc->pool, "translation/", a->translation,
+                                       "/", a->lang->code, NULL);
+        if ((first = apr_hash_get(lc->files_by_key, tkey, APR_HASH_KEY_STRING))) {
+            report(lc, 0, ART_E_DUPLICATE, path, line, "translation group '%s' "
+                   "already has a '%s' article: %s", a->translation,
+                   a->lang->code, first);
+            return;
+        }
+        apr_hash_set(lc->files_by_key, tkey, APR_HASH_KEY_STRING,
+                     apr_pstrdup(lc->pool, rel));
+    }
+
     a->nauthors = authors->nelts;
     a->authors = apr_pmemdup(lc->pool, authors->elts,
                              sizeof(void *) * (apr_size_t)authors->nelts);

@@ -196,6 +196,7 @@ my %bad_tag = (
     'unknown-author.xml'   => 'ART0106',
     'unknown-language.xml' => 'ART0107',
     'too-large.xml'        => 'ART0108',
+    'translation-twice.xml' => 'ART0105',
 );
 
 # The bad files of t/repo-bad with what t/repo-bad/README says about them:
