@@ -950,6 +950,48 @@ static int send_page(request_rec *r, art_req_t *req, const char *kind,
     return OK;
 }
 
+/* Run the filters on req's page (none for error pages: they must render even
+ * when a filter is what failed) and render its template into out.  Returns 0,
+ * a status a filter asked for, or 500 after logging why. */
+static int build_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
+                      art_lstate_t *st, art_tplset_t *tpls, art_buf_t *out,
+                      const char **kind)
+{
+    art_lua_limits_t lim;
+    const art_tpl_t *tpl;
+    char *err = NULL;
+    int rc;
+
+    lim.memory = 0;
+    lim.instructions = c->instructions == UNSET ? DEFAULT_LUA_INSTRUCTIONS
+        : c->instructions;
+    lim.timeout = c->timeout == UNSET ? DEFAULT_LUA_TIMEOUT : c->timeout;
+    rc = art_lua_run(st, req, req->status == HTTP_OK ? c->filters : NULL, &lim);
+    if (rc == 0 && req->root) {
+        rc = redirect_root(r, req, art_lua_page_string(st, req, "lang"));
+    }
+    else if (rc == 0) {
+        *kind = art_lua_page_string(st, req, "kind");
+        tpl = *kind ? art_tplset_resolve(tpls, *kind) : NULL;
+        art_buf_init(out, r->pool, 16384);
+        out->limit = RENDER_LIMIT;
+        if (tpl == NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0010: no template "
+                          "%s.mustache in %s", *kind ? *kind : "(none)", tpls->dir);
+            rc = HTTP_INTERNAL_SERVER_ERROR;
+        }
+        else if (art_tpl_render(tpl, art_lua_state(st), art_lua_page_index(st),
+                                art_tplset_resolve, tpls, out, &err)
+                 != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0011: rendering "
+                          "%s.mustache failed: %s", *kind, err);
+            rc = HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    art_lua_finish(st);
+    return rc;
+}
+
 static int articles_handler(request_rec *r)
 {
     art_dir_conf_t *c;
@@ -959,11 +1001,9 @@ static int articles_handler(request_rec *r)
     art_tplset_t *tpls;
     art_req_t req;
     art_lstate_t *st;
-    const art_tpl_t *tpl;
     const char *kind = NULL;
     art_buf_t out;
     apr_size_t blen;
-    char *err = NULL;
     int rc;
 
     if (strcmp(r->handler, "articles") != 0) {
@@ -1021,37 +1061,12 @@ static int articles_handler(request_rec *r)
         rc = HTTP_INTERNAL_SERVER_ERROR;
     }
     else {
-        art_lua_limits_t lim;
-        lim.memory = 0;
-        lim.instructions = c->instructions == UNSET ? DEFAULT_LUA_INSTRUCTIONS
-            : c->instructions;
-        lim.timeout = c->timeout == UNSET ? DEFAULT_LUA_TIMEOUT : c->timeout;
-        /* Error pages skip the filters: they must render even when a filter is
-         * what failed, and they show nothing a filter computes. */
-        rc = art_lua_run(st, &req, req.status == HTTP_OK ? c->filters : NULL, &lim);
-        if (rc == 0 && req.root) {
-            rc = redirect_root(r, &req, art_lua_page_string(st, &req, "lang"));
+        rc = build_page(r, &req, c, st, tpls, &out, &kind);
+        if (rc == HTTP_NOT_FOUND && req.status == HTTP_OK) {
+            /* A filter said 404: the 404 page of the page's language. */
+            not_found(&req);
+            rc = build_page(r, &req, c, st, tpls, &out, &kind);
         }
-        else if (rc == 0) {
-            kind = art_lua_page_string(st, &req, "kind");
-            tpl = kind ? art_tplset_resolve(tpls, kind) : NULL;
-            art_buf_init(&out, r->pool, 16384);
-            out.limit = RENDER_LIMIT;
-            if (tpl == NULL) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0010: no template "
-                              "%s.mustache in %s", kind ? kind : "(none)",
-                              tpls->dir);
-                rc = HTTP_INTERNAL_SERVER_ERROR;
-            }
-            else if (art_tpl_render(tpl, art_lua_state(st), art_lua_page_index(st),
-                                    art_tplset_resolve, tpls, &out, &err)
-                     != APR_SUCCESS) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0011: rendering "
-                              "%s.mustache failed: %s", kind, err);
-                rc = HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-        art_lua_finish(st);
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0012: Lua state holds "
                       "%" APR_SIZE_T_FMT " bytes", art_lua_memory(st));
         art_lua_release(runtime->lua, st);
@@ -1059,12 +1074,6 @@ static int articles_handler(request_rec *r)
     if (rc == 0) {
         apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;
         rc = send_page(r, &req, kind, &out, mtime);
-    }
-    else if (rc == HTTP_NOT_FOUND && req.status == HTTP_OK) {
-        /* A filter said 404: answer with the error page of that language. */
-        art_gen_release(tg, tref);
-        art_gen_release(sg, sref);
-        return HTTP_NOT_FOUND;
     }
     art_gen_release(tg, tref);
     art_gen_release(sg, sref);

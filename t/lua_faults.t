@@ -31,7 +31,7 @@ my @faults = (
     [ escape_require => qr{module name '\.\.etc\.passwd' is not allowed} ],
 );
 
-plan tests => 6 * @faults + 2;
+plan tests => 6 * @faults + 3;
 
 for my $f (@faults) {
     my ($name, $logged) = @$f;
@@ -53,4 +53,7 @@ for my $f (@faults) {
 
 ok t_cmp(-e '/tmp/mod_articles-pwned' ? 'file created' : 'no file', 'no file',
          'os.execute did not run');
-ok t_cmp(GET("/lua/status$seed")->code, 404, 'a filter status stops the pipeline');
+my $res = GET("/lua/status$seed");
+ok t_cmp($res->code, 404, 'a filter status stops the pipeline');
+ok t_cmp($res->content, qr{<html lang="en" dir="ltr">.*class="list-title"}s,
+         'and a 404 from a filter is the site\'s own 404 page in the page language');
