@@ -16,7 +16,7 @@ REPO     ?= $(CURDIR)/conf/sample/repo
 BUILD    := build
 PKGS     := lua5.4 libxml-2.0
 
-DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev pkg-config \
+DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev libxml2-utils pkg-config \
             libapache2-mod-perl2 lua-check lua5.4 gcc make
 
 # The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
