@@ -6,6 +6,8 @@
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
 #   make screenshots  en, fa and ps article pages as PNGs in docs/screenshots/
 #   make bench      the benchmark in bench/ (minutes; never part of `make test`)
+#   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (never part
+#                   of `make test`; see t/fuzz/README.md)
 #
 # As root, `make run` and `make test` first install missing Debian packages.
 
@@ -44,7 +46,7 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS))
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test unit check-lua install clean bench screenshots
+.PHONY: all deps run test unit check-lua install clean bench screenshots fuzz
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check
 
@@ -118,6 +120,12 @@ $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
 	$(CC) $(WARN) -Werror -O2 $(DEPCFLAGS) -Imod_articles -o $@ \
 	    t/unit/patterns_diff.c mod_articles/art_lua_pattern.c $(DEPLIBS)
 
+$(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
+        mod_articles/art_index.c $(HEADERS) | $(BUILD)
+	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) -Imod_articles -o $@ \
+	    t/unit/index_test.c mod_articles/art_text.c mod_articles/art_index.c \
+	    $(APRLIBS) -lm
+
 # ---------------------------------------------------------------- run
 
 # A private ServerRoot under build/run: nothing in /etc/apache2 is read or
@@ -146,9 +154,10 @@ run: deps all
 
 # ---------------------------------------------------------------- test
 
-unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff
+unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
+	$(BUILD)/index_test
 	lua5.4 t/unit/dates_test.lua
 
 check-lua:
@@ -177,6 +186,70 @@ bench: all
 	        echo "missing: wrk (run as root or apt-get install wrk)"; exit 1; \
 	    fi; }
 	HTTPD=$(HTTPD) bench/run
+
+# ---------------------------------------------------------------- fuzz
+
+# libFuzzer targets (t/fuzz/README.md), each run for FUZZ_SECONDS in turn;
+# FUZZ_TARGETS picks some.  Corpora grow in build/fuzz/corpus-NAME, seeded from
+# t/fuzz/corpus/NAME/; crashes land in build/fuzz/artifacts-NAME/ and make
+# fails.  UBSan findings are made fatal (-fno-sanitize-recover) because
+# libFuzzer saves an input only when the process dies.  -timeout turns a hang
+# into a finding instead of a run that never ends.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 30
+FUZZ_TARGETS ?= mustache article negotiate pattern
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all $(WARN)
+FUZZ_LINK     = $(FUZZ_CC) $(FUZZ_CFLAGS) $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
+                -o $@ $(filter %.c,$^) $(APRLIBS) $(DEPLIBS)
+
+$(FUZZ_DIR):
+	mkdir -p $(FUZZ_DIR)
+
+$(FUZZ_DIR)/fuzz_mustache: t/fuzz/fuzz_mustache.c mod_articles/art_mustache.c \
+        mod_articles/art_buf.c $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c mod_articles/art_repo.c \
+        mod_articles/art_snapshot.c mod_articles/art_buf.c $(SCHEMA_C) \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+# Every target runs even when an earlier one failed; the summary names the
+# failures.  Article files may be long, the other inputs are headers, patterns
+# and templates.
+fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	    corpus=$(FUZZ_DIR)/corpus-$$t; art=$(FUZZ_DIR)/artifacts-$$t; \
+	    log=$(FUZZ_DIR)/$$t.log; mkdir -p $$corpus $$art; \
+	    if [ -d t/fuzz/corpus/$$t ]; then cp -R t/fuzz/corpus/$$t/. $$corpus/; fi; \
+	    len=4096; if [ $$t = article ]; then len=65536; fi; \
+	    dict=""; if [ -f t/fuzz/$$t.dict ]; then dict=-dict=t/fuzz/$$t.dict; fi; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS) s (log: $$log)"; \
+	    if $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	            -rss_limit_mb=2048 -max_len=$$len -timeout=$(FUZZ_TIMEOUT) \
+	            -print_final_stats=1 -artifact_prefix=$$art/ $$dict \
+	            $$corpus >$$log 2>&1; then \
+	        grep -E '^#[0-9]+[[:space:]]+DONE' $$log; \
+	        grep -E 'stat::number_of_executed_units' $$log; \
+	    else \
+	        failed="$$failed $$t"; tail -n 60 $$log; \
+	    fi; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	    echo "fuzz: findings in:$$failed (inputs in $(FUZZ_DIR)/artifacts-*/)"; \
+	    exit 1; \
+	fi
 
 # ---------------------------------------------------------------- screenshots
 
