@@ -485,6 +485,9 @@ static void strip_indent(tpl_node_t *nd, apr_size_t n)
     if (n > nd->nind) {
         n = nd->nind;
     }
+    if (n == 0) {
+        return;                  /* ind may be NULL; NULL + 0 is undefined */
+    }
     nd->ind += n;
     nd->nind -= n;
 }
@@ -1516,8 +1519,14 @@ static void render_block(tpl_render_t *st, const tpl_node_t *nd)
 
 static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n)
 {
-    const tpl_node_t *end = nd + n;
+    const tpl_node_t *end;
 
+    /* An empty template or section has no node array at all (NULL), and
+     * NULL + 0 is undefined in C. */
+    if (n == 0) {
+        return;
+    }
+    end = nd + n;
     if (++st->depth > ART_TPL_MAX_NESTING) {
         render_fail(st, "template nesting too deep");
         return;
