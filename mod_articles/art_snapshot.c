@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "art_snapshot.h"
+#include "art_text.h"
 
 /* ---------------------------------------------------------------- lookups */
 
@@ -128,51 +129,6 @@ static unsigned utf8_next(const unsigned char *s, apr_size_t *len)
     return 0xFFFFFFFFu;
 }
 
-static apr_size_t utf8_put(char *o, unsigned c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    o[0] = (char)(0xE0 | (c >> 12));
-    o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-}
-
-/* Simple case folding for the scripts a tag is likely to use (Latin, Greek,
- * Cyrillic); Arabic script has no case.  Full Unicode folding arrives with the
- * text index (issue #6). */
-static unsigned fold_char(unsigned c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c + 32;
-    }
-    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)
-        || (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
-        || (c >= 0x410 && c <= 0x42F)) {
-        return c + 32;
-    }
-    if (c >= 0x400 && c <= 0x40F) {
-        return c + 80;
-    }
-    if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x138 && c != 0x149
-        && c != 0x17F) {
-        /* Latin Extended-A pairs upper/lower as even/odd, with a shift in the
-         * middle of the block. */
-        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
-            return (c & 1) ? c + 1 : c;
-        }
-        return (c & 1) ? c : c + 1;
-    }
-    return c;
-}
-
 const char *art_tag_fold(apr_pool_t *p, const char *name)
 {
     const unsigned char *s = (const unsigned char *)name;
@@ -196,7 +152,7 @@ const char *art_tag_fold(apr_pool_t *p, const char *name)
             out[o++] = (char)*s;
         }
         else {
-            o += utf8_put(out + o, fold_char(c));
+            o += art_text_utf8_put(out + o, art_text_fold_case(c));
         }
         s += len;
     }

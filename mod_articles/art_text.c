@@ -228,7 +228,7 @@ static unsigned text_utf8_next(const unsigned char *s, size_t avail, size_t *n)
     return TEXT_SEP;
 }
 
-static size_t text_utf8_put(char *o, unsigned c)
+size_t art_text_utf8_put(char *o, unsigned c)
 {
     if (c < 0x80) {
         o[0] = (char)c;
@@ -245,10 +245,10 @@ static size_t text_utf8_put(char *o, unsigned c)
     return 3;
 }
 
-/* Simple case folding for Latin, Greek and Cyrillic; the logic of
- * art_snapshot.c's tag folding, extended with Greek accented capitals and
- * final sigma, the Cyrillic supplement pairs and Latin Extended Additional. */
-static unsigned text_fold_case(unsigned c)
+/* Simple case folding for Latin, Greek and Cyrillic (with Greek accented
+ * capitals and final sigma, the Cyrillic supplement pairs and Latin Extended
+ * Additional); tag keys (art_tag_fold) use it too. */
+unsigned art_text_fold_case(unsigned c)
 {
     if (c >= 'A' && c <= 'Z') {
         return c + 32;
@@ -448,10 +448,10 @@ static unsigned text_norm(unsigned c, unsigned *second)
             return 's';
         }
         b = (unsigned char)base[c - 0xC0];
-        return b ? b : text_fold_case(c);
+        return b ? b : art_text_fold_case(c);
     }
     if (c < 0x2B0) {
-        return text_fold_case(c);    /* Latin Extended-A/B, IPA */
+        return art_text_fold_case(c);    /* Latin Extended-A/B, IPA */
     }
     if (c >= 0x300 && c <= 0x36F) {
         return TEXT_SKIP;            /* combining accents of decomposed text */
@@ -463,7 +463,7 @@ static unsigned text_norm(unsigned c, unsigned *second)
             || c == 0x3A2 || c == 0x374) {
             return TEXT_SEP;
         }
-        return text_fold_case(c);
+        return art_text_fold_case(c);
     }
     if (c >= 0x400 && c <= 0x52F) {
         if (c == 0x482) {
@@ -472,7 +472,7 @@ static unsigned text_norm(unsigned c, unsigned *second)
         if (c >= 0x483 && c <= 0x489) {
             return TEXT_SKIP;
         }
-        return text_fold_case(c);
+        return art_text_fold_case(c);
     }
     if (c >= 0x600 && c <= 0x6FF) {
         return text_arabic(c);
@@ -488,7 +488,7 @@ static unsigned text_norm(unsigned c, unsigned *second)
         return 's';
     }
     if (c >= 0x1E00 && c <= 0x1FFF) {
-        return text_fold_case(c);
+        return art_text_fold_case(c);
     }
     if ((c >= 0x200C && c <= 0x200F) || (c >= 0x202A && c <= 0x202E)
         || (c >= 0x2060 && c <= 0x2069)) {
@@ -529,7 +529,7 @@ static void text_term_add(text_term_t *t, unsigned c)
     if (t->full) {
         return;
     }
-    n = text_utf8_put(enc, c);
+    n = art_text_utf8_put(enc, c);
     if (t->len + n > ART_TEXT_TERM_MAX) {
         t->full = 1;
         return;

@@ -42,4 +42,10 @@ int art_text_is_stopword(const char *lang, const char *term, size_t len);
  * tests and documentation. */
 const char *const *art_text_stopwords(const char *lang, int *n);
 
+/* One code point lower-cased for Latin, Greek and Cyrillic; others unchanged. */
+unsigned art_text_fold_case(unsigned c);
+
+/* Encode code point c (below U+10000) as UTF-8 at o; returns the bytes written. */
+size_t art_text_utf8_put(char *o, unsigned c);
+
 #endif /* ART_TEXT_H */
