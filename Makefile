@@ -53,10 +53,10 @@ all: $(BUILD)/mod_articles.so $(BUILD)/articles-check
 
 # ---------------------------------------------------------------- dependencies
 
-# Installs what is missing when run as root (CI, a fresh machine); otherwise
-# only says what is missing.
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# Install the Debian packages $(1) that are missing, when root; otherwise say
+# which are missing and fail.
+define ensure_pkgs
+	@missing=""; for p in $(1); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then \
@@ -68,6 +68,12 @@ deps:
 	        exit 1; \
 	    fi; \
 	fi
+endef
+
+# Installs what is missing when run as root (CI, a fresh machine); otherwise
+# only says what is missing.
+deps:
+	$(call ensure_pkgs,$(DEB_PKGS))
 	@if ! command -v java >/dev/null 2>&1; then \
 	    if [ "$$(id -u)" = 0 ]; then \
 	        echo "installing: default-jre-headless (java, for the Nu HTML checker)"; \
@@ -179,14 +185,7 @@ test: deps all unit check-lua $(VNU_JAR)
 # one httpd; see bench/run for what is measured and the BENCH_* variables.
 # Results go to build/bench/results-<date>.md.
 bench: all
-	@command -v wrk >/dev/null 2>&1 || { \
-	    if [ "$$(id -u)" = 0 ]; then \
-	        echo "installing: wrk"; \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	            apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
-	    else \
-	        echo "missing: wrk (run as root or apt-get install wrk)"; exit 1; \
-	    fi; }
+	$(call ensure_pkgs,wrk)
 	HTTPD=$(HTTPD) bench/run
 
 # ---------------------------------------------------------------- fuzz
@@ -263,18 +262,7 @@ fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 SHOT_PKGS := chromium fonts-noto-core
 
 screenshots: deps all
-	@missing=""; for p in $(SHOT_PKGS); do \
-	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	    if [ "$$(id -u)" = 0 ]; then \
-	        echo "installing:$$missing"; \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	            apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	    else \
-	        echo "missing Debian packages:$$missing (run as root or install them)"; \
-	        exit 1; \
-	    fi; \
-	fi
+	$(call ensure_pkgs,$(SHOT_PKGS))
 	HTTPD=$(HTTPD) tools/screenshots
 
 # ---------------------------------------------------------------- install
