@@ -1,7 +1,9 @@
 -- author.lua: bylines and the author bio block.
 --
--- page.bios lists the article's authors with their bio in the article's
--- language (falling back to the site's default language), split into
+-- page.byline lists the authors joined as the page's language writes it
+-- ("A, B and C"; edit `joiners` below).  page.bios lists the article's
+-- authors with their bio in the article's language (falling back to the
+-- site's default language), split into
 -- paragraphs so the template can start the first one with the author's name,
 -- as the seed page does: "Abbas Hashemite – is a political observer …".
 -- The bio HTML was produced and sanitised by the module from authors.xml.
@@ -10,6 +12,26 @@
 -- author in the page language, for templates that want a "More by" block
 -- (the default article template, like the seed page, does not show one).
 local more_limit = 5
+
+-- How names are joined in a byline, per page language: "A, B and C".
+local joiners = {
+  en = { ", ", " and " },
+  de = { ", ", " und " },
+  fa = { "، ", " و " },
+  ps = { "، ", " او " },
+}
+
+-- page.byline: the authors with the separator that follows each name.
+local function byline(authors, lang)
+  local j = joiners[lang] or joiners.en
+  local list = {}
+  for i, a in ipairs(authors) do
+    local sep = ""
+    if i < #authors - 1 then sep = j[1] elseif i == #authors - 1 then sep = j[2] end
+    list[i] = { name = a.name, url = a.url, sep = sep }
+  end
+  return list
+end
 
 -- Paragraphs of a bio: each <p>…</p>, or the whole text when it has none.
 local function paragraphs(html)
@@ -27,6 +49,7 @@ end
 return function(page)
   local article = page.article
   if not article then return end
+  page.byline = byline(article.authors, page.lang)
   local bios = {}
   for _, a in ipairs(article.authors) do
     if a.bio then

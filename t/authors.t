@@ -11,7 +11,7 @@ use Encode ();
 use lib 't/lib';
 use ArticlesTest qw(page_text);
 
-plan tests => 18;
+plan tests => 19;
 
 sub html { Encode::decode('UTF-8', GET_BODY(shift)) }
 
@@ -43,6 +43,8 @@ ok t_cmp($fa, qr{<html lang="fa" dir="rtl">}, 'on a right-to-left page');
 my $multi = html('/en/european-languages/languages-of-europe-in-kabul');
 ok t_cmp($multi, qr{<p class="byline">.*Muhammad Ali Baig.*Taut Bataut.*</p>},
          'a two-author byline names both');
+ok t_cmp(page_text(Encode::encode('UTF-8', ($multi =~ m{(<p class="byline">.*?</p>)}s)[0] // '')),
+         'Muhammad Ali Baig and Taut Bataut', 'lua/author.lua joins the names as English does');
 ok t_cmp(listed('/en/authors/taut-bataut'), qr{Learning European Languages in Kabul},
          'the second author\'s page lists it');
 ok t_cmp(listed('/en/authors/muhammad-ali-baig'), qr{Learning European Languages in Kabul},
