@@ -36,14 +36,14 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
-            mod_articles/art_text.c
+            mod_articles/art_text.c mod_articles/art_index.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c
 HEADERS  := $(wildcard mod_articles/*.h)
 SCHEMA_C := $(BUILD)/art_schema.c
 
 WARN     := -Wall -Wextra
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS))
-DEPLIBS   = $(shell pkg-config --libs $(PKGS))
+DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
@@ -111,11 +111,12 @@ $(BUILD)/mod_articles.so: $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUI
 	cp $(BUILD)/apxs/.libs/mod_articles.so $@
 
 $(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
-        $(SCHEMA_C) $(HEADERS)
+        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
+        mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
 	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
 	    tools/articles-check.c mod_articles/art_repo.c mod_articles/art_snapshot.c \
-	    mod_articles/art_text.c mod_articles/art_buf.c $(SCHEMA_C) $(APRLIBS) $(DEPLIBS)
+	    mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
+	    $(SCHEMA_C) $(APRLIBS) $(DEPLIBS)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
         mod_articles/art_buf.c $(HEADERS) | $(BUILD)
@@ -214,8 +215,8 @@ $(FUZZ_DIR)/fuzz_mustache: t/fuzz/fuzz_mustache.c mod_articles/art_mustache.c \
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c mod_articles/art_repo.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
-        $(SCHEMA_C) \
+        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
+        mod_articles/art_buf.c $(SCHEMA_C) \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 

@@ -55,6 +55,8 @@ typedef struct art_req_t {
     const art_author_t *author;
     const char *tag;              /* tag key */
     const char *feed_of;          /* kind "feed": the list page's kind */
+    const char *query;            /* kind "search": the q parameter */
+    int total;                    /* kind "search": matching articles */
     int root;                     /* the site root: filters choose page.lang,
                                      then the handler redirects there */
     const art_list_t *list;       /* list pages */

@@ -15,6 +15,7 @@
 
 #include "art_lua_int.h"
 #include "art_negotiate.h"
+#include "art_index.h"
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
@@ -557,9 +558,46 @@ static int api_negotiate(lua_State *L)
     return 1;
 }
 
+/* articles.search(lang, q [, {limit=, offset=}]): BM25-ranked articles of lang
+ * for q, and the number of matches. */
+static int api_search(lua_State *L)
+{
+    art_req_t *req = cur_req(L);
+    const char *lang = luaL_checkstring(L, 1);
+    size_t qlen;
+    const char *q = luaL_checklstring(L, 2, &qlen);
+    lua_Integer limit = 10, offset = 0;
+    art_index_hit_t *hits;
+    int i, n = 0, total = 0;
+
+    if (lua_istable(L, 3)) {
+        limit = int_field(L, 3, "limit", 10);
+        offset = int_field(L, 3, "offset", 0);
+    }
+    if (limit < 0 || limit > FIND_LIMIT_MAX) {
+        limit = FIND_LIMIT_MAX;
+    }
+    if (offset < 0) {
+        offset = 0;
+    }
+    hits = apr_palloc(req->pool, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
+    if (req->snap->text && offset < ART_INDEX_WINDOW_MAX) {
+        n = art_index_search(req->snap->text, lang, q, qlen, (int)limit,
+                             (int)offset, hits, &total);
+    }
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        art_lua_push_article(L, req->snap->all.items[hits[i].doc]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushinteger(L, total);
+    return 2;
+}
+
 void art_lua_open_api(lua_State *L)
 {
     static const luaL_Reg api[] = {
+        { "search", api_search },
         { "negotiate", api_negotiate },
         { "get", api_get },
         { "find", api_find },
@@ -807,18 +845,25 @@ static void push_pager(lua_State *L, art_req_t *req)
 {
     const char *self;
 
+    const char *sep = "?";
+
     lua_createtable(L, 0, 4);
     set_int(L, "number", req->page_no);
     set_int(L, "count", req->page_count);
     self = apr_pstrcat(req->pool, req->base, req->path, NULL);
+    if (req->query) {
+        self = apr_pstrcat(req->pool, self, "?q=",
+                           art_url_segment(req->pool, req->query), NULL);
+        sep = "&";
+    }
     if (req->page_no > 1) {
         lua_pushstring(L, req->page_no == 2 ? self
-                       : apr_psprintf(req->pool, "%s?page=%d", self,
+                       : apr_psprintf(req->pool, "%s%spage=%d", self, sep,
                                       req->page_no - 1));
         lua_setfield(L, -2, "prev");
     }
     if (req->page_no < req->page_count) {
-        lua_pushstring(L, apr_psprintf(req->pool, "%s?page=%d", self,
+        lua_pushstring(L, apr_psprintf(req->pool, "%s%spage=%d", self, sep,
                                        req->page_no + 1));
         lua_setfield(L, -2, "next");
     }
@@ -1003,6 +1048,12 @@ int art_lua_build_page(lua_State *L)
     lua_setfield(L, -2, "languages");
     lua_newtable(L);
     lua_setfield(L, -2, "related");
+    lua_pushfstring(L, "%s/%s/search", req->base, req->lang->code);
+    lua_setfield(L, -2, "search_url");
+    if (req->query) {
+        set_str(L, "query", req->query);
+        set_int(L, "total", req->total);
+    }
     if (req->article) {
         art_lua_push_article(L, req->article);
         lua_setfield(L, -2, "article");

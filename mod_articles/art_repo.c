@@ -19,6 +19,7 @@
 #include <libxml/tree.h>
 
 #include "art_buf.h"
+#include "art_index.h"
 #include "art_repo.h"
 
 /* The schema text, generated from schema/articles.rng at build time. */
@@ -40,6 +41,7 @@ typedef struct load_ctx_t {
     art_snapshot_t *snap;
     apr_array_header_t *articles;   /* art_article_t * */
     apr_hash_t *files_by_key;       /* "lang/id" -> file, for duplicate reports */
+    apr_pool_t *texts;              /* body texts until the text index is built */
 } load_ctx_t;
 
 /* ---------------------------------------------------------------- reporting */
@@ -292,17 +294,22 @@ static int is_el(xmlNodePtr n, const char *name)
     return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
-/* A libxml2 string copied into the snapshot pool (and freed); NULL stays NULL. */
-static const char *keep(load_ctx_t *lc, xmlChar *v)
+/* A libxml2 string copied into pool p (and freed); NULL stays NULL. */
+static const char *keep_in(apr_pool_t *p, xmlChar *v)
 {
     char *s;
 
     if (v == NULL) {
         return NULL;
     }
-    s = apr_pstrdup(lc->pool, (const char *)v);
+    s = apr_pstrdup(p, (const char *)v);
     xmlFree(v);
     return s;
+}
+
+static const char *keep(load_ctx_t *lc, xmlChar *v)
+{
+    return keep_in(lc->pool, v);
 }
 
 static const char *attr(load_ctx_t *lc, xmlNodePtr n, const char *name)
@@ -793,6 +800,7 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
             }
             a->body = b.data;
             a->body_len = b.len;
+            a->plain = keep_in(lc->texts, xmlNodeGetContent(n));
         }
         else if (is_el(n, "notes")) {
             for (c = n->children; c; c = c->next) {
@@ -1027,6 +1035,24 @@ static void index_seal(apr_pool_t *p, apr_hash_t *index)
     }
 }
 
+/* art_index_doc_fn over the snapshot's articles, newest first. */
+static void index_doc(void *baton, int i, art_index_doc_t *doc)
+{
+    load_ctx_t *lc = baton;
+    const art_article_t *a = lc->snap->all.items[i];
+    const char **tags = apr_palloc(lc->texts, sizeof(char *) * (a->ntags + 1));
+    int j;
+
+    for (j = 0; j < a->ntags; j++) {
+        tags[j] = a->tags[j].name;
+    }
+    doc->lang = a->lang->code;
+    doc->title = a->title;
+    doc->body = a->plain;
+    doc->tags = tags;
+    doc->ntags = a->ntags;
+}
+
 static void build_indexes(load_ctx_t *lc)
 {
     art_snapshot_t *s = lc->snap;
@@ -1070,10 +1096,15 @@ static void build_indexes(load_ctx_t *lc)
     index_seal(p, s->by_translation);
     for (i = 0; i < s->all.n; i++) {
         art_article_t *a = s->all.items[i];
+        a->doc = i;
         if (a->translation) {
             a->translations = apr_hash_get(s->by_translation, a->translation,
                                            APR_HASH_KEY_STRING);
         }
+    }
+    s->text = art_index_build(p, s->all.n, index_doc, lc);
+    for (i = 0; i < s->all.n; i++) {
+        s->all.items[i]->plain = NULL;
     }
 }
 
@@ -1091,6 +1122,7 @@ static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
     lc->snap = s;
     lc->articles = apr_array_make(pool, 64, sizeof(art_article_t *));
     lc->files_by_key = apr_hash_make(scratch);
+    lc->texts = scratch;
     s->pool = pool;
     s->root = apr_pstrdup(pool, root);
     s->authors = apr_array_make(pool, 8, sizeof(art_author_t *));

@@ -106,7 +106,12 @@ struct art_article_t {
     apr_time_t mtime;            /* the file's modification time */
     const char *path;            /* "/en/collection/id", below the mount point */
     const art_list_t *translations; /* the whole group, self included; may be NULL */
+    int doc;                     /* position in the snapshot's list of all
+                                    articles: the document id in `text` */
+    const char *plain;           /* body text while loading; NULL afterwards */
 };
+
+struct art_index_t;
 
 typedef struct art_snapshot_t {
     apr_pool_t *pool;
@@ -123,6 +128,7 @@ typedef struct art_snapshot_t {
     apr_hash_t *by_author;           /* "lang/author" -> art_list_t * */
     apr_hash_t *by_tag;              /* "lang/tag-key" -> art_list_t * */
     apr_hash_t *by_translation;      /* key -> art_list_t * (all languages) */
+    struct art_index_t *text;        /* full-text index of titles, bodies, tags */
     apr_time_t mtime;                /* newest file seen */
     apr_uint64_t digest;             /* hash of every file's content, path order */
     apr_uint64_t fingerprint;        /* art_repo_fingerprint before loading */

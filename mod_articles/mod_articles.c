@@ -21,6 +21,7 @@
 #include "http_request.h"
 #include "ap_mpm.h"
 #include "util_cookies.h"
+#include "util_script.h"
 #include "ap_expr.h"
 
 #define ART_DECLARES_MODULE
@@ -31,6 +32,7 @@
 #include <lauxlib.h>
 
 #include "art_gen.h"
+#include "art_index.h"
 #include "art_lua.h"
 #include "art_negotiate.h"
 #include "art_repo.h"
@@ -718,6 +720,43 @@ static int redirect_slash(request_rec *r, art_req_t *req)
     return HTTP_MOVED_PERMANENTLY;
 }
 
+/* /<lang>/search?q=…: one page of BM25 results from the snapshot's text index.
+ * An empty query is the search form alone; pages past the results are 404. */
+static void search_page(request_rec *r, art_req_t *req, int psize, int page)
+{
+    apr_table_t *args = NULL;
+    const char *q;
+    art_index_hit_t *hits = apr_palloc(r->pool, sizeof(*hits) * (apr_size_t)psize);
+    art_list_t *list = apr_pcalloc(r->pool, sizeof(*list));
+    int i, n = 0, total = 0;
+
+    ap_args_to_table(r, &args);
+    q = args ? apr_table_get(args, "q") : NULL;
+    req->query = q ? q : "";
+    if (page >= 1 && *req->query && req->snap->text) {
+        n = art_index_search(req->snap->text, req->lang->code, req->query,
+                             strlen(req->query), psize, (page - 1) * psize, hits,
+                             &total);
+    }
+    if (total > ART_INDEX_WINDOW_MAX) {
+        total = ART_INDEX_WINDOW_MAX;
+    }
+    list->items = apr_palloc(r->pool, sizeof(art_article_t *) * (apr_size_t)psize);
+    for (i = 0; i < n; i++) {
+        list->items[list->n++] = req->snap->all.items[hits[i].doc];
+    }
+    req->kind = "search";
+    req->total = total;
+    req->list = list;
+    req->offset = 0;
+    req->count = list->n;
+    req->page_no = page;
+    req->page_count = total ? (total + psize - 1) / psize : 1;
+    if (page < 1 || page > req->page_count) {
+        not_found(req);
+    }
+}
+
 /* Route the segments of a path below the mount point (see route()). */
 static int route_segments(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
                           char **seg, int n, int trailing, int page)
@@ -771,6 +810,10 @@ static int route_segments(request_rec *r, art_req_t *req, const art_dir_conf_t *
         }
         req->kind = "tag";
         set_list(req, l, psize, page);
+        return 0;
+    }
+    if (strcmp(seg[1], "search") == 0 && n == 2 && !trailing) {
+        search_page(r, req, psize, page);
         return 0;
     }
     req->collection = apr_hash_get(snap->collection_by_id, seg[1],

@@ -34,6 +34,8 @@ my @pages = (
     [ 'tag-en',        '/en/tags/pakistan', 200 ],
     [ 'tag-fa',        '/fa/tags/' . $enc->('زبان-دری'), 200 ],
     [ 'tag-fa-key',    '/fa/tags/' . $enc->('زبان-دری'), 200 ],
+    [ 'search-en',     '/en/search?q=pakistan', 200 ],
+    [ 'search-fa',     '/fa/search?q=' . $enc->('زبان'), 200 ],
     [ 'error-en',      '/en/nope', 404 ],
     [ 'error-fa',      '/fa/nope', 404 ],
 );
