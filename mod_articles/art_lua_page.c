@@ -558,6 +558,148 @@ static int api_negotiate(lua_State *L)
     return 1;
 }
 
+/* ---------------------------------------------------------------- related */
+
+typedef struct rel_cand_t {
+    const art_article_t *a;
+    double score;
+} rel_cand_t;
+
+/* Higher score, then newer, then id: a strict order, so results are stable. */
+static int rel_better(const rel_cand_t *x, const rel_cand_t *y)
+{
+    int c;
+
+    if (x->score != y->score) {
+        return x->score > y->score;
+    }
+    if (x->a->published_t != y->a->published_t) {
+        return x->a->published_t > y->a->published_t;
+    }
+    c = strcmp(x->a->id, y->a->id);
+    return c < 0;
+}
+
+/* Add weight w to every article of list (its first per_list entries). */
+static void rel_add(apr_hash_t *cands, apr_pool_t *p, const art_list_t *list,
+                    int per_list, double w, const art_article_t *self,
+                    apr_time_t newest)
+{
+    int i;
+
+    for (i = 0; list && i < list->n && i < per_list; i++) {
+        const art_article_t *a = list->items[i];
+        rel_cand_t *c;
+        if (a == self || (newest && a->published_t > newest)) {
+            continue;
+        }
+        c = apr_hash_get(cands, &a->doc, sizeof(a->doc));
+        if (c == NULL) {
+            c = apr_pcalloc(p, sizeof(*c));
+            c->a = a;
+            apr_hash_set(cands, &a->doc, sizeof(a->doc), c);
+        }
+        c->score += w;
+    }
+}
+
+static double num_field(lua_State *L, int t, const char *k, double def)
+{
+    double v;
+    int isnum;
+
+    lua_getfield(L, t, k);
+    v = lua_tonumberx(L, -1, &isnum);
+    lua_pop(L, 1);
+    return isnum ? v : def;
+}
+
+/* articles.related(article [, opts]): other articles of the article's
+ * language scored by what they share with it -- each shared tag adds
+ * opts.tags (default 1), each shared author opts.authors (0), the same
+ * collection opts.collection (0) -- best first (ties: newer, then id), at most
+ * opts.limit (5) with a score of at least opts.min_score (1).  Only the
+ * opts.per_list (500) newest articles of each tag, author or collection are
+ * looked at; opts.include_newer = false leaves out articles published after
+ * this one.  Never the article itself; its translations are in other
+ * languages. */
+static int api_related(lua_State *L)
+{
+    const art_article_t *a = check_article(L, 1);
+    art_req_t *req = cur_req(L);
+    const art_snapshot_t *s = req->snap;
+    double wt = 1, wa = 0, wc = 0, min_score = 1;
+    lua_Integer limit = 5, per = 500;
+    apr_time_t newest = 0;
+    apr_hash_t *cands = apr_hash_make(req->pool);
+    apr_hash_index_t *hi;
+    rel_cand_t *best;
+    int i, j, n = 0;
+
+    if (lua_istable(L, 2)) {
+        wt = num_field(L, 2, "tags", 1);
+        wa = num_field(L, 2, "authors", 0);
+        wc = num_field(L, 2, "collection", 0);
+        min_score = num_field(L, 2, "min_score", 1);
+        limit = int_field(L, 2, "limit", 5);
+        per = int_field(L, 2, "per_list", 500);
+        lua_getfield(L, 2, "include_newer");
+        if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
+            newest = a->published_t;
+        }
+        lua_pop(L, 1);
+    }
+    if (limit < 0 || limit > 100) {
+        limit = 100;
+    }
+    if (per < 1) {
+        per = 1;
+    }
+    for (i = 0; wt != 0 && i < a->ntags; i++) {
+        for (j = 0; j < i && strcmp(a->tags[j].key, a->tags[i].key) != 0; j++) {
+        }
+        if (j == i) {
+            rel_add(cands, req->pool, art_snapshot_list(s->by_tag, a->lang->code,
+                                                        a->tags[i].key),
+                    (int)per, wt, a, newest);
+        }
+    }
+    for (i = 0; wa != 0 && i < a->nauthors; i++) {
+        rel_add(cands, req->pool, art_snapshot_list(s->by_author, a->lang->code,
+                                                    a->authors[i]->id),
+                (int)per, wa, a, newest);
+    }
+    if (wc != 0) {
+        rel_add(cands, req->pool, art_snapshot_list(s->by_collection,
+                                                    a->lang->code,
+                                                    a->collection->id),
+                (int)per, wc, a, newest);
+    }
+    /* The best `limit` by insertion: far fewer moves than sorting them all. */
+    best = apr_palloc(req->pool, sizeof(*best) * (apr_size_t)(limit + 1));
+    for (hi = apr_hash_first(req->pool, cands); hi; hi = apr_hash_next(hi)) {
+        rel_cand_t *c = apr_hash_this_val(hi);
+        if (c->score < min_score) {
+            continue;
+        }
+        for (i = n; i > 0 && rel_better(c, &best[i - 1]); i--) {
+            best[i] = best[i - 1];
+        }
+        if (i < limit) {
+            best[i] = *c;
+            if (n < limit) {
+                n++;
+            }
+        }
+    }
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        art_lua_push_article(L, best[i].a);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 /* articles.search(lang, q [, {limit=, offset=}]): BM25-ranked articles of lang
  * for q, and the number of matches. */
 static int api_search(lua_State *L)
@@ -598,6 +740,7 @@ void art_lua_open_api(lua_State *L)
 {
     static const luaL_Reg api[] = {
         { "search", api_search },
+        { "related", api_related },
         { "negotiate", api_negotiate },
         { "get", api_get },
         { "find", api_find },

@@ -26,7 +26,7 @@ my @expect = (
     'author1=Abbas Hashemite', 'get=true', 'find=2', 'langs=4', 'require=true',
 );
 
-plan tests => @expect + 9;
+plan tests => @expect + 12;
 
 my $res = GET "/lua/fields$seed", Cookie => 'probe=probe-value';
 my ($seen) = $res->content =~ m{<p class="tagline"[^>]*>([^<]*)</p>};
@@ -35,6 +35,23 @@ for my $e (@expect) {
     ok t_cmp($got{$e} ? $e : "not seen (saw: " . join(' ', sort keys %got) . ")",
              $e, "filter sees $e");
 }
+
+# articles.related on the Azerbaijan article (2025-03-03, Abbas Hashemite;
+# tags shared with the other sample articles by construction of the sample):
+# the two best by shared tags, then Abbas Hashemite's other English articles
+# newest first, then the best one not newer than it, then nothing.
+my $aze = '/en/european-languages/strengthening-bilateral-ties-between-pakistan-and-azerbaijan';
+my ($rel) = GET("/lua/related$aze")->content =~ m{<p class="tagline"[^>]*>([^<]*)</p>};
+my @parts = split /\|/, ($rel // ''), -1;
+ok t_cmp($parts[1] // 'none',
+         'rethinking-pakistans-afghan-policy,balochistan-attack-new-front-in-global-power-struggles',
+         'articles.related by shared authors, newest first');
+# Of the English articles sharing a tag with it, only the 7th Round article
+# (2025-02-14) is not newer than the Azerbaijan one.
+ok t_cmp($parts[2] // 'none',
+         '7th-round-of-the-pakistan-turkey-high-level-strategic-cooperation-council',
+         'articles.related without newer articles');
+ok t_cmp($parts[3] // 'none', '', 'articles.related with an unreachable min_score is empty');
 
 $res = GET "/lua/redirect/en/?to=local";
 ok t_cmp($res->code, 301, 'r:redirect to a relative URL with its status');
