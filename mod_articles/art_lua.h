@@ -55,6 +55,7 @@ typedef struct art_req_t {
     const art_author_t *author;
     const char *tag;              /* tag key */
     const char *feed_of;          /* kind "feed": the list page's kind */
+    const char *feed_page;        /* kind "feed": the list page's path */
     const char *query;            /* kind "search": the q parameter */
     int total;                    /* kind "search": matching articles */
     int root;                     /* the site root: filters choose page.lang,

@@ -1036,21 +1036,15 @@ static void push_author_list(lua_State *L, art_req_t *req)
 /* page.feed: what the feed is of, and its URLs. */
 static void push_feed(lua_State *L, art_req_t *req)
 {
-    const char *self = req->path;
-    apr_size_t n = strlen(self) - (sizeof("feed.atom") - 1);
+    const char *site = req->snap->site->url;
     apr_time_t newest = 0;
     int i;
 
     lua_createtable(L, 0, 5);
     set_str(L, "of", req->feed_of);
-    set_str(L, "url", apr_pstrcat(req->pool, req->snap->site->url, req->base,
-                                  apr_pstrmemdup(req->pool, self,
-                                                 n > 1 && strcmp(req->feed_of,
-                                                                 "author") != 0
-                                                 && strcmp(req->feed_of, "tag")
-                                                 != 0 ? n : n - 1), NULL));
-    set_str(L, "self", apr_pstrcat(req->pool, req->snap->site->url, req->base,
-                                   self, NULL));
+    set_str(L, "url", apr_pstrcat(req->pool, site, req->base, req->feed_page,
+                                  NULL));
+    set_str(L, "self", apr_pstrcat(req->pool, site, req->base, req->path, NULL));
     for (i = 0; req->list && i < req->list->n && i < req->count; i++) {
         const art_article_t *a = req->list->items[i];
         apr_time_t t = a->updated ? a->updated_t : a->published_t;

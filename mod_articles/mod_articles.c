@@ -890,6 +890,11 @@ static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
                           || strcmp(req->kind, "collection") == 0
                           || strcmp(req->kind, "author") == 0
                           || strcmp(req->kind, "tag") == 0)) {
+            /* The list page's own URL: the feed's path without "feed.atom",
+             * and without the "/" before it where that page has none. */
+            apr_size_t len = strlen(req->path) - (sizeof("feed.atom") - 1);
+            req->feed_page = apr_pstrmemdup(r->pool, req->path,
+                                            trailing ? len : len - 1);
             req->feed_of = req->kind;
             req->kind = "feed";
             req->offset = 0;
