@@ -33,7 +33,7 @@ my @pages = (
     [ 'author-ps',     '/ps/authors/zarghuna-wardak', 200 ],
     [ 'tag-en',        '/en/tags/pakistan', 200 ],
     [ 'tag-fa',        '/fa/tags/' . $enc->('زبان-دری'), 200 ],
-    [ 'tag-fa-key',    '/fa/tags/' . $enc->('زبان-دری'), 200 ],
+    [ 'tag-ps',        '/ps/tags/' . $enc->('لنډۍ'), 200 ],
     [ 'search-en',     '/en/search?q=pakistan', 200 ],
     [ 'search-fa',     '/fa/search?q=' . $enc->('زبان'), 200 ],
     [ 'error-en',      '/en/nope', 404 ],
