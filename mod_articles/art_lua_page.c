@@ -387,6 +387,21 @@ static lua_Integer int_field(lua_State *L, int t, const char *k, lua_Integer def
     return isnum ? v : def;
 }
 
+/* The limit (default 10, at most FIND_LIMIT_MAX) and offset (default 0) of
+ * the options table at t, for the calls that return lists. */
+static void list_window(lua_State *L, int t, lua_Integer *limit,
+                        lua_Integer *offset)
+{
+    *limit = int_field(L, t, "limit", 10);
+    *offset = int_field(L, t, "offset", 0);
+    if (*limit < 0 || *limit > FIND_LIMIT_MAX) {
+        *limit = FIND_LIMIT_MAX;
+    }
+    if (*offset < 0) {
+        *offset = 0;
+    }
+}
+
 static int has_author(const art_article_t *a, const char *id)
 {
     int i;
@@ -427,14 +442,7 @@ static int api_find(lua_State *L)
     author = opt_field(L, 1, "author");
     tag = opt_field(L, 1, "tag");
     coll = opt_field(L, 1, "collection");
-    limit = int_field(L, 1, "limit", 10);
-    offset = int_field(L, 1, "offset", 0);
-    if (limit < 0 || limit > FIND_LIMIT_MAX) {
-        limit = FIND_LIMIT_MAX;
-    }
-    if (offset < 0) {
-        offset = 0;
-    }
+    list_window(L, 1, &limit, &offset);
     if (tag) {
         tagkey = art_tag_fold(req->pool, tag);
     }
@@ -713,14 +721,7 @@ static int api_search(lua_State *L)
     int i, n = 0, total = 0;
 
     if (lua_istable(L, 3)) {
-        limit = int_field(L, 3, "limit", 10);
-        offset = int_field(L, 3, "offset", 0);
-    }
-    if (limit < 0 || limit > FIND_LIMIT_MAX) {
-        limit = FIND_LIMIT_MAX;
-    }
-    if (offset < 0) {
-        offset = 0;
+        list_window(L, 3, &limit, &offset);
     }
     hits = apr_palloc(req->pool, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
     if (req->snap->text && offset < ART_INDEX_WINDOW_MAX) {
