@@ -8,6 +8,7 @@ struct art_gen_ref_t {
     void *obj;
     apr_pool_t *pool;
     unsigned refs;               /* requests + 1 while current */
+    apr_uint64_t serial;         /* which generation of its holder */
 };
 
 struct art_gen_t {
@@ -16,6 +17,7 @@ struct art_gen_t {
     apr_thread_mutex_t *mutex;
 #endif
     art_gen_ref_t *cur;
+    apr_uint64_t serial;         /* of cur */
     int reloading;
     apr_uint64_t failed;         /* fingerprint that failed to load */
     apr_time_t last_check;
@@ -39,7 +41,8 @@ static void gen_unlock(art_gen_t *g)
 #endif
 }
 
-static art_gen_ref_t *ref_make(void *obj, apr_pool_t *obj_pool)
+static art_gen_ref_t *ref_make(void *obj, apr_pool_t *obj_pool,
+                               apr_uint64_t serial)
 {
     /* The ref lives in the object's own pool so both go together. */
     art_gen_ref_t *ref = apr_palloc(obj_pool, sizeof(*ref));
@@ -47,6 +50,7 @@ static art_gen_ref_t *ref_make(void *obj, apr_pool_t *obj_pool)
     ref->obj = obj;
     ref->pool = obj_pool;
     ref->refs = 1;
+    ref->serial = serial;
     return ref;
 }
 
@@ -67,7 +71,8 @@ art_gen_t *art_gen_create(apr_pool_t *p, void *obj, apr_pool_t *obj_pool)
 #if APR_HAS_THREADS
     apr_thread_mutex_create(&g->mutex, APR_THREAD_MUTEX_DEFAULT, p);
 #endif
-    g->cur = ref_make(obj, obj_pool);
+    g->serial = 1;
+    g->cur = ref_make(obj, obj_pool, g->serial);
     g->last_check = apr_time_now();
     apr_pool_cleanup_register(p, g, gen_cleanup, apr_pool_cleanup_null);
     return g;
@@ -100,7 +105,7 @@ void art_gen_publish(art_gen_t *g, void *obj, apr_pool_t *obj_pool)
 
     gen_lock(g);
     old = g->cur;
-    g->cur = ref_make(obj, obj_pool);
+    g->cur = ref_make(obj, obj_pool, ++g->serial);
     gen_unlock(g);
     art_gen_release(g, old);
 }
@@ -138,4 +143,9 @@ apr_uint64_t art_gen_failed(art_gen_t *g)
 void art_gen_set_failed(art_gen_t *g, apr_uint64_t fingerprint)
 {
     g->failed = fingerprint;
+}
+
+apr_uint64_t art_gen_serial(const art_gen_ref_t *ref)
+{
+    return ref->serial;
 }

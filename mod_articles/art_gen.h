@@ -22,6 +22,10 @@ art_gen_t *art_gen_create(apr_pool_t *p, void *obj, apr_pool_t *obj_pool);
 void *art_gen_acquire(art_gen_t *g, art_gen_ref_t **ref);
 void art_gen_release(art_gen_t *g, art_gen_ref_t *ref);
 
+/* Which generation ref is: 1 for the first object, one more at each publish,
+ * so anything derived from an object can tell that it is out of date. */
+apr_uint64_t art_gen_serial(const art_gen_ref_t *ref);
+
 /* Make obj current. */
 void art_gen_publish(art_gen_t *g, void *obj, apr_pool_t *obj_pool);
 
