@@ -36,7 +36,8 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
-            mod_articles/art_text.c mod_articles/art_index.c
+            mod_articles/art_text.c mod_articles/art_index.c \
+            mod_articles/art_cache.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c
 HEADERS  := $(wildcard mod_articles/*.h)
 SCHEMA_C := $(BUILD)/art_schema.c
@@ -135,6 +136,12 @@ $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
 	    t/unit/index_test.c mod_articles/art_text.c mod_articles/art_index.c \
 	    $(APRLIBS) -lm
 
+$(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
+        mod_articles/art_snapshot.c mod_articles/art_text.c $(HEADERS) | $(BUILD)
+	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) -Imod_articles -o $@ \
+	    t/unit/cache_test.c mod_articles/art_cache.c mod_articles/art_snapshot.c \
+	    mod_articles/art_text.c $(APRLIBS)
+
 # ---------------------------------------------------------------- run
 
 # A private ServerRoot under build/run: nothing in /etc/apache2 is read or
@@ -163,10 +170,12 @@ run: deps all
 
 # ---------------------------------------------------------------- test
 
-unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test
+unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
+        $(BUILD)/cache_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
+	$(BUILD)/cache_test
 	lua5.4 t/unit/dates_test.lua
 
 check-lua:

@@ -296,6 +296,33 @@ static int sandbox_require(lua_State *L)
     return 1;
 }
 
+/* A page that shows the time or a random number is different at every
+ * request, so no response cache may keep it.  These wrap the library function
+ * (upvalue 1); upvalue 2 is the index of the argument that makes a call
+ * repeatable when given (os.time(t), os.date(fmt, t)), 0 for none. */
+static int volatile_call(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+    lua_Integer fixed = lua_tointeger(L, lua_upvalueindex(2));
+
+    if (st->req && (fixed == 0 || lua_isnoneornil(L, (int)fixed))) {
+        st->req->uncacheable = 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Replace t[name] (t at the top of the stack) with its volatile wrapper. */
+static void wrap_volatile(lua_State *L, const char *name, lua_Integer fixed)
+{
+    lua_getfield(L, -1, name);
+    lua_pushinteger(L, fixed);
+    lua_pushcclosure(L, volatile_call, 2);
+    lua_setfield(L, -2, name);
+}
+
 /* os with only what cannot touch the system. */
 static void open_os_subset(lua_State *L)
 {
@@ -308,6 +335,9 @@ static void open_os_subset(lua_State *L)
         lua_getfield(L, -2, keep[i]);
         lua_setfield(L, -2, keep[i]);
     }
+    wrap_volatile(L, "time", 1);
+    wrap_volatile(L, "date", 2);
+    wrap_volatile(L, "clock", 0);
     lua_setglobal(L, "os");
     lua_pop(L, 1);
 }
@@ -333,6 +363,9 @@ static void open_sandbox(lua_State *L)
         luaL_requiref(L, l->name, l->func, 1);
         lua_pop(L, 1);
     }
+    lua_getglobal(L, LUA_MATHLIBNAME);
+    wrap_volatile(L, "random", 0);
+    lua_pop(L, 1);
     open_os_subset(L);
     for (i = 0; drop[i]; i++) {
         lua_pushnil(L);
@@ -474,6 +507,22 @@ static void check_files(art_lua_host_t *h, apr_interval_time_t interval)
     h->checking = 0;
     host_unlock(h);
     apr_pool_destroy(tmp);
+}
+
+apr_uint64_t art_lua_code_gen(art_lua_host_t *h, apr_interval_time_t interval)
+{
+    unsigned gen;
+
+    check_files(h, interval);
+    host_lock(h);
+    gen = h->code_gen;
+    host_unlock(h);
+    return gen;
+}
+
+apr_uint64_t art_lua_state_gen(const art_lstate_t *st)
+{
+    return st->code_gen;
 }
 
 art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval)

@@ -64,6 +64,9 @@ typedef struct art_req_t {
     int offset, count;            /* slice of list shown */
     int page_no, page_count;      /* 1-based */
     void *r;                      /* request_rec, opaque here */
+    apr_array_header_t *inputs;   /* art_cache_input_t: what the filters read
+                                     of the request (art_cache_note) */
+    int uncacheable;              /* a filter did what no cache key captures */
 } art_req_t;
 
 /* Pushes the `r` object for req onto L (the httpd glue implements it). */
@@ -86,6 +89,12 @@ art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o)
  * since the last check (0: never). */
 art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval);
 void art_lua_release(art_lua_host_t *h, art_lstate_t *st);
+
+/* The host's filter-code generation, after checking the files as
+ * art_lua_acquire does; it moves on whenever a filter or a module changes.
+ * art_lua_state_gen is the generation a state's code was loaded in. */
+apr_uint64_t art_lua_code_gen(art_lua_host_t *h, apr_interval_time_t interval);
+apr_uint64_t art_lua_state_gen(const art_lstate_t *st);
 
 /* Run the page pipeline: build `page` for req, run filters in order.  Returns the
  * status a filter asked for (0 = continue to render), or 500 after an error that

@@ -31,6 +31,7 @@
 
 #include <lauxlib.h>
 
+#include "art_cache.h"
 #include "art_gen.h"
 #include "art_index.h"
 #include "art_lua.h"
@@ -45,6 +46,7 @@
 #define DEFAULT_LUA_MEMORY (32 * 1024 * 1024)
 #define DEFAULT_LUA_INSTRUCTIONS 10000000L
 #define DEFAULT_LUA_TIMEOUT apr_time_from_msec(500)
+#define DEFAULT_CACHE_SIZE (64 * 1024 * 1024)
 #define RENDER_LIMIT (16 * 1024 * 1024)
 #define FEED_SIZE 20
 
@@ -59,6 +61,7 @@ typedef struct art_dir_conf_t {
     apr_interval_time_t reload;
     long instructions;
     apr_interval_time_t timeout;
+    int cache;                        /* ArticlesCache: UNSET, 0 or 1 */
 } art_dir_conf_t;
 
 
@@ -70,6 +73,9 @@ typedef struct art_runtime_t {
 } art_runtime_t;
 
 static art_runtime_t *runtime;
+
+/* This process's response cache (ArticlesCache), made at child start. */
+static art_cache_t *cache;
 
 /* The paths of every <Location> that says "SetHandler articles", longest first:
  * a child location that only sets the handler has no configuration of this
@@ -125,6 +131,7 @@ static void *create_dir_conf(apr_pool_t *p, char *dir)
     c->reload = UNSET;
     c->instructions = UNSET;
     c->timeout = UNSET;
+    c->cache = UNSET;
     return c;
 }
 
@@ -143,6 +150,7 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->reload = a->reload != UNSET ? a->reload : b->reload;
     c->instructions = a->instructions != UNSET ? a->instructions : b->instructions;
     c->timeout = a->timeout != UNSET ? a->timeout : b->timeout;
+    c->cache = a->cache != UNSET ? a->cache : b->cache;
     return c;
 }
 
@@ -161,6 +169,7 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->lua_memory = a->lua_memory ? a->lua_memory : b->lua_memory;
     c->lua_path = a->lua_path ? a->lua_path : b->lua_path;
     c->redirect_hosts = a->redirect_hosts ? a->redirect_hosts : b->redirect_hosts;
+    c->cache_size = a->cache_size ? a->cache_size : b->cache_size;
     return c;
 }
 
@@ -371,6 +380,28 @@ static const char *set_lua_memory(cmd_parms *cmd, void *dc, const char *arg)
     return err ? apr_pstrcat(cmd->pool, "ArticlesLuaMemory ", err, NULL) : NULL;
 }
 
+static const char *set_cache(cmd_parms *cmd, void *dc, int on)
+{
+    art_dir_conf_t *c = dc;
+
+    (void)cmd;
+    c->cache = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_cache_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+    const char *err = set_size(arg, 64 * 1024, &sc->cache_size);
+
+    (void)dc;
+    if (err == NULL && cmd->server->is_virtual) {
+        err = "is per process: set it in the main server only";
+    }
+    return err ? apr_pstrcat(cmd->pool, "ArticlesCacheSize ", err, NULL) : NULL;
+}
+
 static const char *add_lua_path(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
@@ -425,6 +456,12 @@ static const command_rec articles_cmds[] = {
                   "largest repository file read, bytes or with K/M (default 1M)"),
     AP_INIT_TAKE1("ArticlesLuaMemory", set_lua_memory, NULL, RSRC_CONF,
                   "memory cap of one Lua state, bytes or with K/M (default 32M)"),
+    AP_INIT_FLAG("ArticlesCache", set_cache, NULL, OR_NONE | ACCESS_CONF,
+                 "keep rendered pages per process, keyed by URL and by what the "
+                 "filters read of the request (default Off)"),
+    AP_INIT_TAKE1("ArticlesCacheSize", set_cache_size, NULL, RSRC_CONF,
+                  "bytes of rendered pages each process may keep, or with K/M "
+                  "(default 64M)"),
     AP_INIT_ITERATE("ArticlesLuaPath", add_lua_path, NULL, RSRC_CONF,
                     "folders searched by require() after the filter's own"),
     AP_INIT_ITERATE("ArticlesRedirectHosts", add_redirect_host, NULL, RSRC_CONF,
@@ -968,11 +1005,48 @@ static const char *content_type(const char *kind)
     return "text/html; charset=utf-8";
 }
 
-static int send_page(request_rec *r, art_req_t *req, const char *kind,
-                     art_buf_t *out, apr_time_t mtime)
+/* The status line, and the body unless the request's conditions make it a
+ * 304 or the request is HEAD; headers are already on r. */
+static int send_body(request_rec *r, int status, const char *data, apr_size_t len)
+{
+    int rc;
+
+    r->status = status;
+    if (status == HTTP_OK && (rc = ap_meets_conditions(r)) != OK) {
+        r->status = HTTP_OK;
+        return rc;
+    }
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(data, (int)len, r);
+    }
+    /* The status is already on r; OK tells httpd the response is complete. */
+    return OK;
+}
+
+/* Vary names every request header the filters read, so that shared caches
+ * downstream keep the variants apart as ours does. */
+static void set_vary(request_rec *r, const art_req_t *req)
+{
+    int i, cookie = 0;
+
+    for (i = 0; req->inputs && i < req->inputs->nelts; i++) {
+        const art_cache_input_t *in = &APR_ARRAY_IDX(req->inputs, i,
+                                                     art_cache_input_t);
+        if (in->kind == ART_INPUT_HEADER) {
+            apr_table_merge(r->headers_out, "Vary", in->name);
+        }
+        else if (in->kind == ART_INPUT_COOKIE && !cookie) {
+            apr_table_merge(r->headers_out, "Vary", "Cookie");
+            cookie = 1;
+        }
+    }
+}
+
+static void set_page_headers(request_rec *r, art_req_t *req, const char *kind,
+                             art_buf_t *out, apr_time_t mtime)
 {
     char etag[24];
-    int rc;
 
     ap_set_content_type(r, content_type(kind));
     /* Copied: the snapshot may be gone before the headers are sent.  The
@@ -983,19 +1057,104 @@ static int send_page(request_rec *r, art_req_t *req, const char *kind,
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
                  art_hash64(out->data, out->len, 0x61727469636c6573ULL));
     apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
+    set_vary(r, req);
     ap_update_mtime(r, mtime);
     ap_set_last_modified(r);
-    r->status = req->status;
-    if (req->status == HTTP_OK && (rc = ap_meets_conditions(r)) != OK) {
-        r->status = HTTP_OK;
-        return rc;
+}
+
+/* ---------------------------------------------------------------- the cache */
+
+static int cache_on(const art_dir_conf_t *c)
+{
+    return cache != NULL && c->cache == 1;
+}
+
+/* A cache key: what the configuration makes of a URL, then the URL.  The
+ * merged configuration is made anew for each request, so it is named by what
+ * it holds: the virtual host, repository, templates, the filter list (the
+ * array of the <Location> that named it) and the page size. */
+static const char *cache_key(request_rec *r, const art_dir_conf_t *c,
+                             apr_size_t *klen)
+{
+    const char *k = apr_psprintf(r->pool, "%pp %pp %d %s\n%s\n%s\n%s?%s",
+                                 (void *)r->server, (void *)c->filters,
+                                 page_size(c), c->repository, c->templates,
+                                 r->hostname ? r->hostname : "", r->uri,
+                                 r->args ? r->args : "");
+
+    *klen = strlen(k);
+    return k;
+}
+
+static const char *cache_input(void *baton, char kind, const char *name)
+{
+    request_rec *r = baton;
+    const char *val = NULL;
+
+    switch (kind) {
+    case ART_INPUT_HEADER:
+        return apr_table_get(r->headers_in, name);
+    case ART_INPUT_COOKIE:
+        ap_cookie_read(r, name, &val, 0);
+        return val;
+    case ART_INPUT_METHOD:
+        return r->method;
     }
-    ap_set_content_length(r, (apr_off_t)out->len);
-    if (!r->header_only) {
-        ap_rwrite(out->data, (int)out->len, r);
+    return NULL;
+}
+
+static int send_cached(request_rec *r, const art_cache_resp_t *resp)
+{
+    int i;
+
+    for (i = 0; i < resp->nheaders; i++) {
+        apr_table_set(r->headers_out, resp->headers[2 * i],
+                      resp->headers[2 * i + 1]);
     }
-    /* The status is already on r; OK tells httpd the response is complete. */
-    return OK;
+    ap_set_content_type(r, resp->content_type);
+    ap_update_mtime(r, resp->mtime);
+    ap_set_last_modified(r);
+    return send_body(r, resp->status, resp->body, resp->len);
+}
+
+/* Keep the page just built, with the headers it carries, unless a filter did
+ * something its key cannot capture. */
+static void cache_page(request_rec *r, const art_req_t *req, const char *key,
+                       apr_size_t klen, const art_cache_gen_t *gen,
+                       const art_buf_t *out, apr_time_t mtime)
+{
+    const apr_array_header_t *h = apr_table_elts(r->headers_out);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    const char **pairs = apr_palloc(r->pool, sizeof(char *) * 2 * (h->nelts + 1));
+    art_cache_resp_t resp;
+    int i, n = 0;
+
+    if (req->uncacheable || req->status != HTTP_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r, "ART0015: not cached: %s",
+                      req->uncacheable ? "a filter read what no key captures"
+                      : "not a 200 page");
+        return;
+    }
+    for (i = 0; i < h->nelts; i++) {
+        /* Last-Modified is made again from mtime, Content-Length from the body. */
+        if (e[i].key && e[i].val && strcasecmp(e[i].key, "Last-Modified") != 0
+            && strcasecmp(e[i].key, "Content-Length") != 0) {
+            pairs[2 * n] = e[i].key;
+            pairs[2 * n + 1] = e[i].val;
+            n++;
+        }
+    }
+    resp.status = req->status;
+    resp.content_type = r->content_type;
+    resp.mtime = mtime;
+    resp.headers = pairs;
+    resp.nheaders = n;
+    resp.body = out->data;
+    resp.len = out->len;
+    if (art_cache_store(cache, key, klen, gen, req->inputs, &resp)) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r, "ART0014: cached %"
+                      APR_SIZE_T_FMT " bytes", out->len);
+    }
 }
 
 /* Run the filters on req's page (none for error pages: they must render even
@@ -1051,7 +1210,10 @@ static int articles_handler(request_rec *r)
     art_lstate_t *st;
     const char *kind = NULL;
     art_buf_t out;
-    apr_size_t blen;
+    apr_size_t blen, klen = 0;
+    const char *key = NULL;
+    art_cache_gen_t gen;
+    art_cache_entry_t *hit;
     int rc;
 
     if (strcmp(r->handler, "articles") != 0) {
@@ -1091,6 +1253,23 @@ static int articles_handler(request_rec *r)
     tpls = art_gen_acquire(tg, &tref);
     req.snap = snap;
 
+    if (cache_on(c)) {
+        gen.snapshot = art_gen_serial(sref);
+        gen.templates = art_gen_serial(tref);
+        gen.code = art_lua_code_gen(runtime->lua, reload_interval(c));
+        key = cache_key(r, c, &klen);
+        hit = art_cache_lookup(cache, key, klen, &gen, cache_input, r);
+        if (hit) {
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0013: served "
+                          "from the cache");
+            rc = send_cached(r, art_cache_response(hit));
+            art_cache_release(cache, hit);
+            art_gen_release(tg, tref);
+            art_gen_release(sg, sref);
+            return rc;
+        }
+    }
+
     rc = route(r, &req, c);
     if (rc < 0) {
         root_page(r, &req, c);
@@ -1110,6 +1289,9 @@ static int articles_handler(request_rec *r)
     }
     else {
         rc = build_page(r, &req, c, st, tpls, &out, &kind);
+        /* The code the page was made with, which may be newer than what the
+         * lookup saw. */
+        gen.code = art_lua_state_gen(st);
         if (rc == HTTP_NOT_FOUND && req.status == HTTP_OK) {
             /* A filter said 404: the 404 page of the page's language. */
             not_found(&req);
@@ -1121,7 +1303,11 @@ static int articles_handler(request_rec *r)
     }
     if (rc == 0) {
         apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;
-        rc = send_page(r, &req, kind, &out, mtime);
+        set_page_headers(r, &req, kind, &out, mtime);
+        if (key) {
+            cache_page(r, &req, key, klen, &gen, &out, mtime);
+        }
+        rc = send_body(r, req.status, out.data, out.len);
     }
     art_gen_release(tg, tref);
     art_gen_release(sg, sref);
@@ -1164,10 +1350,20 @@ static int articles_map_to_storage(request_rec *r)
 
 /* ---------------------------------------------------------------- module */
 
+/* The cache is per process: threads share it, processes do not. */
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    art_srv_conf_t *sc = ap_get_module_config(s->module_config, &articles_module);
+
+    cache = art_cache_create(pchild, sc->cache_size ? sc->cache_size
+                             : DEFAULT_CACHE_SIZE);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(articles_translate, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(articles_map_to_storage, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(articles_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -18,6 +18,7 @@ typedef struct art_srv_conf_t {
     apr_size_t lua_memory;            /* 0: unset */
     apr_array_header_t *lua_path;     /* const char *; NULL: unset */
     apr_array_header_t *redirect_hosts; /* const char *; NULL: unset */
+    apr_size_t cache_size;            /* ArticlesCacheSize; 0: unset */
 } art_srv_conf_t;
 
 /* mod_articles.c declares the module, which sets up logging there itself. */

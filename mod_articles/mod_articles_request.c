@@ -18,6 +18,7 @@
 
 #include <lauxlib.h>
 
+#include "art_cache.h"
 #include "art_lua_int.h"
 #include "mod_articles.h"
 
@@ -39,11 +40,22 @@ static request_rec *check_request(lua_State *L)
     return v->req->r;
 }
 
+/* The art_req_t behind the request object at index 1 (checked first). */
+static art_req_t *view_req(lua_State *L)
+{
+    check_request(L);
+    return ((art_rview_t *)lua_touserdata(L, 1))->req;
+}
+
 static int req_header(lua_State *L)
 {
-    request_rec *r = check_request(L);
+    art_req_t *req = view_req(L);
+    request_rec *r = req->r;
+    const char *name = luaL_checkstring(L, 2);
+    const char *val = apr_table_get(r->headers_in, name);
 
-    lua_pushstring(L, apr_table_get(r->headers_in, luaL_checkstring(L, 2)));
+    art_cache_note(r->pool, &req->inputs, ART_INPUT_HEADER, name, val);
+    lua_pushstring(L, val);
     return 1;
 }
 
@@ -98,10 +110,13 @@ static int req_set_header(lua_State *L)
 
 static int req_cookie(lua_State *L)
 {
-    request_rec *r = check_request(L);
+    art_req_t *req = view_req(L);
+    request_rec *r = req->r;
+    const char *name = luaL_checkstring(L, 2);
     const char *val = NULL;
 
-    ap_cookie_read(r, luaL_checkstring(L, 2), &val, 0);
+    ap_cookie_read(r, name, &val, 0);
+    art_cache_note(r->pool, &req->inputs, ART_INPUT_COOKIE, name, val);
     lua_pushstring(L, val);
     return 1;
 }
@@ -179,7 +194,8 @@ static int req_log(lua_State *L)
     static const char *const levels[] = {
         "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug", NULL
     };
-    request_rec *r = check_request(L);
+    art_req_t *req = view_req(L);
+    request_rec *r = req->r;
     int level = luaL_checkoption(L, 2, NULL, levels);
     const char *msg = luaL_checkstring(L, 3);
     lua_Debug ar;
@@ -189,6 +205,9 @@ static int req_log(lua_State *L)
         where = apr_psprintf(r->pool, "%s:%d: ", ar.short_src, ar.currentline);
     }
     ap_log_rerror(APLOG_MARK, level, 0, r, "ART0301: %s%s", where, msg);
+    /* A page served from the cache would skip the line the filter means to
+     * write for each request. */
+    req->uncacheable = 1;
     return 0;
 }
 
@@ -215,6 +234,7 @@ static int req_index(lua_State *L)
     const char *k = luaL_checkstring(L, 2);
 
     if (strcmp(k, "method") == 0) {
+        art_cache_note(r->pool, &v->req->inputs, ART_INPUT_METHOD, "", r->method);
         lua_pushstring(L, r->method);
     }
     else if (strcmp(k, "uri") == 0) {
@@ -227,6 +247,8 @@ static int req_index(lua_State *L)
         lua_pushstring(L, r->args);
     }
     else if (strcmp(k, "headers_in") == 0) {
+        /* The whole table: no key short of every header would do. */
+        v->req->uncacheable = 1;
         push_headers(L, r);
     }
     else {

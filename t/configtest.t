@@ -13,7 +13,7 @@ use Apache::TestUtil qw(t_cmp);
 use Cwd ();
 use File::Temp ();
 use lib 't/lib';
-use ArticlesTest qw(stage run_cmd);
+use ArticlesTest qw(stage run_cmd write_utf8);
 
 my $top = Cwd::getcwd();
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
@@ -21,13 +21,6 @@ my $mods = '/usr/lib/apache2/modules';
 my $module = "$top/build/mod_articles.so";
 my $stage = stage();
 my $tmp = File::Temp::tempdir('art-configtest.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-
-sub write_file {
-    my ($file, $text) = @_;
-    open my $fh, '>:encoding(UTF-8)', $file or die "$file: $!";
-    print $fh $text;
-    close $fh or die "$file: $!";
-}
 
 sub copy_dir {
     my ($from, $to) = @_;
@@ -40,7 +33,7 @@ copy_dir('t/repo-bad-site', "$tmp/repo-bad-site");
 
 # A repository whose site.xml is fine but whose authors.xml is not well-formed.
 copy_dir("$stage/repo", "$tmp/repo-bad-authors");
-write_file("$tmp/repo-bad-authors/authors.xml", <<'XML');
+write_utf8("$tmp/repo-bad-authors/authors.xml", <<'XML');
 <?xml version="1.0" encoding="UTF-8"?>
 <authors>
   <author id="nasrin-rahimi">
@@ -52,7 +45,7 @@ XML
 
 # A site.xml that tries to read /etc/passwd through an external entity.
 copy_dir('t/repo-bad-site', "$tmp/repo-xxe-site");
-write_file("$tmp/repo-xxe-site/site.xml", <<'XML');
+write_utf8("$tmp/repo-xxe-site/site.xml", <<'XML');
 <?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE site [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>
 <site default-lang="en">
@@ -64,7 +57,7 @@ XML
 
 # A repository without site.xml.
 mkdir "$tmp/repo-no-site" or die $!;
-write_file("$tmp/repo-no-site/authors.xml", "<authors/>\n");
+write_utf8("$tmp/repo-no-site/authors.xml", "<authors/>\n");
 
 my $port = 18000 + $$ % 20000;
 
@@ -138,7 +131,7 @@ ok t_cmp(-f $module ? 'built' : 'missing', 'built', "module $module (run make fi
 for my $c (@cases) {
     my ($name, $dirs, $want_ok, $says) = @$c;
     my $conf = "$tmp/$name.conf";
-    write_file($conf, conf_text($name, $dirs));
+    write_utf8($conf, conf_text($name, $dirs));
     my ($rc, $out, $err) = run_cmd($httpd, '-t', '-f', $conf);
     my $all = "$out$err";
     ok t_cmp($want_ok ? ($rc == 0 ? 'exit 0' : "exit $rc") : ($rc != 0 ? 'fails' : 'exit 0'),

@@ -10,7 +10,7 @@ use Apache::TestUtil qw(t_cmp);
 use Time::HiRes qw(sleep);
 use File::Copy qw(copy);
 use lib 't/lib';
-use ArticlesTest qw(stage error_log_size error_log_since);
+use ArticlesTest qw(stage error_log_size error_log_since write_utf8);
 
 plan tests => 8;
 
@@ -19,11 +19,7 @@ my $tpls = stage() . '/scratch/templates';
 my $new = "$repo/european-languages/2025/live-added.xml";
 
 sub put {
-    my ($path, $text) = @_;
-    open my $fh, '>:encoding(UTF-8)', $path or die "$path: $!";
-    print $fh $text;
-    close $fh;
-    chmod 0644, $path;
+    write_utf8(@_);
     sleep 1.3;    # past ArticlesReloadInterval 1
 }
 

@@ -7,7 +7,7 @@ use warnings FATAL => 'all';
 use Exporter 'import';
 our @EXPORT_OK = qw(page_text decode_entities normalize stage error_log_since
                     error_log_size site_info sample_articles request links
-                    html_of bad_repo_cases run_cmd);
+                    html_of bad_repo_cases run_cmd write_utf8);
 
 use Encode ();
 
@@ -62,6 +62,15 @@ sub error_log_since {
 }
 
 # ---------------------------------------------------------------- fixtures
+
+# Write text (characters) to a file as UTF-8, readable by the server's user.
+sub write_utf8 {
+    my ($file, $text) = @_;
+    open my $fh, '>:encoding(UTF-8)', $file or die "$file: $!";
+    print $fh $text;
+    close $fh or die "$file: $!";
+    chmod 0644, $file;
+}
 
 # Read a file as characters (UTF-8).
 sub slurp_utf8 {
