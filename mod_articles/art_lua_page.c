@@ -582,7 +582,7 @@ static double num_field(lua_State *L, int t, const char *k, double def)
 }
 
 /* articles.related(article [, opts]): art_related_find with the weights
- * (tags, authors, collection, text), min_score, limit, per_list and
+ * (tags, authors, collection, text), text_min, min_score, limit, per_list and
  * include_newer of opts; art_related.h says how they combine. */
 static int api_related(lua_State *L)
 {
@@ -601,6 +601,7 @@ static int api_related(lua_State *L)
         o.authors = num_field(L, 2, "authors", o.authors);
         o.collection = num_field(L, 2, "collection", o.collection);
         o.text = num_field(L, 2, "text", o.text);
+        o.text_min = num_field(L, 2, "text_min", o.text_min);
         o.min_score = num_field(L, 2, "min_score", o.min_score);
         limit = int_field(L, 2, "limit", limit);
         per = int_field(L, 2, "per_list", per);

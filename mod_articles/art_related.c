@@ -31,6 +31,7 @@ void art_related_defaults(art_related_opts_t *o)
     o->authors = 0;
     o->collection = 0;
     o->text = 1;
+    o->text_min = 0.2;
     o->min_score = 1;
     o->limit = 5;
     o->per_list = 500;
@@ -90,7 +91,7 @@ static void related_add_list(related_ctx_t *c, const art_list_t *list,
 #define RELATED_DF_MIN 100
 
 static void related_add_text(related_ctx_t *c, const art_snapshot_t *s,
-                             double weight)
+                             double weight, double min)
 {
     art_index_hit_t hits[ART_RELATED_TEXT_HITS];
     const art_list_t *all = art_snapshot_list(s->by_lang, c->self->lang->code,
@@ -105,7 +106,10 @@ static void related_add_text(related_ctx_t *c, const art_snapshot_t *s,
     for (i = 0; i < n && self > 0; i++) {
         double sim = hits[i].score / self;
 
-        related_add(c, s->all.items[hits[i].doc], weight * (sim < 1 ? sim : 1));
+        if (sim >= min) {
+            related_add(c, s->all.items[hits[i].doc],
+                        weight * (sim < 1 ? sim : 1));
+        }
     }
 }
 
@@ -185,7 +189,7 @@ int art_related_find(const art_snapshot_t *s, const art_article_t *a,
                          per, o->collection);
     }
     if (o->text != 0 && s->text) {
-        related_add_text(&c, s, o->text);
+        related_add_text(&c, s, o->text, o->text_min);
     }
     /* Pinned ones are already listed: taking them out of the running keeps
      * the scored places for others. */

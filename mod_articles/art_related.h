@@ -7,8 +7,10 @@
  * this article's top terms (art_index_similar), divided by this article's own
  * score for them and capped at 1, so it lies in [0, 1] whatever the length
  * or language of the text; opts.text weighs it against the others (a text
- * weight of 2 makes a near-duplicate worth two shared tags).  Candidates
- * scoring below min_score are left out.
+ * weight of 2 makes a near-duplicate worth two shared tags).  A similarity
+ * below text_min counts as none: a few common words shared are not a topic,
+ * and letting them in would reorder articles whose tags tie by noise.
+ * Candidates scoring below min_score are left out.
  *
  * Articles pinned in the XML (<related ref="…"/>) come first, in document
  * order, whatever their score or date; scored ones follow, best first (ties:
@@ -34,6 +36,7 @@ typedef struct art_related_opts_t {
     double authors;              /* per shared author (0) */
     double collection;           /* same collection (0) */
     double text;                 /* times the similarity in [0, 1] (1) */
+    double text_min;             /* similarity that counts at all (0.2) */
     double min_score;            /* least score listed (1) */
     int limit;                   /* results, pinned included (5) */
     int per_list;                /* newest of each tag/author/collection (500) */
