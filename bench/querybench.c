@@ -1,6 +1,6 @@
 /* querybench: what related links and search cost on a real repository.
  *
- *   build/articles-querybench [-n SAMPLES] REPO
+ *   build/articles-querybench [-n SAMPLES] [-r ROUNDS] REPO
  *
  * Loads REPO with the module's loader (art_repo.c, index included), then
  * measures in this one process:
@@ -14,7 +14,10 @@
  *     loader drops its copy of the text once the index is built, so the body
  *     text is recovered from the body HTML; the build sees the same words);
  *   - the index's bytes against the bytes of text it indexes.
- * Every figure is printed on its own "name value" line for scripts.
+ * Each sample is timed ROUNDS times (default 3) and its fastest time kept:
+ * the machine is shared, and a query that lost the CPU to another process
+ * says nothing about this code.  Every figure is printed on its own
+ * "name value" line for scripts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,22 +97,29 @@ static void qb_report(const char *name, double *t, int n)
 }
 
 /* Time art_related_find with o for samples articles spread over the list. */
+static int qb_rounds = 3;
+
 static void qb_related(const art_snapshot_t *snap, const art_related_opts_t *o,
                        apr_pool_t *scratch, double *t, int samples,
                        const char *name)
 {
     const art_article_t *out[ART_RELATED_MAX];
     apr_time_t t0;
-    int i;
+    int i, r;
 
     for (i = 0; i < samples; i++) {
         const art_article_t *a = snap->all.items[(apr_size_t)i * snap->all.n
                                                  / samples];
 
-        apr_pool_clear(scratch);
-        t0 = apr_time_now();
-        art_related_find(snap, a, o, scratch, out, NULL);
-        t[i] = (double)(apr_time_now() - t0);
+        for (r = 0; r < qb_rounds; r++) {
+            double us;
+
+            apr_pool_clear(scratch);
+            t0 = apr_time_now();
+            art_related_find(snap, a, o, scratch, out, NULL);
+            us = (double)(apr_time_now() - t0);
+            t[i] = r == 0 || us < t[i] ? us : t[i];
+        }
     }
     qb_report(name, t, samples);
 }
@@ -145,7 +155,7 @@ int main(int argc, char **argv)
     apr_pool_t *p, *scratch, *ipool;
     const char *root = NULL;
     char *err = NULL;
-    int samples = 2000, nlog = 0, i, n, total_hits = 0;
+    int samples = 2000, nlog = 0, i, n = 0, total_hits = 0;
     double *rel_t, *search_t, *page_t;
     apr_time_t t0, load, build;
     qb_docs_t docs;
@@ -155,6 +165,9 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
             samples = atoi(argv[++i]);
         }
+        else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
+            qb_rounds = atoi(argv[++i]);
+        }
         else if (argv[i][0] == '-') {
             root = NULL;
             break;
@@ -163,8 +176,9 @@ int main(int argc, char **argv)
             root = argv[i];
         }
     }
-    if (root == NULL || samples < 1) {
-        fprintf(stderr, "usage: articles-querybench [-n SAMPLES] REPO\n");
+    if (root == NULL || samples < 1 || qb_rounds < 1) {
+        fprintf(stderr, "usage: articles-querybench [-n SAMPLES] [-r ROUNDS] "
+                "REPO\n");
         return 2;
     }
     apr_initialize();
@@ -202,7 +216,7 @@ int main(int argc, char **argv)
     build = apr_time_now() - t0;
     apr_pool_destroy(ipool);
 
-    printf("articles %d\n", snap->all.n);
+    printf("articles %d\nrounds %d\n", snap->all.n, qb_rounds);
     printf("load_ms %.1f\n", load / 1000.0);
     printf("index_build_ms %.1f\n", build / 1000.0);
     printf("index_build_share_of_rest_of_load %.3f\n",
@@ -235,7 +249,7 @@ int main(int argc, char **argv)
         const art_article_t *a = snap->all.items[((apr_size_t)i * snap->all.n
                                                   / samples + 7) % snap->all.n];
         qb_query_t q;
-        int k;
+        int k, r;
 
         apr_pool_clear(scratch);
         q.q = apr_pcalloc(scratch, 256);
@@ -243,17 +257,23 @@ int main(int argc, char **argv)
         q.max = 1 + i % 3;
         art_text_tokenize(a->title, strlen(a->title), a->lang->code,
                           qb_query_word, &q);
-        t0 = apr_time_now();
-        n = art_index_search(snap->text, a->lang->code, q.q, strlen(q.q),
-                             QB_SEARCH_HITS, 0, hits, NULL);
-        search_t[i] = (double)(apr_time_now() - t0);
-        for (k = 0; k < n; k++) {
-            const art_article_t *h = snap->all.items[hits[k].doc];
+        for (r = 0; r < qb_rounds; r++) {
+            double us, page_us;
 
-            art_snippet_make(scratch, h->body, h->body_len, h->lang->code,
-                             q.q, strlen(q.q), ART_SNIPPET_WIDTH);
+            t0 = apr_time_now();
+            n = art_index_search(snap->text, a->lang->code, q.q, strlen(q.q),
+                                 QB_SEARCH_HITS, 0, hits, NULL);
+            us = (double)(apr_time_now() - t0);
+            for (k = 0; k < n; k++) {
+                const art_article_t *h = snap->all.items[hits[k].doc];
+
+                art_snippet_make(scratch, h->body, h->body_len, h->lang->code,
+                                 q.q, strlen(q.q), ART_SNIPPET_WIDTH);
+            }
+            page_us = (double)(apr_time_now() - t0);
+            search_t[i] = r == 0 || us < search_t[i] ? us : search_t[i];
+            page_t[i] = r == 0 || page_us < page_t[i] ? page_us : page_t[i];
         }
-        page_t[i] = (double)(apr_time_now() - t0);
         total_hits += n;
     }
     printf("search_hits_per_query %.2f\n", (double)total_hits / samples);
