@@ -1,6 +1,7 @@
 # mod_articles: build, run, test, install.
 #
-#   make            build build/mod_articles.so and build/articles-check
+#   make            build build/mod_articles.so, build/articles-check and
+#                   build/articles-querybench
 #   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
 #   make test       unit tests, then the Apache::Test suite in t/
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
@@ -37,6 +38,7 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_text.c mod_articles/art_index.c \
+            mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c
 HEADERS  := $(wildcard mod_articles/*.h)
@@ -50,7 +52,7 @@ APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
 .PHONY: all deps run test unit check-lua install clean bench screenshots fuzz
 
-all: $(BUILD)/mod_articles.so $(BUILD)/articles-check
+all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
 
 # ---------------------------------------------------------------- dependencies
 
@@ -118,6 +120,16 @@ $(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
 	    tools/articles-check.c mod_articles/art_repo.c mod_articles/art_snapshot.c \
 	    mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
 	    $(SCHEMA_C) $(APRLIBS) $(DEPLIBS)
+
+# What related links and search cost on a repository (bench/querybench.c):
+# build/articles-querybench [-n SAMPLES] REPO.
+QB_SRC := bench/querybench.c mod_articles/art_repo.c mod_articles/art_snapshot.c \
+          mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
+          mod_articles/art_related.c mod_articles/art_snippet.c $(SCHEMA_C)
+
+$(BUILD)/articles-querybench: $(QB_SRC) $(HEADERS)
+	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
+	    $(QB_SRC) $(APRLIBS) $(DEPLIBS)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
         mod_articles/art_buf.c $(HEADERS) | $(BUILD)

@@ -846,3 +846,33 @@ int art_index_similar(const art_index_t *ix, int doc, int limit,
     return index_rank(ix, ix->top_term + (apr_size_t)doc * ART_INDEX_TOP_TERMS,
                       ix->ntop[doc], doc, limit, 0, hits, NULL);
 }
+
+int art_index_similar_df(const art_index_t *ix, int doc, int limit, int max_df,
+                         art_index_hit_t *hits, float *self)
+{
+    apr_uint32_t ids[ART_INDEX_TOP_TERMS];
+    float sum = 0.0f;
+    int i, n = 0;
+
+    if (self) {
+        *self = 0.0f;
+    }
+    if (doc < 0 || doc >= ix->ndocs) {
+        return 0;
+    }
+    for (i = 0; i < ix->ntop[doc]; i++) {
+        apr_size_t at = (apr_size_t)doc * ART_INDEX_TOP_TERMS + i;
+
+        if (ix->terms[ix->top_term[at]].df <= (apr_uint32_t)max_df) {
+            ids[n++] = ix->top_term[at];
+            sum += ix->top_weight[at];
+        }
+    }
+    if (self) {
+        *self = sum;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    return index_rank(ix, ids, n, doc, limit, 0, hits, NULL);
+}

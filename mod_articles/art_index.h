@@ -82,6 +82,15 @@ int art_index_top_terms(const art_index_t *ix, int doc, int k,
 int art_index_similar(const art_index_t *ix, int doc, int limit,
                       art_index_hit_t *hits);
 
+/* As art_index_similar, asking only with those top terms of doc that occur in
+ * at most max_df documents: a word most documents share says little about
+ * likeness and costs the most to score.  *self (may be NULL) receives doc's
+ * own score for the terms used, the most any document can reach when term
+ * frequencies are alike, so callers can scale scores to [0, 1].  Returns 0
+ * hits when no top term is rare enough. */
+int art_index_similar_df(const art_index_t *ix, int doc, int limit, int max_df,
+                         art_index_hit_t *hits, float *self);
+
 /* Documents indexed, and the bytes the index holds in its pool. */
 int art_index_ndocs(const art_index_t *ix);
 apr_size_t art_index_memory(const art_index_t *ix);

@@ -16,6 +16,8 @@
 #include "art_lua_int.h"
 #include "art_negotiate.h"
 #include "art_index.h"
+#include "art_related.h"
+#include "art_snippet.h"
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
@@ -568,49 +570,6 @@ static int api_negotiate(lua_State *L)
 
 /* ---------------------------------------------------------------- related */
 
-typedef struct rel_cand_t {
-    const art_article_t *a;
-    double score;
-} rel_cand_t;
-
-/* Higher score, then newer, then id: a strict order, so results are stable. */
-static int rel_better(const rel_cand_t *x, const rel_cand_t *y)
-{
-    int c;
-
-    if (x->score != y->score) {
-        return x->score > y->score;
-    }
-    if (x->a->published_t != y->a->published_t) {
-        return x->a->published_t > y->a->published_t;
-    }
-    c = strcmp(x->a->id, y->a->id);
-    return c < 0;
-}
-
-/* Add weight w to every article of list (its first per_list entries). */
-static void rel_add(apr_hash_t *cands, apr_pool_t *p, const art_list_t *list,
-                    int per_list, double w, const art_article_t *self,
-                    apr_time_t newest)
-{
-    int i;
-
-    for (i = 0; list && i < list->n && i < per_list; i++) {
-        const art_article_t *a = list->items[i];
-        rel_cand_t *c;
-        if (a == self || (newest && a->published_t > newest)) {
-            continue;
-        }
-        c = apr_hash_get(cands, &a->doc, sizeof(a->doc));
-        if (c == NULL) {
-            c = apr_pcalloc(p, sizeof(*c));
-            c->a = a;
-            apr_hash_set(cands, &a->doc, sizeof(a->doc), c);
-        }
-        c->score += w;
-    }
-}
-
 static double num_field(lua_State *L, int t, const char *k, double def)
 {
     double v;
@@ -622,94 +581,69 @@ static double num_field(lua_State *L, int t, const char *k, double def)
     return isnum ? v : def;
 }
 
-/* articles.related(article [, opts]): other articles of the article's
- * language scored by what they share with it -- each shared tag adds
- * opts.tags (default 1), each shared author opts.authors (0), the same
- * collection opts.collection (0) -- best first (ties: newer, then id), at most
- * opts.limit (5) with a score of at least opts.min_score (1).  Only the
- * opts.per_list (500) newest articles of each tag, author or collection are
- * looked at; opts.include_newer = false leaves out articles published after
- * this one.  Never the article itself; its translations are in other
- * languages. */
+/* articles.related(article [, opts]): art_related_find with the weights
+ * (tags, authors, collection, text), text_min, min_score, limit, per_list and
+ * include_newer of opts; art_related.h says how they combine. */
 static int api_related(lua_State *L)
 {
     const art_article_t *a = check_article(L, 1);
     art_req_t *req = cur_req(L);
-    const art_snapshot_t *s = req->snap;
-    double wt = 1, wa = 0, wc = 0, min_score = 1;
-    lua_Integer limit = 5, per = 500;
-    apr_time_t newest = 0;
-    apr_hash_t *cands = apr_hash_make(req->pool);
-    apr_hash_index_t *hi;
-    rel_cand_t *best;
-    int i, j, n = 0;
+    art_related_opts_t o;
+    const art_article_t *out[ART_RELATED_MAX];
+    lua_Integer limit, per;
+    int i, n;
 
+    art_related_defaults(&o);
+    limit = o.limit;
+    per = o.per_list;
     if (lua_istable(L, 2)) {
-        wt = num_field(L, 2, "tags", 1);
-        wa = num_field(L, 2, "authors", 0);
-        wc = num_field(L, 2, "collection", 0);
-        min_score = num_field(L, 2, "min_score", 1);
-        limit = int_field(L, 2, "limit", 5);
-        per = int_field(L, 2, "per_list", 500);
+        o.tags = num_field(L, 2, "tags", o.tags);
+        o.authors = num_field(L, 2, "authors", o.authors);
+        o.collection = num_field(L, 2, "collection", o.collection);
+        o.text = num_field(L, 2, "text", o.text);
+        o.text_min = num_field(L, 2, "text_min", o.text_min);
+        o.min_score = num_field(L, 2, "min_score", o.min_score);
+        limit = int_field(L, 2, "limit", limit);
+        per = int_field(L, 2, "per_list", per);
         lua_getfield(L, 2, "include_newer");
         if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
-            newest = a->published_t;
+            o.include_newer = 0;
         }
         lua_pop(L, 1);
     }
-    if (limit < 0 || limit > 100) {
-        limit = 100;
-    }
-    if (per < 1) {
-        per = 1;
-    }
-    for (i = 0; wt != 0 && i < a->ntags; i++) {
-        for (j = 0; j < i && strcmp(a->tags[j].key, a->tags[i].key) != 0; j++) {
-        }
-        if (j == i) {
-            rel_add(cands, req->pool, art_snapshot_list(s->by_tag, a->lang->code,
-                                                        a->tags[i].key),
-                    (int)per, wt, a, newest);
-        }
-    }
-    for (i = 0; wa != 0 && i < a->nauthors; i++) {
-        rel_add(cands, req->pool, art_snapshot_list(s->by_author, a->lang->code,
-                                                    a->authors[i]->id),
-                (int)per, wa, a, newest);
-    }
-    if (wc != 0) {
-        rel_add(cands, req->pool, art_snapshot_list(s->by_collection,
-                                                    a->lang->code,
-                                                    a->collection->id),
-                (int)per, wc, a, newest);
-    }
-    /* The best `limit` by insertion: far fewer moves than sorting them all. */
-    best = apr_palloc(req->pool, sizeof(*best) * (apr_size_t)(limit + 1));
-    for (hi = apr_hash_first(req->pool, cands); hi; hi = apr_hash_next(hi)) {
-        rel_cand_t *c = apr_hash_this_val(hi);
-        if (c->score < min_score) {
-            continue;
-        }
-        for (i = n; i > 0 && rel_better(c, &best[i - 1]); i--) {
-            best[i] = best[i - 1];
-        }
-        if (i < limit) {
-            best[i] = *c;
-            if (n < limit) {
-                n++;
-            }
-        }
-    }
+    o.limit = limit < 0 || limit > ART_RELATED_MAX ? ART_RELATED_MAX : (int)limit;
+    o.per_list = per < 1 ? 1 : per > 100000 ? 100000 : (int)per;
+    n = art_related_find(req->snap, a, &o, req->pool, out, NULL);
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
-        art_lua_push_article(L, best[i].a);
+        art_lua_push_article(L, out[i]);
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
 }
 
-/* articles.search(lang, q [, {limit=, offset=}]): BM25-ranked articles of lang
- * for q, and the number of matches. */
+/* The snippet of a for query q, pushed as a string. */
+static void push_snippet(lua_State *L, art_req_t *req, const art_article_t *a,
+                         const char *q, size_t qlen, lua_Integer width)
+{
+    lua_pushstring(L, art_snippet_make(req->pool, a->body, a->body_len,
+                                       a->lang->code, q, qlen,
+                                       (apr_size_t)width));
+}
+
+/* The snippet width of the options table at t. */
+static lua_Integer snippet_width(lua_State *L, int t)
+{
+    lua_Integer w = lua_istable(L, t) ? int_field(L, t, "length",
+                                                  ART_SNIPPET_WIDTH)
+                                      : ART_SNIPPET_WIDTH;
+
+    return w < 0 ? 0 : w;
+}
+
+/* articles.search(lang, q [, {limit=, offset=, snippets=}]): BM25-ranked
+ * articles of lang for q, the number of matches and, when opts.snippets is
+ * true, a table of their snippets (snippets[i] belongs to results[i]). */
 static int api_search(lua_State *L)
 {
     art_req_t *req = cur_req(L);
@@ -718,10 +652,13 @@ static int api_search(lua_State *L)
     const char *q = luaL_checklstring(L, 2, &qlen);
     lua_Integer limit = 10, offset = 0;
     art_index_hit_t *hits;
-    int i, n = 0, total = 0;
+    int i, n = 0, total = 0, snippets = 0;
 
     if (lua_istable(L, 3)) {
         list_window(L, 3, &limit, &offset);
+        lua_getfield(L, 3, "snippets");
+        snippets = lua_toboolean(L, -1);
+        lua_pop(L, 1);
     }
     hits = apr_palloc(req->pool, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
     if (req->snap->text && offset < ART_INDEX_WINDOW_MAX) {
@@ -734,7 +671,28 @@ static int api_search(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushinteger(L, total);
-    return 2;
+    if (!snippets) {
+        return 2;
+    }
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        push_snippet(L, req, req->snap->all.items[hits[i].doc], q, qlen,
+                     snippet_width(L, 3));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 3;
+}
+
+/* articles.snippet(article, q [, {length=}]): the passage of article that
+ * best matches q, as HTML (escaped, matches in <mark>). */
+static int api_snippet(lua_State *L)
+{
+    const art_article_t *a = check_article(L, 1);
+    size_t qlen;
+    const char *q = luaL_checklstring(L, 2, &qlen);
+
+    push_snippet(L, cur_req(L), a, q, qlen, snippet_width(L, 3));
+    return 1;
 }
 
 void art_lua_open_api(lua_State *L)
@@ -742,6 +700,7 @@ void art_lua_open_api(lua_State *L)
     static const luaL_Reg api[] = {
         { "search", api_search },
         { "related", api_related },
+        { "snippet", api_snippet },
         { "negotiate", api_negotiate },
         { "get", api_get },
         { "find", api_find },
@@ -1150,6 +1109,25 @@ static void push_sitemap(lua_State *L, art_req_t *req)
     }
 }
 
+/* page.results of a search page: {article =, snippet =} per article shown. */
+static void push_results(lua_State *L, art_req_t *req)
+{
+    size_t qlen = strlen(req->query);
+    int i;
+
+    lua_createtable(L, req->list ? req->count : 0, 0);
+    for (i = 0; req->list && i < req->count && i < req->list->n; i++) {
+        const art_article_t *a = req->list->items[req->offset + i];
+
+        lua_createtable(L, 0, 2);
+        art_lua_push_article(L, a);
+        lua_setfield(L, -2, "article");
+        push_snippet(L, req, a, req->query, qlen, ART_SNIPPET_WIDTH);
+        lua_setfield(L, -2, "snippet");
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
 int art_lua_build_page(lua_State *L)
 {
     art_req_t *req = cur_req(L);
@@ -1191,6 +1169,8 @@ int art_lua_build_page(lua_State *L)
     if (req->query) {
         set_str(L, "query", req->query);
         set_int(L, "total", req->total);
+        push_results(L, req);
+        lua_setfield(L, -2, "results");
     }
     if (req->article) {
         art_lua_push_article(L, req->article);

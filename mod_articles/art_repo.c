@@ -728,6 +728,7 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
     apr_array_header_t *authors = apr_array_make(lc->scratch, 2, sizeof(void *));
     apr_array_header_t *tags = apr_array_make(lc->scratch, 4, sizeof(art_tag_t));
     apr_array_header_t *notes = apr_array_make(lc->scratch, 1, sizeof(char *));
+    apr_array_header_t *pinned = apr_array_make(lc->scratch, 1, sizeof(char *));
     const char *lang, *key, *first;
     int line = xmlGetLineNo(root);
 
@@ -813,6 +814,9 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
             a->signature = text_of(lc, n);
             a->signature_date = attr(lc, n, "date");
         }
+        else if (is_el(n, "related")) {
+            APR_ARRAY_PUSH(pinned, const char *) = attr(lc, n, "ref");
+        }
     }
 
     key = apr_pstrcat(lc->pool, a->lang->code, "/", a->id, NULL);
@@ -841,6 +845,9 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
     a->ntags = tags->nelts;
     a->tags = apr_pmemdup(lc->pool, tags->elts,
                           sizeof(art_tag_t) * (apr_size_t)tags->nelts);
+    a->npinned_ids = pinned->nelts;
+    a->pinned_ids = apr_pmemdup(lc->pool, pinned->elts,
+                                sizeof(char *) * (apr_size_t)pinned->nelts);
     a->nnotes = notes->nelts;
     a->notes = apr_pmemdup(lc->pool, notes->elts,
                            sizeof(char *) * (apr_size_t)(notes->nelts + 1));
@@ -1035,6 +1042,46 @@ static void index_seal(apr_pool_t *p, apr_hash_t *index)
     }
 }
 
+/* Turn each article's <related ref> ids into articles of its language, now
+ * that all are known.  A ref to nothing is dropped with a warning that does
+ * not count as a skipped file (the article itself is fine); a ref to the
+ * article itself, or one already listed, is dropped silently. */
+static void resolve_pinned(load_ctx_t *lc)
+{
+    int i, j, k;
+
+    for (i = 0; i < lc->snap->all.n; i++) {
+        art_article_t *a = lc->snap->all.items[i];
+
+        if (a->npinned_ids == 0) {
+            continue;
+        }
+        a->pinned = apr_palloc(lc->pool, sizeof(*a->pinned)
+                               * (apr_size_t)a->npinned_ids);
+        for (j = 0; j < a->npinned_ids; j++) {
+            const art_article_t *r = art_snapshot_article(lc->snap,
+                                                          a->lang->code,
+                                                          a->pinned_ids[j]);
+            if (r == NULL) {
+                if (lc->opts->log) {
+                    lc->opts->log(lc->opts->baton, 0, ART_W_RELATED,
+                                  apr_pstrcat(lc->scratch, lc->snap->root, "/",
+                                              a->file, NULL), 0,
+                                  apr_psprintf(lc->scratch, "related ref '%s' "
+                                               "names no '%s' article; dropped",
+                                               a->pinned_ids[j], a->lang->code));
+                }
+                continue;
+            }
+            for (k = 0; k < a->npinned && a->pinned[k] != r; k++) {
+            }
+            if (r != a && k == a->npinned) {
+                a->pinned[a->npinned++] = r;
+            }
+        }
+    }
+}
+
 /* art_index_doc_fn over the snapshot's articles, newest first. */
 static void index_doc(void *baton, int i, art_index_doc_t *doc)
 {
@@ -1102,6 +1149,7 @@ static void build_indexes(load_ctx_t *lc)
                                            APR_HASH_KEY_STRING);
         }
     }
+    resolve_pinned(lc);
     s->text = art_index_build(p, s->all.n, index_doc, lc);
     for (i = 0; i < s->all.n; i++) {
         s->all.items[i]->plain = NULL;

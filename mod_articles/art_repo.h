@@ -32,6 +32,7 @@
 #define ART_E_SITE        "ART0111"
 #define ART_E_ID          "ART0112"
 #define ART_E_DATE        "ART0113"
+#define ART_W_RELATED     "ART0114"   /* a warning: the article is kept */
 
 /* Receives one message per problem: tag, file (full path), line (0 if unknown) and
  * the reason.  fatal is set for problems that fail the whole load. */

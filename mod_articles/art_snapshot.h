@@ -109,6 +109,10 @@ struct art_article_t {
     int doc;                     /* position in the snapshot's list of all
                                     articles: the document id in `text` */
     const char *plain;           /* body text while loading; NULL afterwards */
+    const char **pinned_ids;     /* <related ref>, document order */
+    const art_article_t **pinned;/* those found in the language, in order;
+                                    NULL while loading */
+    int npinned_ids, npinned;
 };
 
 struct art_index_t;

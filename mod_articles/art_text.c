@@ -542,11 +542,14 @@ static void text_term_add(text_term_t *t, unsigned c)
     }
 }
 
-void art_text_tokenize(const char *utf8, size_t len, const char *lang,
-                       art_text_token_fn *fn, void *baton)
+/* The tokenizer behind both entry points: fn gets each term with its
+ * position, span_fn (when not NULL) its byte range in the input instead. */
+static void text_tokenize(const char *utf8, size_t len, const char *lang,
+                          art_text_token_fn *fn, art_text_span_fn *span_fn,
+                          void *baton)
 {
     const unsigned char *s = (const unsigned char *)utf8;
-    size_t i = 0;
+    size_t i = 0, start = 0, end = 0;
     int position = 0, nstop;
     const char *const *stop = art_text_stopwords(lang, &nstop);
     text_term_t t;
@@ -557,10 +560,9 @@ void art_text_tokenize(const char *utf8, size_t len, const char *lang,
     t.full = 0;
     for (;;) {
         unsigned c = TEXT_SEP, second = 0;
+        size_t n = 0;
 
         if (i < len) {
-            size_t n;
-
             c = text_utf8_next(s + i, len - i, &n);
             i += n;
             if (c != TEXT_SEP) {
@@ -571,6 +573,10 @@ void art_text_tokenize(const char *utf8, size_t len, const char *lang,
             continue;
         }
         if (c != TEXT_SEP) {
+            if (t.chars == 0) {
+                start = i - n;
+            }
+            end = i;
             text_term_add(&t, c);
             if (second) {
                 text_term_add(&t, second);
@@ -583,7 +589,12 @@ void art_text_tokenize(const char *utf8, size_t len, const char *lang,
             if ((t.chars > 1 || t.digits)
                 && !(stop && text_stop_find(stop, nstop, t.buf, t.len))) {
                 t.buf[t.len] = '\0';
-                fn(baton, t.buf, t.len, position);
+                if (span_fn) {
+                    span_fn(baton, t.buf, t.len, start, end);
+                }
+                else {
+                    fn(baton, t.buf, t.len, position);
+                }
             }
             position++;
             t.len = 0;
@@ -595,4 +606,16 @@ void art_text_tokenize(const char *utf8, size_t len, const char *lang,
             break;
         }
     }
+}
+
+void art_text_tokenize(const char *utf8, size_t len, const char *lang,
+                       art_text_token_fn *fn, void *baton)
+{
+    text_tokenize(utf8, len, lang, fn, NULL, baton);
+}
+
+void art_text_tokenize_spans(const char *utf8, size_t len, const char *lang,
+                             art_text_span_fn *fn, void *baton)
+{
+    text_tokenize(utf8, len, lang, NULL, fn, baton);
 }

@@ -34,6 +34,15 @@ typedef void art_text_token_fn(void *baton, const char *term, size_t len,
 void art_text_tokenize(const char *utf8, size_t len, const char *lang,
                        art_text_token_fn *fn, void *baton);
 
+/* Called once per kept term with the bytes [start, end) of the input it was
+ * made from (a snippet highlights exactly those); term as above. */
+typedef void art_text_span_fn(void *baton, const char *term, size_t len,
+                              size_t start, size_t end);
+
+/* As art_text_tokenize, reporting where each term lies in the input. */
+void art_text_tokenize_spans(const char *utf8, size_t len, const char *lang,
+                             art_text_span_fn *fn, void *baton);
+
 /* Non-zero when the normalised term (as passed to a callback) is a stop word
  * of lang. */
 int art_text_is_stopword(const char *lang, const char *term, size_t len);

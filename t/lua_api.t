@@ -6,6 +6,7 @@ use warnings FATAL => 'all';
 
 use Apache::Test;
 use Apache::TestRequest qw(GET);
+use Encode ();
 use Apache::TestUtil qw(t_cmp);
 use lib 't/lib';
 use ArticlesTest qw(decode_entities);
@@ -26,7 +27,7 @@ my @expect = (
     'author1=Abbas Hashemite', 'get=true', 'find=2', 'langs=4', 'require=true',
 );
 
-plan tests => @expect + 12;
+plan tests => @expect + 18;
 
 my $res = GET "/lua/fields$seed", Cookie => 'probe=probe-value';
 my ($seen) = $res->content =~ m{<p class="tagline"[^>]*>([^<]*)</p>};
@@ -52,6 +53,23 @@ ok t_cmp($parts[2] // 'none',
          '7th-round-of-the-pakistan-turkey-high-level-strategic-cooperation-council',
          'articles.related without newer articles');
 ok t_cmp($parts[3] // 'none', '', 'articles.related with an unreachable min_score is empty');
+
+# articles.search with snippets, and articles.snippet (t/lua/search_api.lua):
+# "total|n|#snippets|third value without snippets|id|snippet|id|snippet|snippet".
+my ($srch) = GET("/lua/search$aze")->content =~ m{<p class="tagline"[^>]*>([^<]*)</p>};
+my @s = split /\|/, decode_entities($srch // ''), -1;
+ok t_cmp("@s[1, 2]", '2 2', 'articles.search with snippets: one snippet per result');
+ok t_cmp($s[3] // 'none', 'nil', 'no third value without opts.snippets');
+ok t_cmp($s[4] // 'none', 'strengthening-bilateral-ties-between-pakistan-and-azerbaijan',
+         'the Azerbaijan article ranks first');
+ok t_cmp($s[5] // 'none', qr{<mark>Azerbaijan</mark>}, 'its snippet marks the query word');
+# 80 bytes from the first match, up to a fifth of that before it, and the
+# two "… " marks; the default (240) would give more from this long body.
+my $bytes = length(Encode::encode('UTF-8', ($s[5] // '') =~ s/<\/?mark>//gr));
+ok t_cmp($bytes > 40 && $bytes <= 80 + 16 + 8 ? 'bounded' : $bytes, 'bounded',
+         'opts.length bounds the snippet text');
+ok t_cmp($s[-1] // 'none', qr{<mark>Azerbaijan</mark>},
+         'articles.snippet matches case-insensitively and marks the text as written');
 
 $res = GET "/lua/redirect/en/?to=local";
 ok t_cmp($res->code, 301, 'r:redirect to a relative URL with its status');

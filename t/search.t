@@ -14,8 +14,6 @@ use Time::HiRes qw(time);
 use lib "t/lib";
 use ArticlesTest ();    # UTF-8 test output
 
-plan tests => 16;
-
 sub qenc { URI::Escape::uri_escape_utf8(shift) }
 
 # The article paths of a result page, in rank order.
@@ -25,17 +23,18 @@ sub results {
     return ($res, [ $res->content =~ m{<article class="item"[^>]*>\s*<h2><a href="([^"]+)"}g ]);
 }
 
-# A judged set: the article that must rank first, by construction of the
-# sample site (the query word is in its title).
-my @judged = (
-    [ en => 'Azerbaijan', '/en/european-languages/strengthening-bilateral-ties-between-pakistan-and-azerbaijan' ],
-    [ en => 'Balochistan attack', '/en/european-languages/balochistan-attack-new-front-in-global-power-struggles' ],
-    [ en => 'TURKEY', '/en/european-languages/7th-round-of-the-pakistan-turkey-high-level-strategic-cooperation-council' ],
-    [ en => 'Kabul languages', '/en/european-languages/languages-of-europe-in-kabul' ],
-    [ fa => 'نوروز', '/fa/dari-pashto/nowruz-dar-afghanistan' ],
-    # Arabic yeh (U+064A) for the Persian ی of "دری".
-    [ fa => "دري", '/fa/dari-pashto/zaban-dari' ],
-);
+# The judged set: queries and the article that must rank first.
+my @judged;
+open my $fh, '<:encoding(UTF-8)', 't/data/search-judged.tsv' or die $!;
+while (<$fh>) {
+    chomp;
+    next if /^#/ || !/\S/;
+    push @judged, [ split /\t/ ];
+}
+close $fh;
+
+plan tests => @judged + 20;
+
 for my $j (@judged) {
     my ($lang, $query, $want) = @$j;
     my ($res, $got) = results($lang, $query);
@@ -63,3 +62,39 @@ ok t_cmp($res->code, 200, 'punctuation-only queries are answered');
 ok t_cmp(GET('/en/search?q=pakistan&page=99')->code, 404, 'a page past the results is 404');
 ($res) = results('en', 'pakistan');
 ok t_cmp($res->content, qr{<h1 class="list-title">}, 'results page renders');
+
+# Snippets: the passage that matched, escaped, with the matches marked.
+sub snippets {
+    my $url = shift;
+    my $res = GET $url;
+    return [ map { Encode::decode('UTF-8', $_) }
+             $res->content =~ m{<p class="snippet">(.*?)</p>}sg ];
+}
+
+my $s = snippets('/en/search?q=' . qenc('Azerbaijan'));
+ok t_cmp($s->[0] // 'none', qr{<mark>Azerbaijan</mark>}, 'the query word is marked in the snippet');
+ok t_cmp(scalar(() = ($s->[0] // '') =~ /<mark>/g), scalar(() = ($s->[0] // '') =~ /<\/mark>/g),
+         'every <mark> is closed');
+
+# Arabic yeh in the query, Persian yeh in the text: marked as written.
+$s = snippets('/fa/search?q=' . qenc("دري"));
+ok t_cmp($s->[0] // 'none', qr{<mark>دری</mark>}, 'Arabic yeh in the query marks the Persian دری');
+
+# t/repo-related: Arabic kaf in the query, Persian kaf in the text.
+$s = snippets('/rel/fa/search?q=' . qenc("كشاورزان پاك"));
+ok t_cmp($s->[0] // 'none', qr{<mark>کشاورزان</mark>}, 'Arabic kaf marks Persian کشاورزان');
+ok t_cmp($s->[0] // 'none', qr{<mark>پاک</mark>}, 'and Persian پاک');
+
+# Markup characters of the text are escaped; the highlight still lands on
+# the words, inside the escaped markup.
+$s = snippets('/rel/en/search?q=' . qenc('script tamarind'));
+my $snip = $s->[0] // 'none';
+ok t_cmp($snip, qr{&lt;<mark>script</mark>&gt;}, '<script> in the text comes out escaped, the word marked');
+ok t_cmp($snip !~ /<(?!\/?mark>)/ ? 'only mark tags' : $snip, 'only mark tags',
+         'no tag but <mark> in a snippet');
+ok t_cmp($snip, qr{Salt &amp; <mark>tamarind</mark>}, '& comes out as &amp;');
+ok t_cmp($snip, qr{<mark>tamarind</mark>&quot;\)}, 'a match next to a quote is marked and the quote escaped');
+
+# A query with markup of its own is never echoed into a snippet unescaped.
+$s = snippets('/rel/en/search?q=' . qenc('<b>tamarind</b>'));
+ok t_cmp($s->[0] // 'none', qr{<mark>tamarind</mark>}, 'a query wrapped in tags still matches');

@@ -1,0 +1,35 @@
+/* art_snippet.h: the passage of an article that best shows why it matched.
+ *
+ * A snippet is a window of an article's plain text (its sanitised body HTML
+ * with the markup taken out and entities decoded) chosen to hold as many of
+ * the query's distinct terms as fit, then as many matches; it is returned as
+ * HTML: the text escaped, each match wrapped in <mark>, "…" where the window
+ * cuts the text.  Query and text go through the index's tokenizer
+ * (art_text.h), so a word matches here exactly when it matched in the index:
+ * "دري" typed with the Arabic yeh marks "دری" written with the Persian one.
+ *
+ * Nothing here includes httpd headers; the result lives in the caller's pool.
+ */
+#ifndef ART_SNIPPET_H
+#define ART_SNIPPET_H
+
+#include <apr_pools.h>
+
+#define ART_SNIPPET_WIDTH     240     /* default window, in bytes of text */
+#define ART_SNIPPET_WIDTH_MAX 2000
+#define ART_SNIPPET_MATCH_MAX 512     /* matches looked at per article */
+
+/* The snippet of html (len bytes of sanitised body HTML, in language lang)
+ * for query (qlen bytes; the first ART_INDEX_QUERY_MAX count), about width
+ * bytes of text (clamped to 40 .. ART_SNIPPET_WIDTH_MAX).  Without a match
+ * the window is the start of the text.  Returns "" when the text is empty. */
+const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
+                             const char *lang, const char *query,
+                             apr_size_t qlen, apr_size_t width);
+
+/* Plain text of sanitised body HTML: tags removed (block ones leave a space),
+ * the entities art_buf_append_html writes decoded; *out_len its length. */
+char *art_snippet_plain(apr_pool_t *p, const char *html, apr_size_t len,
+                        apr_size_t *out_len);
+
+#endif /* ART_SNIPPET_H */
