@@ -183,15 +183,15 @@ static apr_interval_time_t reload_interval(const art_dir_conf_t *c)
     return c->reload == UNSET ? DEFAULT_RELOAD : c->reload;
 }
 
-static apr_size_t max_file_size(const art_srv_conf_t *s)
+apr_size_t art_max_file_size(const art_srv_conf_t *s)
 {
     return s->max_file_size ? s->max_file_size : ART_REPO_DEFAULT_MAX_FILE;
 }
 
 /* ---------------------------------------------------------------- directives */
 
-static void config_log(void *baton, int fatal, const char *tag, const char *file,
-                       int line, const char *reason)
+void art_config_log(void *baton, int fatal, const char *tag, const char *file,
+                    int line, const char *reason)
 {
     server_rec *s = baton;
 
@@ -211,7 +211,7 @@ static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
     art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
                                               &articles_module);
     const char *path = ap_server_root_relative(cmd->pool, arg);
-    art_repo_opts_t o = { max_file_size(sc), NULL, NULL };
+    art_repo_opts_t o = { art_max_file_size(sc), NULL, NULL };
     char *err = NULL;
 
     if (path == NULL) {
@@ -562,7 +562,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     for (i = 0; conf_repos && i < conf_repos->nelts; i++) {
         const char *path = APR_ARRAY_IDX(conf_repos, i, const char *);
-        art_repo_opts_t o = { max_file_size(sc), config_log, s };
+        art_repo_opts_t o = { art_max_file_size(sc), art_config_log, s };
         art_snapshot_t *snap;
         apr_time_t t0 = apr_time_now();
 
@@ -598,75 +598,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     lo.log = lua_log;
     runtime->lua = art_lua_host_create(pconf, &lo);
     return OK;
-}
-
-/* ---------------------------------------------------------------- live reload */
-
-/* Reload the repository if its files changed since the current snapshot was
- * made; called before the request takes its snapshot, so the request that
- * notices a change is already served from the new one.  A broken repository is
- * reported once per change, not at every check. */
-static void reload_repo(request_rec *r, art_gen_t *g, const art_dir_conf_t *c)
-{
-    art_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
-                                              &articles_module);
-    art_repo_opts_t o = { max_file_size(sc), config_log, r->server };
-    art_gen_ref_t *ref;
-    art_snapshot_t *cur, *snap;
-    apr_uint64_t fp, have;
-    char *err = NULL;
-
-    if (!art_gen_reload_begin(g, reload_interval(c))) {
-        return;
-    }
-    cur = art_gen_acquire(g, &ref);
-    have = cur->fingerprint;
-    art_gen_release(g, ref);
-    fp = art_repo_fingerprint(r->pool, c->repository);
-    if (fp != have && fp != art_gen_failed(g)) {
-        if (art_repo_load(r->pool, c->repository, &o, &snap, &err) == APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "ART0004: reloaded %s: "
-                          "%d articles, %d files skipped", c->repository,
-                          snap->all.n, snap->nerrors);
-            art_gen_publish(g, snap, snap->pool);
-        }
-        else {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0005: keeping the "
-                          "previous snapshot of %s: %s", c->repository, err);
-            art_gen_set_failed(g, fp);
-        }
-    }
-    art_gen_reload_done(g);
-}
-
-static void reload_templates(request_rec *r, art_gen_t *g, const art_dir_conf_t *c)
-{
-    art_gen_ref_t *ref;
-    art_tplset_t *cur, *set;
-    apr_uint64_t fp, have;
-    apr_time_t mtime;
-    char *err = NULL;
-
-    if (!art_gen_reload_begin(g, reload_interval(c))) {
-        return;
-    }
-    cur = art_gen_acquire(g, &ref);
-    have = cur->fingerprint;
-    art_gen_release(g, ref);
-    fp = art_tplset_fingerprint(r->pool, c->templates, &mtime);
-    if (fp != have && fp != art_gen_failed(g)) {
-        if (art_tplset_load(r->pool, c->templates, &set, &err) == APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "ART0006: reloaded "
-                          "templates %s", c->templates);
-            art_gen_publish(g, set, set->pool);
-        }
-        else {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0007: keeping the "
-                          "previous templates: %s", err);
-            art_gen_set_failed(g, fp);
-        }
-    }
-    art_gen_reload_done(g);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -1247,8 +1178,8 @@ static int articles_handler(request_rec *r)
     }
     req.path = r->uri[blen] ? r->uri + blen : "/";
 
-    reload_repo(r, sg, c);
-    reload_templates(r, tg, c);
+    art_reload_watch(r, sg, 0, c->repository, reload_interval(c));
+    art_reload_watch(r, tg, 1, c->templates, reload_interval(c));
     snap = art_gen_acquire(sg, &sref);
     tpls = art_gen_acquire(tg, &tref);
     req.snap = snap;
@@ -1350,13 +1281,15 @@ static int articles_map_to_storage(request_rec *r)
 
 /* ---------------------------------------------------------------- module */
 
-/* The cache is per process: threads share it, processes do not. */
+/* The cache and the reload watcher are per process: threads share them,
+ * processes do not. */
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     art_srv_conf_t *sc = ap_get_module_config(s->module_config, &articles_module);
 
     cache = art_cache_create(pchild, sc->cache_size ? sc->cache_size
                              : DEFAULT_CACHE_SIZE);
+    art_reload_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *p)

@@ -8,6 +8,7 @@
 
 #include <lua.h>
 
+#include "art_gen.h"
 #include "art_lua.h"
 
 extern module AP_MODULE_DECLARE_DATA articles_module;
@@ -25,6 +26,22 @@ typedef struct art_srv_conf_t {
 #ifndef ART_DECLARES_MODULE
 APLOG_USE_MODULE(articles);
 #endif
+
+/* ArticlesMaxFileSize, or the default. */
+apr_size_t art_max_file_size(const art_srv_conf_t *s);
+
+/* art_repo_log_fn: one error-log line for a repository file, on server baton. */
+void art_config_log(void *baton, int fatal, const char *tag, const char *file,
+                    int line, const char *reason);
+
+/* mod_articles_reload.c: start this process's watcher thread (child_init). */
+void art_reload_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* Keep the repository (templates = 0) or template folder at path, held by g,
+ * current: checked by the watcher every interval (0: never), and at once the
+ * first time a process sees it. */
+void art_reload_watch(request_rec *r, art_gen_t *g, int templates,
+                      const char *path, apr_interval_time_t interval);
 
 /* art_lua_request_fn: push the articles.Request object `r` for req. */
 void art_request_push(lua_State *L, art_req_t *req);

@@ -20,7 +20,9 @@ my $new = "$repo/european-languages/2025/live-added.xml";
 
 sub put {
     write_utf8(@_);
-    sleep 1.3;    # past ArticlesReloadInterval 1
+    # Each process's watcher looks once per ArticlesReloadInterval (1 s):
+    # two of its rounds, however they fall, and the reload they start.
+    sleep 2.2;
 }
 
 sub code { GET(shift)->code }
