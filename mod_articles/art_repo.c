@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <apr_file_io.h>
 #include <apr_file_info.h>
@@ -41,7 +42,19 @@ typedef struct load_ctx_t {
     art_snapshot_t *snap;
     apr_array_header_t *articles;   /* art_article_t * */
     apr_hash_t *files_by_key;       /* "lang/id" -> file, for duplicate reports */
-    apr_pool_t *texts;              /* body texts until the text index is built */
+    int want_stats;                 /* fill st, reading clocks */
+    art_repo_stats_t st;
+    /* Reused from file to file (freed by a cleanup of the first scratch
+     * pool): a fresh buffer and libxml2 contexts per file cost as much
+     * malloc traffic as the parse itself. */
+    char *buf;
+    apr_size_t buf_cap;
+    char *plain;                    /* a body's text for the text index */
+    apr_size_t plain_cap;
+    const char **tags;              /* a document's tag names, likewise */
+    int tags_cap;
+    xmlParserCtxtPtr parser;
+    xmlRelaxNGValidCtxtPtr valid;
 } load_ctx_t;
 
 /* ---------------------------------------------------------------- reporting */
@@ -162,25 +175,65 @@ static void schema_error(void *baton, xmlErrorPtr e)
     }
 }
 
+/* The clock of the stage figures: this thread's CPU time where there is one,
+ * so that other work on a busy machine does not count; 0 when no figures
+ * were asked for, so that a normal load reads no clock. */
+static apr_time_t stage_now(const load_ctx_t *lc)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+    struct timespec ts;
+#endif
+
+    if (!lc->want_stats) {
+        return 0;
+    }
+#ifdef CLOCK_THREAD_CPUTIME_ID
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) {
+        return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
+    }
+#endif
+    return apr_time_now();
+}
+
+/* Time since *t added to *slot; *t moves on to now. */
+static void stage_end(const load_ctx_t *lc, apr_interval_time_t *slot,
+                      apr_time_t *t)
+{
+    apr_time_t now;
+
+    if (lc->want_stats) {
+        now = stage_now(lc);
+        *slot += now - *t;
+        *t = now;
+    }
+}
+
+static void out_of_memory(parse_err_t *pe)
+{
+    pe->tag = ART_E_IO;
+    pe->msg = apr_pstrdup(pe->pool, "out of memory");
+}
+
 /* Parse and validate one document; NULL with *pe filled on failure.  The caller
  * frees the document. */
-static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
-                           parse_err_t *pe)
+static xmlDocPtr parse_doc(load_ctx_t *lc, const char *data, apr_size_t len,
+                           const char *path, parse_err_t *pe)
 {
-    xmlParserCtxtPtr ctxt;
+    xmlParserCtxtPtr ctxt = lc->parser;
     xmlDocPtr doc;
-    xmlRelaxNGValidCtxtPtr vc;
+    apr_time_t t = stage_now(lc);
 
-    ctxt = xmlNewParserCtxt();
     if (ctxt == NULL) {
-        pe->tag = ART_E_IO;
-        pe->msg = apr_pstrdup(pe->pool, "out of memory");
-        return NULL;
+        ctxt = lc->parser = xmlNewParserCtxt();
+        if (ctxt == NULL) {
+            out_of_memory(pe);
+            return NULL;
+        }
+        ctxt->sax->internalSubset = refuse_dtd;
+        ctxt->sax->externalSubset = refuse_dtd;
+        ctxt->sax->serror = parse_error;
     }
     ctxt->_private = pe;
-    ctxt->sax->internalSubset = refuse_dtd;
-    ctxt->sax->externalSubset = refuse_dtd;
-    ctxt->sax->serror = parse_error;
     doc = xmlCtxtReadMemory(ctxt, data, (int)len, path, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR
                             | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
@@ -191,7 +244,8 @@ static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
         pe->msg = apr_psprintf(pe->pool, "not well-formed: %s",
                                trim_msg(pe->pool, e ? e->message : NULL));
     }
-    xmlFreeParserCtxt(ctxt);
+    ctxt->_private = NULL;
+    stage_end(lc, &lc->st.parse, &t);
     if (pe->tag) {
         if (doc) {
             xmlFreeDoc(doc);
@@ -206,19 +260,26 @@ static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
         xmlFreeDoc(doc);
         return NULL;
     }
-    vc = xmlRelaxNGNewValidCtxt(repo_schema);
-    if (vc == NULL) {
-        pe->tag = ART_E_IO;
-        pe->msg = apr_pstrdup(pe->pool, "out of memory");
-        xmlFreeDoc(doc);
-        return NULL;
+    if (lc->valid == NULL) {
+        lc->valid = xmlRelaxNGNewValidCtxt(repo_schema);
+        if (lc->valid == NULL) {
+            out_of_memory(pe);
+            xmlFreeDoc(doc);
+            return NULL;
+        }
     }
-    xmlRelaxNGSetValidStructuredErrors(vc, schema_error, pe);
-    if (xmlRelaxNGValidateDoc(vc, doc) != 0 && pe->tag == NULL) {
-        pe->tag = ART_E_SCHEMA;
-        pe->msg = apr_pstrdup(pe->pool, "does not match the schema");
+    xmlRelaxNGSetValidStructuredErrors(lc->valid, schema_error, pe);
+    if (xmlRelaxNGValidateDoc(lc->valid, doc) != 0) {
+        if (pe->tag == NULL) {
+            pe->tag = ART_E_SCHEMA;
+            pe->msg = apr_pstrdup(pe->pool, "does not match the schema");
+        }
+        /* A failed validation may leave states and errors behind in the
+         * context; only a clean one is worth keeping. */
+        xmlRelaxNGFreeValidCtxt(lc->valid);
+        lc->valid = NULL;
     }
-    xmlRelaxNGFreeValidCtxt(vc);
+    stage_end(lc, &lc->st.validate, &t);
     if (pe->tag) {
         xmlFreeDoc(doc);
         return NULL;
@@ -226,52 +287,102 @@ static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
     return doc;
 }
 
-/* Read and parse path; reports and returns NULL on any problem. */
-static xmlDocPtr load_doc(load_ctx_t *lc, const char *path, int fatal,
-                          const char *root_name, apr_time_t *mtime)
+/* Checks a file's size against the limit, reporting one over it, and counts
+ * its time towards the snapshot's newest; 0 when the file is too large. */
+static int size_ok(load_ctx_t *lc, const char *path, int fatal,
+                   const apr_finfo_t *fi)
+{
+    if ((apr_size_t)fi->size > lc->opts->max_file_size) {
+        report(lc, fatal, ART_E_TOOLARGE, path, 0,
+               "file is %" APR_OFF_T_FMT " bytes, over the limit of %"
+               APR_SIZE_T_FMT, fi->size, lc->opts->max_file_size);
+        return 0;
+    }
+    if (fi->mtime > lc->snap->mtime) {
+        lc->snap->mtime = fi->mtime;
+    }
+    return 1;
+}
+
+/* The whole of path in lc->buf (NUL-terminated) with one open, fstat and
+ * read; size and mtime from the same fstat.  Reports and returns non-zero on
+ * any problem. */
+static int read_file(load_ctx_t *lc, const char *path, int fatal,
+                     apr_size_t *len, apr_time_t *mtime)
 {
     apr_finfo_t fi;
     apr_file_t *f;
     apr_size_t n;
-    char *data;
     apr_status_t rv;
-    parse_err_t pe = { NULL, 0, NULL, lc->scratch };
-    xmlDocPtr doc;
+    char eb[128];
 
-    rv = apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_MTIME, lc->scratch);
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0,
+                       lc->scratch);
     if (rv != APR_SUCCESS) {
-        char eb[128];
+        /* An unreadable file that is too large is reported as too large,
+         * as when the size was looked at before opening. */
+        if (apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_MTIME, lc->scratch)
+            == APR_SUCCESS && !size_ok(lc, path, fatal, &fi)) {
+            return 1;
+        }
         report(lc, fatal, ART_E_IO, path, 0, "cannot read: %s",
                apr_strerror(rv, eb, sizeof(eb)));
-        return NULL;
+        return 1;
     }
-    if ((apr_size_t)fi.size > lc->opts->max_file_size) {
-        report(lc, fatal, ART_E_TOOLARGE, path, 0,
-               "file is %" APR_OFF_T_FMT " bytes, over the limit of %"
-               APR_SIZE_T_FMT, fi.size, lc->opts->max_file_size);
-        return NULL;
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_MTIME, f);
+    if (rv != APR_SUCCESS) {
+        apr_file_close(f);
+        report(lc, fatal, ART_E_IO, path, 0, "cannot read: %s",
+               apr_strerror(rv, eb, sizeof(eb)));
+        return 1;
+    }
+    if (!size_ok(lc, path, fatal, &fi)) {
+        apr_file_close(f);
+        return 1;
     }
     *mtime = fi.mtime;
-    if (fi.mtime > lc->snap->mtime) {
-        lc->snap->mtime = fi.mtime;
-    }
     n = (apr_size_t)fi.size;
-    data = apr_palloc(lc->scratch, n + 1);
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, lc->scratch);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_read_full(f, data, n, &n);
-        apr_file_close(f);
+    if (n + 1 > lc->buf_cap) {
+        char *b = realloc(lc->buf, n + 1);
+        if (b == NULL) {
+            apr_file_close(f);
+            report(lc, fatal, ART_E_IO, path, 0, "cannot read: out of memory");
+            return 1;
+        }
+        lc->buf = b;
+        lc->buf_cap = n + 1;
     }
+    rv = apr_file_read_full(f, lc->buf, n, &n);
+    apr_file_close(f);
     if (rv != APR_SUCCESS && !(rv == APR_EOF && n == 0)) {
-        char eb[128];
         report(lc, fatal, ART_E_IO, path, 0, "cannot read: %s",
                apr_strerror(rv, eb, sizeof(eb)));
+        return 1;
+    }
+    lc->buf[n] = '\0';
+    *len = n;
+    return 0;
+}
+
+/* Read and parse path; reports and returns NULL on any problem. */
+static xmlDocPtr load_doc(load_ctx_t *lc, const char *path, int fatal,
+                          const char *root_name, apr_time_t *mtime)
+{
+    apr_size_t n;
+    parse_err_t pe = { NULL, 0, NULL, lc->scratch };
+    xmlDocPtr doc;
+    apr_time_t t = stage_now(lc);
+    int bad = read_file(lc, path, fatal, &n, mtime);
+
+    stage_end(lc, &lc->st.read, &t);
+    if (bad) {
         return NULL;
     }
+    lc->st.files++;
     lc->snap->xml_bytes += n;
-    lc->snap->digest = art_hash64(data, n, lc->snap->digest);
+    lc->snap->digest = art_hash64(lc->buf, n, lc->snap->digest);
 
-    doc = parse_doc(data, n, path, &pe);
+    doc = parse_doc(lc, lc->buf, n, path, &pe);
     if (doc == NULL) {
         report(lc, fatal, pe.tag, path, pe.line, "%s", pe.msg);
         return NULL;
@@ -792,15 +903,17 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
         else if (is_el(n, "body")) {
             art_buf_t b;
             xmlNodePtr bad = NULL;
-            art_buf_init(&b, lc->pool, 8192);
+            /* Built in the file's scratch pool and copied once at its size:
+             * a buffer doubling in the snapshot pool would leave its smaller
+             * copies and its slack there for good. */
+            art_buf_init(&b, lc->scratch, 16384);
             if (!emit_html(&b, n, &bad)) {
                 report(lc, 0, ART_E_URL, path, xmlGetLineNo(bad),
                        "link or image URL is not http, https, mailto or relative");
                 return;
             }
-            a->body = b.data;
+            a->body = apr_pmemdup(lc->pool, b.data, b.len + 1);
             a->body_len = b.len;
-            a->plain = keep_in(lc->texts, xmlNodeGetContent(n));
         }
         else if (is_el(n, "notes")) {
             for (c = n->children; c; c = c->next) {
@@ -858,30 +971,60 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
 
 /* ---------------------------------------------------------------- walking */
 
+/* A folder entry; type is APR_NOFILE until known. */
+typedef struct dir_entry_t {
+    const char *name;
+    apr_filetype_e type;
+} dir_entry_t;
+
 static int name_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const dir_entry_t *)a)->name, ((const dir_entry_t *)b)->name);
 }
 
-/* Sorted entry names of dir (hidden and "_" names left out). */
+/* Sorted entries of dir (hidden and "_" names left out), with the type the
+ * folder listing gives for free on most file systems. */
 static apr_array_header_t *list_dir(apr_pool_t *p, const char *dir)
 {
     apr_dir_t *d;
     apr_finfo_t fi;
-    apr_array_header_t *names = apr_array_make(p, 16, sizeof(char *));
+    apr_array_header_t *names = apr_array_make(p, 16, sizeof(dir_entry_t));
+    apr_status_t rv;
 
     if (apr_dir_open(&d, dir, p) != APR_SUCCESS) {
         return names;
     }
-    while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+    /* APR_INCOMPLETE: the name without the type. */
+    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d))
+           == APR_SUCCESS || rv == APR_INCOMPLETE) {
+        dir_entry_t *e;
+
         if (fi.name[0] == '.' || fi.name[0] == '_') {
             continue;
         }
-        APR_ARRAY_PUSH(names, char *) = apr_pstrdup(p, fi.name);
+        e = apr_array_push(names);
+        e->name = apr_pstrdup(p, fi.name);
+        e->type = (fi.valid & APR_FINFO_TYPE) ? fi.filetype : APR_NOFILE;
     }
     apr_dir_close(d);
-    qsort(names->elts, (size_t)names->nelts, sizeof(char *), name_cmp);
+    qsort(names->elts, (size_t)names->nelts, sizeof(dir_entry_t), name_cmp);
     return names;
+}
+
+/* The type of an entry, following a symbolic link as a stat would; an
+ * entry that cannot be looked at is APR_NOFILE. */
+static apr_filetype_e entry_type(const dir_entry_t *e, const char *full,
+                                 apr_pool_t *p)
+{
+    apr_finfo_t fi;
+
+    if (e->type != APR_NOFILE && e->type != APR_LNK) {
+        return e->type;
+    }
+    if (apr_stat(&fi, full, APR_FINFO_TYPE, p) != APR_SUCCESS) {
+        return APR_NOFILE;
+    }
+    return fi.filetype;
 }
 
 static int ends_with_xml(const char *name)
@@ -908,18 +1051,16 @@ static void walk_articles(load_ctx_t *lc, const char *dir, const char *rel,
      * the one nearer the collection's top wins, whatever the names. */
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; i < names->nelts; i++) {
-            const char *name = APR_ARRAY_IDX(names, i, char *);
+            const dir_entry_t *e = &APR_ARRAY_IDX(names, i, dir_entry_t);
+            const char *name = e->name;
             const char *full = apr_pstrcat(sub, dir, "/", name, NULL);
             const char *r = apr_pstrcat(sub, rel, "/", name, NULL);
-            apr_finfo_t fi;
+            apr_filetype_e type = entry_type(e, full, sub);
 
-            if (apr_stat(&fi, full, APR_FINFO_TYPE, sub) != APR_SUCCESS) {
-                continue;
-            }
-            if (pass == 1 && fi.filetype == APR_DIR) {
+            if (pass == 1 && type == APR_DIR) {
                 walk_articles(lc, full, r, coll, depth + 1);
             }
-            else if (pass == 0 && fi.filetype == APR_REG && ends_with_xml(name)
+            else if (pass == 0 && type == APR_REG && ends_with_xml(name)
                      && !(depth == 0 && strcmp(name, "collection.xml") == 0)) {
                 apr_pool_t *saved = lc->scratch;
                 apr_time_t mtime = 0;
@@ -928,8 +1069,10 @@ static void walk_articles(load_ctx_t *lc, const char *dir, const char *rel,
                 apr_pool_create(&lc->scratch, saved);
                 doc = load_doc(lc, full, 0, "article", &mtime);
                 if (doc) {
+                    apr_time_t t = stage_now(lc);
                     read_article(lc, doc, full, r, coll, mtime);
                     xmlFreeDoc(doc);
+                    stage_end(lc, &lc->st.build, &t);
                 }
                 apr_pool_destroy(lc->scratch);
                 lc->scratch = saved;
@@ -1040,16 +1183,32 @@ static void index_doc(void *baton, int i, art_index_doc_t *doc)
 {
     load_ctx_t *lc = baton;
     const art_article_t *a = lc->snap->all.items[i];
-    const char **tags = apr_palloc(lc->texts, sizeof(char *) * (a->ntags + 1));
     int j;
 
-    for (j = 0; j < a->ntags; j++) {
-        tags[j] = a->tags[j].name;
-    }
     doc->lang = a->lang->code;
     doc->title = a->title;
-    doc->body = a->plain;
-    doc->tags = tags;
+    if (a->body_len + 1 > lc->plain_cap) {
+        char *b = realloc(lc->plain, a->body_len + 1);
+        if (b == NULL) {
+            return;
+        }
+        lc->plain = b;
+        lc->plain_cap = a->body_len + 1;
+    }
+    lc->st.text_bytes += art_html_text(a->body, a->body_len, lc->plain);
+    doc->body = lc->plain;
+    if (a->ntags > lc->tags_cap) {
+        const char **t = realloc(lc->tags, sizeof(char *) * (apr_size_t)a->ntags);
+        if (t == NULL) {
+            return;
+        }
+        lc->tags = t;
+        lc->tags_cap = a->ntags;
+    }
+    for (j = 0; j < a->ntags; j++) {
+        lc->tags[j] = a->tags[j].name;
+    }
+    doc->tags = lc->tags;
     doc->ntags = a->ntags;
 }
 
@@ -1057,6 +1216,7 @@ static void build_indexes(load_ctx_t *lc)
 {
     art_snapshot_t *s = lc->snap;
     apr_pool_t *p = s->pool;
+    apr_time_t t = stage_now(lc);
     int i, j;
 
     qsort(lc->articles->elts, (size_t)lc->articles->nelts, sizeof(void *),
@@ -1102,13 +1262,28 @@ static void build_indexes(load_ctx_t *lc)
                                            APR_HASH_KEY_STRING);
         }
     }
+    stage_end(lc, &lc->st.build, &t);
     s->text = art_index_build(p, s->all.n, index_doc, lc);
-    for (i = 0; i < s->all.n; i++) {
-        s->all.items[i]->plain = NULL;
-    }
+    stage_end(lc, &lc->st.index, &t);
 }
 
 /* ---------------------------------------------------------------- entry points */
+
+static apr_status_t ctx_cleanup(void *data)
+{
+    load_ctx_t *lc = data;
+
+    free(lc->buf);
+    free(lc->plain);
+    free(lc->tags);
+    if (lc->parser) {
+        xmlFreeParserCtxt(lc->parser);
+    }
+    if (lc->valid) {
+        xmlRelaxNGFreeValidCtxt(lc->valid);
+    }
+    return APR_SUCCESS;
+}
 
 static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
                             const char *root, const art_repo_opts_t *opts)
@@ -1116,13 +1291,14 @@ static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
     load_ctx_t *lc = apr_pcalloc(scratch, sizeof(*lc));
     art_snapshot_t *s = apr_pcalloc(pool, sizeof(*s));
 
+    apr_pool_cleanup_register(scratch, lc, ctx_cleanup, apr_pool_cleanup_null);
+
     lc->pool = pool;
     lc->scratch = scratch;
     lc->opts = opts;
     lc->snap = s;
     lc->articles = apr_array_make(pool, 64, sizeof(art_article_t *));
     lc->files_by_key = apr_hash_make(scratch);
-    lc->texts = scratch;
     s->pool = pool;
     s->root = apr_pstrdup(pool, root);
     s->authors = apr_array_make(pool, 8, sizeof(art_author_t *));
@@ -1192,11 +1368,20 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
                            const art_repo_opts_t *opts,
                            art_snapshot_t **out, char **err)
 {
+    return art_repo_load_ex(p, root, opts, NULL, out, err);
+}
+
+apr_status_t art_repo_load_ex(apr_pool_t *p, const char *root,
+                              const art_repo_opts_t *opts,
+                              art_repo_stats_t *stats,
+                              art_snapshot_t **out, char **err)
+{
     apr_pool_t *pool, *scratch;
     load_ctx_t *lc;
     fatal_catch_t fc = { opts, p, NULL };
     art_repo_opts_t o = *opts;
     apr_array_header_t *names;
+    apr_time_t t0 = apr_time_now(), t;
     int i;
 
     o.log = catch_log;
@@ -1210,8 +1395,11 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
     apr_pool_tag(pool, "articles_snapshot");
     apr_pool_create(&scratch, pool);
     lc = ctx_make(pool, scratch, root, &o);
+    lc->want_stats = stats != NULL;
     /* Taken first, so a change made while loading is seen by the next check. */
+    t = stage_now(lc);
     lc->snap->fingerprint = art_repo_fingerprint(scratch, root);
+    stage_end(lc, &lc->st.read, &t);
 
     if (!load_core(lc, root)) {
         *err = fc.first ? fc.first : apr_pstrdup(p, "cannot load the site");
@@ -1220,13 +1408,12 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
     }
     names = list_dir(scratch, root);
     for (i = 0; i < names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(names, i, char *);
+        const dir_entry_t *e = &APR_ARRAY_IDX(names, i, dir_entry_t);
+        const char *name = e->name;
         const char *dir = apr_pstrcat(scratch, root, "/", name, NULL);
-        apr_finfo_t fi;
         art_collection_t *c;
 
-        if (apr_stat(&fi, dir, APR_FINFO_TYPE, scratch) != APR_SUCCESS
-            || fi.filetype != APR_DIR) {
+        if (entry_type(e, dir, scratch) != APR_DIR) {
             continue;
         }
         c = read_collection(lc, dir, name);
@@ -1238,6 +1425,10 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
         walk_articles(lc, dir, name, c, 0);
     }
     build_indexes(lc);
+    lc->st.total = apr_time_now() - t0;
+    if (stats) {
+        *stats = lc->st;
+    }
     apr_pool_destroy(scratch);
     *out = lc->snap;
     return APR_SUCCESS;

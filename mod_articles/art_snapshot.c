@@ -107,6 +107,74 @@ const char *art_site_string(const art_site_t *site, const char *lang,
     return v;
 }
 
+/* ---------------------------------------------------------------- plain text */
+
+/* Only the loader's own HTML comes here: text never holds a raw '<' and an
+ * attribute never a raw '>', so a tag ends at the first '>'. */
+apr_size_t art_html_text(const char *html, apr_size_t len, char *out)
+{
+    static const struct {
+        const char *ent;
+        apr_size_t n;
+        char c;
+    } ents[] = {
+        { "&amp;", 5, '&' }, { "&lt;", 4, '<' }, { "&gt;", 4, '>' },
+        { "&quot;", 6, '"' }, { "&#39;", 5, '\'' }
+    };
+    const char *s = html, *end = html + len;
+    char *o = out;
+
+    while (s < end) {
+        const char *lt = memchr(s, '<', (apr_size_t)(end - s));
+        const char *stop = lt ? lt : end;
+
+        while (s < stop) {
+            const char *amp = memchr(s, '&', (apr_size_t)(stop - s));
+            const char *run = amp ? amp : stop;
+            apr_size_t i;
+
+            memcpy(o, s, (apr_size_t)(run - s));
+            o += run - s;
+            s = run;
+            if (amp == NULL) {
+                break;
+            }
+            for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
+                if ((apr_size_t)(stop - s) >= ents[i].n
+                    && memcmp(s, ents[i].ent, ents[i].n) == 0) {
+                    break;
+                }
+            }
+            if (i < sizeof(ents) / sizeof(ents[0])) {
+                *o++ = ents[i].c;
+                s += ents[i].n;
+            }
+            else {
+                *o++ = *s++;
+            }
+        }
+        if (lt == NULL) {
+            break;
+        }
+        s = memchr(lt, '>', (apr_size_t)(end - lt));
+        s = s ? s + 1 : end;
+    }
+    *o = '\0';
+    return (apr_size_t)(o - out);
+}
+
+const char *art_article_plain(apr_pool_t *p, const art_article_t *a,
+                              apr_size_t *len)
+{
+    char *out = apr_palloc(p, a->body_len + 1);
+    apr_size_t n = art_html_text(a->body, a->body_len, out);
+
+    if (len) {
+        *len = n;
+    }
+    return out;
+}
+
 /* ---------------------------------------------------------------- tag keys */
 
 /* Decode one UTF-8 sequence; invalid bytes come back as themselves (len 1) so
