@@ -52,6 +52,7 @@ typedef struct art_repo_stats_t {
     apr_interval_time_t index;      /* the text index */
     apr_interval_time_t total;      /* wall clock of the whole load */
     int files;                      /* XML files read */
+    int threads;                    /* that read, parsed and validated */
     apr_size_t text_bytes;          /* plain text of the bodies indexed */
 } art_repo_stats_t;
 
@@ -66,6 +67,11 @@ typedef struct art_repo_opts_t {
 /* Prepare libxml2 and the schema; call once per process before any load, from one
  * thread (httpd: post_config, before children are forked). */
 apr_status_t art_repo_init(apr_pool_t *p, char **err);
+
+/* How many threads read, parse and validate files during a load (the loading
+ * thread included): 0, the default, is one per processor up to 4; 1 loads
+ * on the calling thread alone.  Process-wide; set it before loading. */
+void art_repo_set_threads(int n);
 
 /* Load the repository at root.  On success *out is a new snapshot in its own
  * pool (destroy (*out)->pool to free it).  On a fatal problem returns

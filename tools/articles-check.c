@@ -9,6 +9,8 @@
  * costs in memory against the XML it came from: the heap the process holds
  * after the load less what it held before (mallinfo2), and the growth of its
  * resident set, which is what an httpd parent carries into its children.
+ * --threads N sets how many threads read and parse (default: one per
+ * processor, at most 4), so one run can compare one thread with several.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -37,8 +39,8 @@ static void print(void *baton, int fatal, const char *tag, const char *file,
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: articles-check [--stats] [--max-file-size BYTES] "
-            "REPO\n");
+    fprintf(stderr, "usage: articles-check [--stats] [--threads N] "
+            "[--max-file-size BYTES] REPO\n");
 }
 
 /* Resident set of this process in bytes, 0 when /proc cannot tell. */
@@ -95,9 +97,9 @@ static void print_stats(const art_snapshot_t *snap, const art_repo_stats_t *st,
     double xml = snap->xml_bytes ? (double)snap->xml_bytes : 1.0;
     apr_size_t ix = snap->text ? art_index_memory(snap->text) : 0;
 
-    printf("load: %.0f ms wall, %.0f ms CPU for %d files, %.1f MB of XML "
-           "(%.1f MB/s of CPU)\n", ms(st->total), ms(cpu), st->files,
-           mb(snap->xml_bytes), mb(snap->xml_bytes) / (cpu > 0 ? cpu / 1e6 : 1));
+    printf("load: %.0f ms wall, %.0f ms CPU, %d threads, %d files, %.1f MB "
+           "of XML (%.1f MB/s of CPU)\n", ms(st->total), ms(cpu), st->threads,
+           st->files, mb(snap->xml_bytes), mb(snap->xml_bytes) / (cpu > 0 ? cpu / 1e6 : 1));
     printf("  read %.0f ms, parse %.0f ms, validate %.0f ms, build %.0f ms, "
            "index %.0f ms\n", ms(st->read), ms(st->parse), ms(st->validate),
            ms(st->build), ms(st->index));
@@ -126,6 +128,9 @@ int main(int argc, char **argv)
         }
         else if (strcmp(argv[i], "--stats") == 0) {
             stats = 1;
+        }
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            art_repo_set_threads(atoi(argv[++i]));
         }
         else if (argv[i][0] == '-') {
             usage();
