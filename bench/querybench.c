@@ -70,7 +70,7 @@ static void qb_doc(void *baton, int i, art_index_doc_t *doc)
     }
     doc->lang = a->lang->code;
     doc->title = a->title;
-    doc->body = art_snippet_plain(d->scratch, a->body, a->body_len, &len);
+    doc->body = art_article_plain(d->scratch, a, &len);
     doc->tags = tags;
     doc->ntags = a->ntags;
     d->text_bytes += strlen(a->title) + len;

@@ -8,10 +8,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <apr_file_io.h>
 #include <apr_file_info.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -34,6 +37,48 @@ static const char *const reserved_ids[] = {
     "authors", "tags", "search", "feed.atom", "sitemap.xml", NULL
 };
 
+/* The most threads that read, parse and validate files side by side. */
+#define MAX_WORKERS 4
+
+typedef struct parse_err_t {
+    const char *tag;
+    int line;
+    char *msg;
+    apr_pool_t *pool;
+} parse_err_t;
+
+/* One file to read: filled in by a worker, taken up in file order by the
+ * loading thread. */
+typedef struct file_job_t {
+    const char *path;            /* full path */
+    const char *rel;             /* relative to the repository */
+    const char *root_name;       /* the document element it must have */
+    int too_deep;                /* a folder not read: only a report */
+    xmlDocPtr doc;               /* NULL when there was a problem: */
+    parse_err_t pe;
+    int read;                    /* bytes were read: */
+    apr_size_t size;
+    apr_uint64_t hash;           /* of the bytes */
+    apr_time_t mtime;            /* 0 unless it counts for the newest time */
+} file_job_t;
+
+/* What one thread needs to read, parse and validate files.  Reused from file
+ * to file: a fresh buffer and libxml2 contexts per file cost as much malloc
+ * traffic as the parse itself.  Its pool has an allocator of its own, so no
+ * two threads ever allocate from one. */
+typedef struct worker_t {
+    apr_pool_t *pool;            /* messages until the batch is taken up */
+    apr_size_t max_file_size;
+    char *buf;
+    apr_size_t buf_cap;
+    xmlParserCtxtPtr parser;
+    xmlRelaxNGValidCtxtPtr valid;
+    int want_stats;
+    art_repo_stats_t st;         /* read, parse, validate, files */
+    file_job_t *jobs;            /* the batch: every nworkers-th job from */
+    int first, njobs, step;
+} worker_t;
+
 typedef struct load_ctx_t {
     apr_pool_t *pool;            /* the snapshot's pool */
     apr_pool_t *scratch;         /* cleared after each file */
@@ -41,7 +86,14 @@ typedef struct load_ctx_t {
     art_snapshot_t *snap;
     apr_array_header_t *articles;   /* art_article_t * */
     apr_hash_t *files_by_key;       /* "lang/id" -> file, for duplicate reports */
-    apr_pool_t *texts;              /* body texts until the text index is built */
+    int want_stats;                 /* fill st, reading clocks */
+    art_repo_stats_t st;
+    worker_t workers[MAX_WORKERS];  /* [0] is the loading thread's own */
+    int nworkers;
+    char *plain;                    /* a body's text for the text index */
+    apr_size_t plain_cap;
+    const char **tags;              /* a document's tag names, likewise */
+    int tags_cap;
 } load_ctx_t;
 
 /* ---------------------------------------------------------------- reporting */
@@ -94,13 +146,6 @@ apr_status_t art_repo_init(apr_pool_t *p, char **err)
 }
 
 /* ---------------------------------------------------------------- parsing */
-
-typedef struct parse_err_t {
-    const char *tag;
-    int line;
-    char *msg;
-    apr_pool_t *pool;
-} parse_err_t;
 
 /* SAX hook for "<!DOCTYPE ... [": refuse the document before any declaration in
  * it is read, so entity bombs and external entities never get a chance. */
@@ -162,25 +207,64 @@ static void schema_error(void *baton, xmlErrorPtr e)
     }
 }
 
+/* The clock of the stage figures: this thread's CPU time where there is one,
+ * so that other work on a busy machine does not count; 0 when no figures
+ * were asked for, so that a normal load reads no clock. */
+static apr_time_t stage_now(int want)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+    struct timespec ts;
+#endif
+
+    if (!want) {
+        return 0;
+    }
+#ifdef CLOCK_THREAD_CPUTIME_ID
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) {
+        return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
+    }
+#endif
+    return apr_time_now();
+}
+
+/* Time since *t added to *slot; *t moves on to now. */
+static void stage_end(int want, apr_interval_time_t *slot, apr_time_t *t)
+{
+    apr_time_t now;
+
+    if (want) {
+        now = stage_now(want);
+        *slot += now - *t;
+        *t = now;
+    }
+}
+
+static void out_of_memory(parse_err_t *pe)
+{
+    pe->tag = ART_E_IO;
+    pe->msg = apr_pstrdup(pe->pool, "out of memory");
+}
+
 /* Parse and validate one document; NULL with *pe filled on failure.  The caller
  * frees the document. */
-static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
-                           parse_err_t *pe)
+static xmlDocPtr parse_doc(worker_t *w, const char *data, apr_size_t len,
+                           const char *path, parse_err_t *pe)
 {
-    xmlParserCtxtPtr ctxt;
+    xmlParserCtxtPtr ctxt = w->parser;
     xmlDocPtr doc;
-    xmlRelaxNGValidCtxtPtr vc;
+    apr_time_t t = stage_now(w->want_stats);
 
-    ctxt = xmlNewParserCtxt();
     if (ctxt == NULL) {
-        pe->tag = ART_E_IO;
-        pe->msg = apr_pstrdup(pe->pool, "out of memory");
-        return NULL;
+        ctxt = w->parser = xmlNewParserCtxt();
+        if (ctxt == NULL) {
+            out_of_memory(pe);
+            return NULL;
+        }
+        ctxt->sax->internalSubset = refuse_dtd;
+        ctxt->sax->externalSubset = refuse_dtd;
+        ctxt->sax->serror = parse_error;
     }
     ctxt->_private = pe;
-    ctxt->sax->internalSubset = refuse_dtd;
-    ctxt->sax->externalSubset = refuse_dtd;
-    ctxt->sax->serror = parse_error;
     doc = xmlCtxtReadMemory(ctxt, data, (int)len, path, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR
                             | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
@@ -191,7 +275,8 @@ static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
         pe->msg = apr_psprintf(pe->pool, "not well-formed: %s",
                                trim_msg(pe->pool, e ? e->message : NULL));
     }
-    xmlFreeParserCtxt(ctxt);
+    ctxt->_private = NULL;
+    stage_end(w->want_stats, &w->st.parse, &t);
     if (pe->tag) {
         if (doc) {
             xmlFreeDoc(doc);
@@ -206,19 +291,26 @@ static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
         xmlFreeDoc(doc);
         return NULL;
     }
-    vc = xmlRelaxNGNewValidCtxt(repo_schema);
-    if (vc == NULL) {
-        pe->tag = ART_E_IO;
-        pe->msg = apr_pstrdup(pe->pool, "out of memory");
-        xmlFreeDoc(doc);
-        return NULL;
+    if (w->valid == NULL) {
+        w->valid = xmlRelaxNGNewValidCtxt(repo_schema);
+        if (w->valid == NULL) {
+            out_of_memory(pe);
+            xmlFreeDoc(doc);
+            return NULL;
+        }
     }
-    xmlRelaxNGSetValidStructuredErrors(vc, schema_error, pe);
-    if (xmlRelaxNGValidateDoc(vc, doc) != 0 && pe->tag == NULL) {
-        pe->tag = ART_E_SCHEMA;
-        pe->msg = apr_pstrdup(pe->pool, "does not match the schema");
+    xmlRelaxNGSetValidStructuredErrors(w->valid, schema_error, pe);
+    if (xmlRelaxNGValidateDoc(w->valid, doc) != 0) {
+        if (pe->tag == NULL) {
+            pe->tag = ART_E_SCHEMA;
+            pe->msg = apr_pstrdup(pe->pool, "does not match the schema");
+        }
+        /* A failed validation may leave states and errors behind in the
+         * context; only a clean one is worth keeping. */
+        xmlRelaxNGFreeValidCtxt(w->valid);
+        w->valid = NULL;
     }
-    xmlRelaxNGFreeValidCtxt(vc);
+    stage_end(w->want_stats, &w->st.validate, &t);
     if (pe->tag) {
         xmlFreeDoc(doc);
         return NULL;
@@ -226,65 +318,155 @@ static xmlDocPtr parse_doc(const char *data, apr_size_t len, const char *path,
     return doc;
 }
 
-/* Read and parse path; reports and returns NULL on any problem. */
-static xmlDocPtr load_doc(load_ctx_t *lc, const char *path, int fatal,
-                          const char *root_name, apr_time_t *mtime)
+/* Checks a file's size against the limit, noting one over it, and keeps its
+ * time for the snapshot's newest; 0 when the file is too large. */
+static int size_ok(worker_t *w, file_job_t *j, const apr_finfo_t *fi)
+{
+    if ((apr_size_t)fi->size > w->max_file_size) {
+        j->pe.tag = ART_E_TOOLARGE;
+        j->pe.msg = apr_psprintf(w->pool, "file is %" APR_OFF_T_FMT " bytes, "
+                                 "over the limit of %" APR_SIZE_T_FMT,
+                                 fi->size, w->max_file_size);
+        return 0;
+    }
+    j->mtime = fi->mtime;
+    return 1;
+}
+
+static void read_error(worker_t *w, file_job_t *j, apr_status_t rv)
+{
+    char eb[128];
+
+    j->pe.tag = ART_E_IO;
+    j->pe.msg = apr_psprintf(w->pool, "cannot read: %s",
+                             apr_strerror(rv, eb, sizeof(eb)));
+}
+
+/* The whole of the job's file in w->buf (NUL-terminated) with one open,
+ * fstat and read; size and mtime from the same fstat.  Notes the problem in
+ * the job and returns non-zero on any. */
+static int read_file(worker_t *w, file_job_t *j, apr_size_t *len)
 {
     apr_finfo_t fi;
     apr_file_t *f;
     apr_size_t n;
-    char *data;
     apr_status_t rv;
-    parse_err_t pe = { NULL, 0, NULL, lc->scratch };
-    xmlDocPtr doc;
 
-    rv = apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_MTIME, lc->scratch);
+    rv = apr_file_open(&f, j->path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0,
+                       w->pool);
     if (rv != APR_SUCCESS) {
-        char eb[128];
-        report(lc, fatal, ART_E_IO, path, 0, "cannot read: %s",
-               apr_strerror(rv, eb, sizeof(eb)));
-        return NULL;
+        /* An unreadable file that is too large is reported as too large,
+         * as when the size was looked at before opening. */
+        if (apr_stat(&fi, j->path, APR_FINFO_SIZE | APR_FINFO_MTIME, w->pool)
+            == APR_SUCCESS && !size_ok(w, j, &fi)) {
+            return 1;
+        }
+        read_error(w, j, rv);
+        return 1;
     }
-    if ((apr_size_t)fi.size > lc->opts->max_file_size) {
-        report(lc, fatal, ART_E_TOOLARGE, path, 0,
-               "file is %" APR_OFF_T_FMT " bytes, over the limit of %"
-               APR_SIZE_T_FMT, fi.size, lc->opts->max_file_size);
-        return NULL;
-    }
-    *mtime = fi.mtime;
-    if (fi.mtime > lc->snap->mtime) {
-        lc->snap->mtime = fi.mtime;
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_MTIME, f);
+    if (rv != APR_SUCCESS || !size_ok(w, j, &fi)) {
+        apr_file_close(f);
+        if (rv != APR_SUCCESS) {
+            read_error(w, j, rv);
+        }
+        return 1;
     }
     n = (apr_size_t)fi.size;
-    data = apr_palloc(lc->scratch, n + 1);
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, lc->scratch);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_read_full(f, data, n, &n);
-        apr_file_close(f);
+    if (n + 1 > w->buf_cap) {
+        char *b = realloc(w->buf, n + 1);
+        if (b == NULL) {
+            apr_file_close(f);
+            read_error(w, j, APR_ENOMEM);
+            return 1;
+        }
+        w->buf = b;
+        w->buf_cap = n + 1;
     }
+    rv = apr_file_read_full(f, w->buf, n, &n);
+    apr_file_close(f);
     if (rv != APR_SUCCESS && !(rv == APR_EOF && n == 0)) {
-        char eb[128];
-        report(lc, fatal, ART_E_IO, path, 0, "cannot read: %s",
-               apr_strerror(rv, eb, sizeof(eb)));
-        return NULL;
+        read_error(w, j, rv);
+        return 1;
     }
-    lc->snap->xml_bytes += n;
-    lc->snap->digest = art_hash64(data, n, lc->snap->digest);
+    w->buf[n] = '\0';
+    *len = n;
+    return 0;
+}
 
-    doc = parse_doc(data, n, path, &pe);
-    if (doc == NULL) {
-        report(lc, fatal, pe.tag, path, pe.line, "%s", pe.msg);
-        return NULL;
+/* Read, parse and validate the job's file: everything about a file that
+ * depends on no other file, so that workers can do it side by side.  Touches
+ * only w and j. */
+static void run_job(worker_t *w, file_job_t *j)
+{
+    apr_size_t n;
+    apr_time_t t = stage_now(w->want_stats);
+    xmlNodePtr root;
+    int bad;
+
+    j->pe.pool = w->pool;
+    bad = read_file(w, j, &n);
+    stage_end(w->want_stats, &w->st.read, &t);
+    if (bad) {
+        return;
     }
-    if (strcmp((const char *)xmlDocGetRootElement(doc)->name, root_name) != 0) {
-        report(lc, fatal, ART_E_SCHEMA, path,
-               xmlGetLineNo(xmlDocGetRootElement(doc)),
-               "expected a <%s> document, found <%s>", root_name,
-               (const char *)xmlDocGetRootElement(doc)->name);
-        xmlFreeDoc(doc);
-        return NULL;
+    w->st.files++;
+    j->read = 1;
+    j->size = n;
+    j->hash = art_hash64(w->buf, n, 0);
+    j->doc = parse_doc(w, w->buf, n, j->path, &j->pe);
+    if (j->doc == NULL) {
+        return;
     }
-    return doc;
+    root = xmlDocGetRootElement(j->doc);
+    if (strcmp((const char *)root->name, j->root_name) != 0) {
+        j->pe.tag = ART_E_SCHEMA;
+        j->pe.line = xmlGetLineNo(root);
+        j->pe.msg = apr_psprintf(w->pool, "expected a <%s> document, found <%s>",
+                                 j->root_name, (const char *)root->name);
+        xmlFreeDoc(j->doc);
+        j->doc = NULL;
+    }
+}
+
+/* Account for a finished job in file order (bytes, digest, newest time) and
+ * give its one report; returns the document (the caller frees it) or NULL. */
+static xmlDocPtr job_finish(load_ctx_t *lc, file_job_t *j, int fatal)
+{
+    if (j->mtime > lc->snap->mtime) {
+        lc->snap->mtime = j->mtime;
+    }
+    if (j->read) {
+        unsigned char le[8];
+        int i;
+
+        /* Little-endian bytes of the file's hash, so the digest is the
+         * same on every machine. */
+        for (i = 0; i < 8; i++) {
+            le[i] = (unsigned char)(j->hash >> (8 * i));
+        }
+        lc->snap->xml_bytes += j->size;
+        lc->snap->digest = art_hash64(le, sizeof(le), lc->snap->digest);
+    }
+    if (j->doc == NULL) {
+        report(lc, fatal, j->pe.tag, j->path, j->pe.line, "%s", j->pe.msg);
+    }
+    return j->doc;
+}
+
+/* Read and parse path on the loading thread; reports and returns NULL on any
+ * problem. */
+static xmlDocPtr load_doc(load_ctx_t *lc, const char *path, int fatal,
+                          const char *root_name, apr_time_t *mtime)
+{
+    file_job_t j;
+
+    memset(&j, 0, sizeof(j));
+    j.path = path;
+    j.root_name = root_name;
+    run_job(&lc->workers[0], &j);
+    *mtime = j.mtime;
+    return job_finish(lc, &j, fatal);
 }
 
 /* ---------------------------------------------------------------- node helpers */
@@ -793,15 +975,17 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
         else if (is_el(n, "body")) {
             art_buf_t b;
             xmlNodePtr bad = NULL;
-            art_buf_init(&b, lc->pool, 8192);
+            /* Built in the file's scratch pool and copied once at its size:
+             * a buffer doubling in the snapshot pool would leave its smaller
+             * copies and its slack there for good. */
+            art_buf_init(&b, lc->scratch, 16384);
             if (!emit_html(&b, n, &bad)) {
                 report(lc, 0, ART_E_URL, path, xmlGetLineNo(bad),
                        "link or image URL is not http, https, mailto or relative");
                 return;
             }
-            a->body = b.data;
+            a->body = apr_pmemdup(lc->pool, b.data, b.len + 1);
             a->body_len = b.len;
-            a->plain = keep_in(lc->texts, xmlNodeGetContent(n));
         }
         else if (is_el(n, "notes")) {
             for (c = n->children; c; c = c->next) {
@@ -865,30 +1049,60 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
 
 /* ---------------------------------------------------------------- walking */
 
+/* A folder entry; type is APR_NOFILE until known. */
+typedef struct dir_entry_t {
+    const char *name;
+    apr_filetype_e type;
+} dir_entry_t;
+
 static int name_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const dir_entry_t *)a)->name, ((const dir_entry_t *)b)->name);
 }
 
-/* Sorted entry names of dir (hidden and "_" names left out). */
+/* Sorted entries of dir (hidden and "_" names left out), with the type the
+ * folder listing gives for free on most file systems. */
 static apr_array_header_t *list_dir(apr_pool_t *p, const char *dir)
 {
     apr_dir_t *d;
     apr_finfo_t fi;
-    apr_array_header_t *names = apr_array_make(p, 16, sizeof(char *));
+    apr_array_header_t *names = apr_array_make(p, 16, sizeof(dir_entry_t));
+    apr_status_t rv;
 
     if (apr_dir_open(&d, dir, p) != APR_SUCCESS) {
         return names;
     }
-    while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+    /* APR_INCOMPLETE: the name without the type. */
+    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d))
+           == APR_SUCCESS || rv == APR_INCOMPLETE) {
+        dir_entry_t *e;
+
         if (fi.name[0] == '.' || fi.name[0] == '_') {
             continue;
         }
-        APR_ARRAY_PUSH(names, char *) = apr_pstrdup(p, fi.name);
+        e = apr_array_push(names);
+        e->name = apr_pstrdup(p, fi.name);
+        e->type = (fi.valid & APR_FINFO_TYPE) ? fi.filetype : APR_NOFILE;
     }
     apr_dir_close(d);
-    qsort(names->elts, (size_t)names->nelts, sizeof(char *), name_cmp);
+    qsort(names->elts, (size_t)names->nelts, sizeof(dir_entry_t), name_cmp);
     return names;
+}
+
+/* The type of an entry, following a symbolic link as a stat would; an
+ * entry that cannot be looked at is APR_NOFILE. */
+static apr_filetype_e entry_type(const dir_entry_t *e, const char *full,
+                                 apr_pool_t *p)
+{
+    apr_finfo_t fi;
+
+    if (e->type != APR_NOFILE && e->type != APR_LNK) {
+        return e->type;
+    }
+    if (apr_stat(&fi, full, APR_FINFO_TYPE, p) != APR_SUCCESS) {
+        return APR_NOFILE;
+    }
+    return fi.filetype;
 }
 
 static int ends_with_xml(const char *name)
@@ -897,50 +1111,152 @@ static int ends_with_xml(const char *name)
     return n > 4 && strcmp(name + n - 4, ".xml") == 0;
 }
 
-static void walk_articles(load_ctx_t *lc, const char *dir, const char *rel,
-                          const art_collection_t *coll, int depth)
+/* The article files below dir in the order they are taken up, into jobs
+ * (allocated in p): a folder's files before its sub-folders, so that when two
+ * files claim one id the one nearer the collection's top wins, whatever the
+ * names. */
+static void list_articles(apr_pool_t *p, const char *dir, const char *rel,
+                          int depth, apr_array_header_t *jobs)
 {
-    apr_pool_t *sub;
     apr_array_header_t *names;
     int i, pass;
 
     if (depth > MAX_DEPTH) {
-        report(lc, 0, ART_E_IO, dir, 0, "folders nested deeper than %d levels "
-               "are not read", MAX_DEPTH);
+        file_job_t *j = apr_array_push(jobs);
+
+        memset(j, 0, sizeof(*j));
+        j->path = dir;
+        j->too_deep = 1;
         return;
     }
-    apr_pool_create(&sub, lc->scratch);
-    names = list_dir(sub, dir);
-    /* Files of a folder before its sub-folders: when two files claim one id,
-     * the one nearer the collection's top wins, whatever the names. */
+    names = list_dir(p, dir);
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; i < names->nelts; i++) {
-            const char *name = APR_ARRAY_IDX(names, i, char *);
-            const char *full = apr_pstrcat(sub, dir, "/", name, NULL);
-            const char *r = apr_pstrcat(sub, rel, "/", name, NULL);
-            apr_finfo_t fi;
+            const dir_entry_t *e = &APR_ARRAY_IDX(names, i, dir_entry_t);
+            const char *name = e->name;
+            const char *full = apr_pstrcat(p, dir, "/", name, NULL);
+            const char *r = apr_pstrcat(p, rel, "/", name, NULL);
+            apr_filetype_e type = entry_type(e, full, p);
 
-            if (apr_stat(&fi, full, APR_FINFO_TYPE, sub) != APR_SUCCESS) {
-                continue;
+            if (pass == 1 && type == APR_DIR) {
+                list_articles(p, full, r, depth + 1, jobs);
             }
-            if (pass == 1 && fi.filetype == APR_DIR) {
-                walk_articles(lc, full, r, coll, depth + 1);
-            }
-            else if (pass == 0 && fi.filetype == APR_REG && ends_with_xml(name)
+            else if (pass == 0 && type == APR_REG && ends_with_xml(name)
                      && !(depth == 0 && strcmp(name, "collection.xml") == 0)) {
-                apr_pool_t *saved = lc->scratch;
-                apr_time_t mtime = 0;
-                xmlDocPtr doc;
+                file_job_t *j = apr_array_push(jobs);
 
-                apr_pool_create(&lc->scratch, saved);
-                doc = load_doc(lc, full, 0, "article", &mtime);
-                if (doc) {
-                    read_article(lc, doc, full, r, coll, mtime);
-                    xmlFreeDoc(doc);
-                }
-                apr_pool_destroy(lc->scratch);
-                lc->scratch = saved;
+                memset(j, 0, sizeof(*j));
+                j->path = full;
+                j->rel = r;
+                j->root_name = "article";
             }
+        }
+    }
+}
+
+static void run_jobs(worker_t *w)
+{
+    int i;
+
+    for (i = w->first; i < w->njobs; i += w->step) {
+        run_job(w, &w->jobs[i]);
+    }
+}
+
+#if APR_HAS_THREADS
+static void *APR_THREAD_FUNC worker_main(apr_thread_t *thread, void *data)
+{
+    run_jobs(data);
+    apr_thread_exit(thread, APR_SUCCESS);
+    return NULL;
+}
+#endif
+
+/* Run the n jobs: every worker takes every nworkers-th one, the loading
+ * thread too.  Returns when all are done. */
+static void run_batch(load_ctx_t *lc, file_job_t *jobs, int n,
+                      apr_pool_t *tpool)
+{
+#if APR_HAS_THREADS
+    apr_thread_t *threads[MAX_WORKERS];
+    apr_status_t rv;
+#endif
+    int i, started = 1;
+
+    for (i = 0; i < lc->nworkers; i++) {
+        lc->workers[i].jobs = jobs;
+        lc->workers[i].first = i;
+        lc->workers[i].njobs = n;
+        lc->workers[i].step = lc->nworkers;
+    }
+#if APR_HAS_THREADS
+    /* A thread costs more than a few small files. */
+    for (i = 1; i < lc->nworkers && n >= 4 * lc->nworkers; i++) {
+        if (apr_thread_create(&threads[i], NULL, worker_main, &lc->workers[i],
+                              tpool) != APR_SUCCESS) {
+            break;
+        }
+        started++;
+    }
+#endif
+    /* Jobs of workers that could not be started fall to this thread. */
+    for (i = started; i < lc->nworkers; i++) {
+        run_jobs(&lc->workers[i]);
+    }
+    run_jobs(&lc->workers[0]);
+#if APR_HAS_THREADS
+    for (i = 1; i < started; i++) {
+        apr_thread_join(&rv, threads[i]);
+    }
+#endif
+}
+
+/* Jobs taken at a time: enough to keep the workers busy, few enough that
+ * the documents waiting to be taken up stay small. */
+#define BATCH 64
+
+/* Read every article of a collection: workers read, parse and validate a
+ * batch of files side by side, then this thread takes the documents up in
+ * file order, so reports, duplicates and counts come out as they would one
+ * file at a time. */
+static void load_articles(load_ctx_t *lc, const char *dir, const char *rel,
+                          const art_collection_t *coll, apr_pool_t *tpool)
+{
+    apr_pool_t *sub, *file;
+    apr_array_header_t *jobs;
+    int at, i, w;
+
+    apr_pool_create(&sub, lc->scratch);
+    apr_pool_create(&file, sub);
+    jobs = apr_array_make(sub, 64, sizeof(file_job_t));
+    list_articles(sub, dir, rel, 0, jobs);
+    for (at = 0; at < jobs->nelts; at += BATCH) {
+        file_job_t *batch = &APR_ARRAY_IDX(jobs, at, file_job_t);
+        int n = jobs->nelts - at < BATCH ? jobs->nelts - at : BATCH;
+
+        run_batch(lc, batch, n, tpool);
+        for (i = 0; i < n; i++) {
+            file_job_t *j = &batch[i];
+            apr_pool_t *saved = lc->scratch;
+            xmlDocPtr doc;
+
+            lc->scratch = file;
+            if (j->too_deep) {
+                report(lc, 0, ART_E_IO, j->path, 0, "folders nested deeper "
+                       "than %d levels are not read", MAX_DEPTH);
+            }
+            else if ((doc = job_finish(lc, j, 0)) != NULL) {
+                apr_time_t t = stage_now(lc->want_stats);
+
+                read_article(lc, doc, j->path, j->rel, coll, j->mtime);
+                xmlFreeDoc(doc);
+                stage_end(lc->want_stats, &lc->st.build, &t);
+            }
+            lc->scratch = saved;
+            apr_pool_clear(file);
+        }
+        for (w = 0; w < lc->nworkers; w++) {
+            apr_pool_clear(lc->workers[w].pool);
         }
     }
     apr_pool_destroy(sub);
@@ -1087,16 +1403,32 @@ static void index_doc(void *baton, int i, art_index_doc_t *doc)
 {
     load_ctx_t *lc = baton;
     const art_article_t *a = lc->snap->all.items[i];
-    const char **tags = apr_palloc(lc->texts, sizeof(char *) * (a->ntags + 1));
     int j;
 
-    for (j = 0; j < a->ntags; j++) {
-        tags[j] = a->tags[j].name;
-    }
     doc->lang = a->lang->code;
     doc->title = a->title;
-    doc->body = a->plain;
-    doc->tags = tags;
+    if (a->body_len + 1 > lc->plain_cap) {
+        char *b = realloc(lc->plain, a->body_len + 1);
+        if (b == NULL) {
+            return;
+        }
+        lc->plain = b;
+        lc->plain_cap = a->body_len + 1;
+    }
+    lc->st.text_bytes += art_html_text(a->body, a->body_len, lc->plain);
+    doc->body = lc->plain;
+    if (a->ntags > lc->tags_cap) {
+        const char **t = realloc(lc->tags, sizeof(char *) * (apr_size_t)a->ntags);
+        if (t == NULL) {
+            return;
+        }
+        lc->tags = t;
+        lc->tags_cap = a->ntags;
+    }
+    for (j = 0; j < a->ntags; j++) {
+        lc->tags[j] = a->tags[j].name;
+    }
+    doc->tags = lc->tags;
     doc->ntags = a->ntags;
 }
 
@@ -1104,6 +1436,7 @@ static void build_indexes(load_ctx_t *lc)
 {
     art_snapshot_t *s = lc->snap;
     apr_pool_t *p = s->pool;
+    apr_time_t t = stage_now(lc->want_stats);
     int i, j;
 
     qsort(lc->articles->elts, (size_t)lc->articles->nelts, sizeof(void *),
@@ -1150,13 +1483,42 @@ static void build_indexes(load_ctx_t *lc)
         }
     }
     resolve_pinned(lc);
+    stage_end(lc->want_stats, &lc->st.build, &t);
     s->text = art_index_build(p, s->all.n, index_doc, lc);
-    for (i = 0; i < s->all.n; i++) {
-        s->all.items[i]->plain = NULL;
-    }
+    stage_end(lc->want_stats, &lc->st.index, &t);
 }
 
 /* ---------------------------------------------------------------- entry points */
+
+static apr_status_t tpool_cleanup(void *data)
+{
+    apr_pool_destroy(data);
+    return APR_SUCCESS;
+}
+
+static apr_status_t ctx_cleanup(void *data)
+{
+    load_ctx_t *lc = data;
+    int i;
+
+    free(lc->plain);
+    free(lc->tags);
+    for (i = 0; i < lc->nworkers; i++) {
+        worker_t *w = &lc->workers[i];
+
+        free(w->buf);
+        if (w->parser) {
+            xmlFreeParserCtxt(w->parser);
+        }
+        if (w->valid) {
+            xmlRelaxNGFreeValidCtxt(w->valid);
+        }
+        if (i > 0) {
+            apr_pool_destroy(w->pool);
+        }
+    }
+    return APR_SUCCESS;
+}
 
 static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
                             const char *root, const art_repo_opts_t *opts)
@@ -1164,13 +1526,16 @@ static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
     load_ctx_t *lc = apr_pcalloc(scratch, sizeof(*lc));
     art_snapshot_t *s = apr_pcalloc(pool, sizeof(*s));
 
+    apr_pool_cleanup_register(scratch, lc, ctx_cleanup, apr_pool_cleanup_null);
+    lc->nworkers = 1;
+    apr_pool_create(&lc->workers[0].pool, scratch);
+    lc->workers[0].max_file_size = opts->max_file_size;
     lc->pool = pool;
     lc->scratch = scratch;
     lc->opts = opts;
     lc->snap = s;
     lc->articles = apr_array_make(pool, 64, sizeof(art_article_t *));
     lc->files_by_key = apr_hash_make(scratch);
-    lc->texts = scratch;
     s->pool = pool;
     s->root = apr_pstrdup(pool, root);
     s->authors = apr_array_make(pool, 8, sizeof(art_author_t *));
@@ -1214,6 +1579,52 @@ static int load_core(load_ctx_t *lc, const char *root)
     return ok;
 }
 
+static int repo_threads;
+
+void art_repo_set_threads(int n)
+{
+    repo_threads = n < 0 ? 0 : n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+/* Workers beyond the loading thread's own, each with a pool and allocator
+ * of its own, and the pool their threads are made from (also with its own
+ * allocator: a thread's pool is destroyed by the thread itself when it
+ * ends).  Destroyed with lc's scratch pool. */
+static apr_pool_t *start_workers(load_ctx_t *lc)
+{
+    apr_pool_t *tpool = NULL;
+    int n = repo_threads, i;
+
+#if APR_HAS_THREADS && defined(_SC_NPROCESSORS_ONLN)
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
+    }
+#endif
+#if !APR_HAS_THREADS
+    n = 1;
+#endif
+    if (n <= 1) {
+        return NULL;
+    }
+    for (i = 1; i < n; i++) {
+        worker_t *w = &lc->workers[i];
+
+        if (apr_pool_create_unmanaged_ex(&w->pool, NULL, NULL) != APR_SUCCESS) {
+            break;
+        }
+        w->max_file_size = lc->workers[0].max_file_size;
+        w->want_stats = lc->want_stats;
+        lc->nworkers++;
+    }
+    if (apr_pool_create_unmanaged_ex(&tpool, NULL, NULL) != APR_SUCCESS) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(lc->scratch, tpool, tpool_cleanup,
+                              apr_pool_cleanup_null);
+    return tpool;
+}
+
 /* Keeps the first fatal message for the caller's *err. */
 typedef struct fatal_catch_t {
     const art_repo_opts_t *inner;
@@ -1240,11 +1651,21 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
                            const art_repo_opts_t *opts,
                            art_snapshot_t **out, char **err)
 {
+    return art_repo_load_ex(p, root, opts, NULL, out, err);
+}
+
+apr_status_t art_repo_load_ex(apr_pool_t *p, const char *root,
+                              const art_repo_opts_t *opts,
+                              art_repo_stats_t *stats,
+                              art_snapshot_t **out, char **err)
+{
     apr_pool_t *pool, *scratch;
     load_ctx_t *lc;
     fatal_catch_t fc = { opts, p, NULL };
     art_repo_opts_t o = *opts;
     apr_array_header_t *names;
+    apr_pool_t *tpool;
+    apr_time_t t0 = apr_time_now(), t;
     int i;
 
     o.log = catch_log;
@@ -1258,8 +1679,12 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
     apr_pool_tag(pool, "articles_snapshot");
     apr_pool_create(&scratch, pool);
     lc = ctx_make(pool, scratch, root, &o);
+    lc->want_stats = lc->workers[0].want_stats = stats != NULL;
+    tpool = start_workers(lc);
     /* Taken first, so a change made while loading is seen by the next check. */
+    t = stage_now(lc->want_stats);
     lc->snap->fingerprint = art_repo_fingerprint(scratch, root);
+    stage_end(lc->want_stats, &lc->st.read, &t);
 
     if (!load_core(lc, root)) {
         *err = fc.first ? fc.first : apr_pstrdup(p, "cannot load the site");
@@ -1268,13 +1693,12 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
     }
     names = list_dir(scratch, root);
     for (i = 0; i < names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(names, i, char *);
+        const dir_entry_t *e = &APR_ARRAY_IDX(names, i, dir_entry_t);
+        const char *name = e->name;
         const char *dir = apr_pstrcat(scratch, root, "/", name, NULL);
-        apr_finfo_t fi;
         art_collection_t *c;
 
-        if (apr_stat(&fi, dir, APR_FINFO_TYPE, scratch) != APR_SUCCESS
-            || fi.filetype != APR_DIR) {
+        if (entry_type(e, dir, scratch) != APR_DIR) {
             continue;
         }
         c = read_collection(lc, dir, name);
@@ -1283,9 +1707,20 @@ apr_status_t art_repo_load(apr_pool_t *p, const char *root,
         }
         APR_ARRAY_PUSH(lc->snap->collections, art_collection_t *) = c;
         apr_hash_set(lc->snap->collection_by_id, c->id, APR_HASH_KEY_STRING, c);
-        walk_articles(lc, dir, name, c, 0);
+        load_articles(lc, dir, name, c, tpool);
     }
     build_indexes(lc);
+    lc->st.total = apr_time_now() - t0;
+    for (i = 0; i < lc->nworkers; i++) {
+        lc->st.read += lc->workers[i].st.read;
+        lc->st.parse += lc->workers[i].st.parse;
+        lc->st.validate += lc->workers[i].st.validate;
+        lc->st.files += lc->workers[i].st.files;
+    }
+    lc->st.threads = lc->nworkers;
+    if (stats) {
+        *stats = lc->st;
+    }
     apr_pool_destroy(scratch);
     *out = lc->snap;
     return APR_SUCCESS;

@@ -16,6 +16,7 @@
 #define ART_REPO_H
 
 #include <apr_pools.h>
+#include <apr_time.h>
 #include "art_snapshot.h"
 
 /* Stable message tags: admins grep logs for them, so never renumber. */
@@ -39,6 +40,23 @@
 typedef void art_repo_log_fn(void *baton, int fatal, const char *tag,
                              const char *file, int line, const char *reason);
 
+/* Where a load spent its time, for articles-check --stats.  Stage times are
+ * microseconds of CPU time (of the loading thread, where the system can tell)
+ * summed over files; read covers the change scan and open, fstat and read;
+ * total is wall-clock
+ * time. */
+typedef struct art_repo_stats_t {
+    apr_interval_time_t read;
+    apr_interval_time_t parse;      /* libxml2, DTD refusal included */
+    apr_interval_time_t validate;   /* RELAX NG */
+    apr_interval_time_t build;      /* records, HTML bodies, lists */
+    apr_interval_time_t index;      /* the text index */
+    apr_interval_time_t total;      /* wall clock of the whole load */
+    int files;                      /* XML files read */
+    int threads;                    /* that read, parsed and validated */
+    apr_size_t text_bytes;          /* plain text of the bodies indexed */
+} art_repo_stats_t;
+
 typedef struct art_repo_opts_t {
     apr_size_t max_file_size;    /* bytes; larger files are skipped */
     art_repo_log_fn *log;
@@ -51,6 +69,11 @@ typedef struct art_repo_opts_t {
  * thread (httpd: post_config, before children are forked). */
 apr_status_t art_repo_init(apr_pool_t *p, char **err);
 
+/* How many threads read, parse and validate files during a load (the loading
+ * thread included): 0, the default, is one per processor up to 4; 1 loads
+ * on the calling thread alone.  Process-wide; set it before loading. */
+void art_repo_set_threads(int n);
+
 /* Load the repository at root.  On success *out is a new snapshot in its own
  * pool (destroy (*out)->pool to free it).  On a fatal problem returns
  * APR_EGENERAL, *err describing it (allocated in p), and nothing is kept.
@@ -58,6 +81,12 @@ apr_status_t art_repo_init(apr_pool_t *p, char **err);
 apr_status_t art_repo_load(apr_pool_t *p, const char *root,
                            const art_repo_opts_t *opts,
                            art_snapshot_t **out, char **err);
+
+/* As art_repo_load, also filling *stats (zeroed first) when it is not NULL. */
+apr_status_t art_repo_load_ex(apr_pool_t *p, const char *root,
+                              const art_repo_opts_t *opts,
+                              art_repo_stats_t *stats,
+                              art_snapshot_t **out, char **err);
 
 /* Parse and check only site.xml and authors.xml: for configuration time, so that
  * "apachectl configtest" reports a broken site before anything starts. */

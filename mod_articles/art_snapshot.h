@@ -108,7 +108,6 @@ struct art_article_t {
     const art_list_t *translations; /* the whole group, self included; may be NULL */
     int doc;                     /* position in the snapshot's list of all
                                     articles: the document id in `text` */
-    const char *plain;           /* body text while loading; NULL afterwards */
     const char **pinned_ids;     /* <related ref>, document order */
     const art_article_t **pinned;/* those found in the language, in order;
                                     NULL while loading */
@@ -155,6 +154,18 @@ const art_ltext_t *art_ltext_pick(const apr_array_header_t *texts,
 /* A UI string in lang, falling back to the default language; NULL if none. */
 const char *art_site_string(const art_site_t *site, const char *lang,
                             const char *key);
+
+/* The plain text of a body the loader wrote, which the snapshot does not
+ * keep: tags dropped (a block tag leaves a space, an inline one nothing),
+ * white space runs made one space, the entities art_buf_append_html writes
+ * decoded.  out needs len + 1 bytes; returns the text's length and
+ * NUL-terminates it. */
+apr_size_t art_html_text(const char *html, apr_size_t len, char *out);
+
+/* The plain text of a's body in p, its length in *len (may be NULL): one
+ * pass over the HTML, for search snippets and the text index. */
+const char *art_article_plain(apr_pool_t *p, const art_article_t *a,
+                              apr_size_t *len);
 
 /* Lower-case ASCII and fold common Unicode cases for tag keys; result in p. */
 const char *art_tag_fold(apr_pool_t *p, const char *name);

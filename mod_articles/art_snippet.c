@@ -1,6 +1,7 @@
 /* art_snippet.c: search result snippets (see art_snippet.h).
  *
- * Three passes over one article: strip the markup into plain text, tokenize
+ * Three passes over one article: strip the markup into plain text
+ * (art_html_text, the text the index saw), tokenize
  * that text with byte spans and keep the spans whose term is a query term,
  * then slide a window over those matches.  The window is scored by the
  * distinct query terms it holds first (a passage with both words of a
@@ -14,6 +15,7 @@
 
 #include "art_buf.h"
 #include "art_index.h"
+#include "art_snapshot.h"
 #include "art_snippet.h"
 #include "art_text.h"
 
@@ -33,90 +35,6 @@ typedef struct {
     snippet_match_t *m;
     int n;
 } snippet_scan_t;
-
-/* ---------------------------------------------------------------- plain text */
-
-/* Elements that sit inside a line of text: removing them must not join or
- * split words ("<em>Kabul</em>'s" stays one word). */
-static int snippet_inline(const char *name, size_t len)
-{
-    static const char *const names[] = { "a", "em", "strong", "code", NULL };
-    int i;
-
-    for (i = 0; names[i]; i++) {
-        if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static const struct {
-    const char *ent;
-    char c;
-} snippet_entities[] = {
-    { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
-    { "&#39;", '\'' }, { NULL, 0 }
-};
-
-char *art_snippet_plain(apr_pool_t *p, const char *html, apr_size_t len,
-                        apr_size_t *out_len)
-{
-    char *out = apr_palloc(p, len + 1);
-    apr_size_t i = 0, o = 0;
-
-    while (i < len) {
-        if (html[i] == '<') {
-            const char *gt = memchr(html + i, '>', len - i);
-            size_t at = i + 1 + (i + 1 < len && html[i + 1] == '/'), n = 0;
-
-            if (gt == NULL) {
-                break;
-            }
-            while (at + n < len && html[at + n] >= 'a' && html[at + n] <= 'z') {
-                n++;
-            }
-            if (!snippet_inline(html + at, n) && o > 0 && out[o - 1] != ' ') {
-                out[o++] = ' ';
-            }
-            i = (apr_size_t)(gt - html) + 1;
-            continue;
-        }
-        if (html[i] == '&') {
-            int k;
-
-            for (k = 0; snippet_entities[k].ent; k++) {
-                size_t el = strlen(snippet_entities[k].ent);
-
-                if (len - i >= el && memcmp(html + i, snippet_entities[k].ent,
-                                            el) == 0) {
-                    break;
-                }
-            }
-            if (snippet_entities[k].ent) {
-                out[o++] = snippet_entities[k].c;
-                i += strlen(snippet_entities[k].ent);
-                continue;
-            }
-        }
-        /* Line breaks and tabs of the source are layout, not text. */
-        if (html[i] == '\n' || html[i] == '\r' || html[i] == '\t'
-            || html[i] == ' ') {
-            if (o > 0 && out[o - 1] != ' ') {
-                out[o++] = ' ';
-            }
-            i++;
-            continue;
-        }
-        out[o++] = html[i++];
-    }
-    while (o > 0 && out[o - 1] == ' ') {
-        o--;
-    }
-    out[o] = '\0';
-    *out_len = o;
-    return out;
-}
 
 /* ---------------------------------------------------------------- matching */
 
@@ -212,7 +130,8 @@ const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
     if (width > ART_SNIPPET_WIDTH_MAX) {
         width = ART_SNIPPET_WIDTH_MAX;
     }
-    text = art_snippet_plain(p, html ? html : "", html ? len : 0, &tlen);
+    text = apr_palloc(p, len + 1);
+    tlen = art_html_text(html ? html : "", html ? len : 0, text);
     if (tlen == 0) {
         return "";
     }

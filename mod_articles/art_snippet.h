@@ -27,9 +27,4 @@ const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
                              const char *lang, const char *query,
                              apr_size_t qlen, apr_size_t width);
 
-/* Plain text of sanitised body HTML: tags removed (block ones leave a space),
- * the entities art_buf_append_html writes decoded; *out_len its length. */
-char *art_snippet_plain(apr_pool_t *p, const char *html, apr_size_t len,
-                        apr_size_t *out_len);
-
 #endif /* ART_SNIPPET_H */

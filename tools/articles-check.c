@@ -4,14 +4,24 @@
  * as the server would log it, "TAG: file:line: reason".  Exit status: 0 when
  * every file loads, 1 when files would be skipped, 2 when the site itself is
  * broken (the server would refuse to start).
+ *
+ * --stats also prints where the load spent its time and what the snapshot
+ * costs in memory against the XML it came from: the heap the process holds
+ * after the load less what it held before (mallinfo2), and the growth of its
+ * resident set, which is what an httpd parent carries into its children.
+ * --threads N sets how many threads read and parse (default: one per
+ * processor, at most 4), so one run can compare one thread with several.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
 
+#include "art_index.h"
 #include "art_repo.h"
 
 static void print(void *baton, int fatal, const char *tag, const char *file,
@@ -29,7 +39,75 @@ static void print(void *baton, int fatal, const char *tag, const char *file,
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: articles-check [--max-file-size BYTES] REPO\n");
+    fprintf(stderr, "usage: articles-check [--stats] [--threads N] "
+            "[--max-file-size BYTES] REPO\n");
+}
+
+/* Resident set of this process in bytes, 0 when /proc cannot tell. */
+static apr_size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long kb = 0;
+
+    if (f == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "VmRSS: %lu kB", &kb) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return (apr_size_t)kb * 1024;
+}
+
+/* User and system CPU time of this process so far, in microseconds. */
+static apr_interval_time_t cpu_usec(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        return 0;
+    }
+    return (apr_interval_time_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+        * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static apr_size_t heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+
+    return mi.uordblks + mi.hblkhd;
+}
+
+static double ms(apr_interval_time_t t)
+{
+    return (double)t / 1000.0;
+}
+
+static double mb(apr_size_t n)
+{
+    return (double)n / (1024.0 * 1024.0);
+}
+
+static void print_stats(const art_snapshot_t *snap, const art_repo_stats_t *st,
+                        apr_interval_time_t cpu, apr_size_t heap, apr_size_t rss)
+{
+    double xml = snap->xml_bytes ? (double)snap->xml_bytes : 1.0;
+    apr_size_t ix = snap->text ? art_index_memory(snap->text) : 0;
+
+    printf("load: %.0f ms wall, %.0f ms CPU, %d threads, %d files, %.1f MB "
+           "of XML (%.1f MB/s of CPU)\n", ms(st->total), ms(cpu), st->threads,
+           st->files, mb(snap->xml_bytes), mb(snap->xml_bytes) / (cpu > 0 ? cpu / 1e6 : 1));
+    printf("  read %.0f ms, parse %.0f ms, validate %.0f ms, build %.0f ms, "
+           "index %.0f ms\n", ms(st->read), ms(st->parse), ms(st->validate),
+           ms(st->build), ms(st->index));
+    printf("memory: heap %.1f MB (%.2f x the XML), resident +%.1f MB "
+           "(%.2f x); text index %.1f MB for %.1f MB of body text (%.2f x)\n",
+           mb(heap), heap / xml, mb(rss), rss / xml, mb(ix),
+           mb(st->text_bytes),
+           st->text_bytes ? (double)ix / (double)st->text_bytes : 0.0);
 }
 
 int main(int argc, char **argv)
@@ -37,13 +115,22 @@ int main(int argc, char **argv)
     apr_pool_t *p;
     art_repo_opts_t o = { ART_REPO_DEFAULT_MAX_FILE, print, NULL };
     art_snapshot_t *snap;
+    art_repo_stats_t st;
     const char *root = NULL;
     char *err = NULL;
-    int i;
+    apr_size_t heap0, rss0;
+    apr_interval_time_t cpu0;
+    int i, stats = 0;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--max-file-size") == 0 && i + 1 < argc) {
             o.max_file_size = (apr_size_t)strtoull(argv[++i], NULL, 10);
+        }
+        else if (strcmp(argv[i], "--stats") == 0) {
+            stats = 1;
+        }
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            art_repo_set_threads(atoi(argv[++i]));
         }
         else if (argv[i][0] == '-') {
             usage();
@@ -64,7 +151,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "articles-check: %s\n", err);
         return 2;
     }
-    if (art_repo_load(p, root, &o, &snap, &err) != APR_SUCCESS) {
+    heap0 = heap_bytes();
+    rss0 = rss_bytes();
+    cpu0 = cpu_usec();
+    if (art_repo_load_ex(p, root, &o, &st, &snap, &err) != APR_SUCCESS) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
@@ -72,6 +162,11 @@ int main(int argc, char **argv)
            "%d files skipped\n", root, snap->all.n,
            (int)apr_hash_count(snap->by_lang), snap->authors->nelts,
            snap->collections->nelts, snap->nerrors);
+    if (stats) {
+        apr_size_t heap = heap_bytes(), rss = rss_bytes();
+        print_stats(snap, &st, cpu_usec() - cpu0, heap > heap0 ? heap - heap0 : 0,
+                    rss > rss0 ? rss - rss0 : 0);
+    }
     i = snap->nerrors ? 1 : 0;
     apr_pool_destroy(snap->pool);
     return i;
