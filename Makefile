@@ -33,7 +33,7 @@ MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2
 CONFDIR    ?= /etc/apache2/mods-available
 
 CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
-            mod_articles/art_repo.c mod_articles/art_gen.c \
+            mod_articles/art_repo.c mod_articles/art_valid.c mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
@@ -115,16 +115,18 @@ $(BUILD)/mod_articles.so: $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUI
 	cp $(BUILD)/apxs/.libs/mod_articles.so $@
 
 $(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
+        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
         mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
 	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
-	    tools/articles-check.c mod_articles/art_repo.c mod_articles/art_snapshot.c \
+	    tools/articles-check.c mod_articles/art_repo.c mod_articles/art_valid.c \
+	    mod_articles/art_snapshot.c \
 	    mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
 	    $(SCHEMA_C) $(APRLIBS) $(DEPLIBS)
 
 # What related links and search cost on a repository (bench/querybench.c):
 # build/articles-querybench [-n SAMPLES] REPO.
-QB_SRC := bench/querybench.c mod_articles/art_repo.c mod_articles/art_snapshot.c \
+QB_SRC := bench/querybench.c mod_articles/art_repo.c mod_articles/art_valid.c \
+          mod_articles/art_snapshot.c \
           mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
           mod_articles/art_related.c mod_articles/art_snippet.c $(SCHEMA_C)
 
@@ -148,6 +150,11 @@ $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
 	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) -Imod_articles -o $@ \
 	    t/unit/index_test.c mod_articles/art_text.c mod_articles/art_index.c \
 	    $(APRLIBS) -lm
+
+$(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
+        | $(BUILD)
+	$(CC) $(WARN) -Werror -O2 $(DEPCFLAGS) -Imod_articles -o $@ \
+	    t/unit/valid_test.c mod_articles/art_valid.c $(DEPLIBS)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
         mod_articles/art_snapshot.c mod_articles/art_text.c $(HEADERS) | $(BUILD)
@@ -184,11 +191,12 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test
+        $(BUILD)/cache_test $(BUILD)/valid_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
+	$(BUILD)/valid_test schema/articles.rng
 	lua5.4 t/unit/dates_test.lua
 
 check-lua:
@@ -237,7 +245,7 @@ $(FUZZ_DIR)/fuzz_mustache: t/fuzz/fuzz_mustache.c mod_articles/art_mustache.c \
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c mod_articles/art_repo.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
+        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
         mod_articles/art_buf.c $(SCHEMA_C) \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)

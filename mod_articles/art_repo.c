@@ -18,17 +18,17 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
-#include <libxml/relaxng.h>
 #include <libxml/tree.h>
 
 #include "art_buf.h"
 #include "art_index.h"
 #include "art_repo.h"
+#include "art_valid.h"
 
 /* The schema text, generated from schema/articles.rng at build time. */
 extern const char art_schema_rng[];
 
-static xmlRelaxNGPtr repo_schema;
+static int repo_ready;
 
 #define MAX_DEPTH 16
 
@@ -72,7 +72,7 @@ typedef struct worker_t {
     char *buf;
     apr_size_t buf_cap;
     xmlParserCtxtPtr parser;
-    xmlRelaxNGValidCtxtPtr valid;
+    art_valid_t *valid;
     int want_stats;
     art_repo_stats_t st;         /* read, parse, validate, files */
     file_job_t *jobs;            /* the batch: every nworkers-th job from */
@@ -123,25 +123,19 @@ static void report(load_ctx_t *lc, int fatal, const char *tag, const char *file,
 
 apr_status_t art_repo_init(apr_pool_t *p, char **err)
 {
-    xmlRelaxNGParserCtxtPtr pc;
+    const char *msg;
 
-    if (repo_schema) {
+    if (repo_ready) {
         return APR_SUCCESS;
     }
     xmlInitParser();
-    pc = xmlRelaxNGNewMemParserCtxt(art_schema_rng, (int)strlen(art_schema_rng));
-    if (pc == NULL) {
-        *err = apr_pstrdup(p, "cannot create the RELAX NG parser");
-        return APR_ENOMEM;
-    }
-    repo_schema = xmlRelaxNGParse(pc);
-    xmlRelaxNGFreeParserCtxt(pc);
-    if (repo_schema == NULL) {
-        *err = apr_pstrdup(p, "the built-in RELAX NG schema does not compile");
+    /* The schemas live as long as the process: modules come and go with the
+     * configuration, but every generation validates with them. */
+    if (art_valid_init(art_schema_rng, &msg) != 0) {
+        *err = apr_pstrdup(p, msg);
         return APR_EGENERAL;
     }
-    /* The schema lives as long as the process: modules come and go with the
-     * configuration, but this pointer is reused by every generation. */
+    repo_ready = 1;
     return APR_SUCCESS;
 }
 
@@ -292,23 +286,16 @@ static xmlDocPtr parse_doc(worker_t *w, const char *data, apr_size_t len,
         return NULL;
     }
     if (w->valid == NULL) {
-        w->valid = xmlRelaxNGNewValidCtxt(repo_schema);
+        w->valid = art_valid_create();
         if (w->valid == NULL) {
             out_of_memory(pe);
             xmlFreeDoc(doc);
             return NULL;
         }
     }
-    xmlRelaxNGSetValidStructuredErrors(w->valid, schema_error, pe);
-    if (xmlRelaxNGValidateDoc(w->valid, doc) != 0) {
-        if (pe->tag == NULL) {
-            pe->tag = ART_E_SCHEMA;
-            pe->msg = apr_pstrdup(pe->pool, "does not match the schema");
-        }
-        /* A failed validation may leave states and errors behind in the
-         * context; only a clean one is worth keeping. */
-        xmlRelaxNGFreeValidCtxt(w->valid);
-        w->valid = NULL;
+    if (art_valid_doc(w->valid, doc, schema_error, pe) != 0 && pe->tag == NULL) {
+        pe->tag = ART_E_SCHEMA;
+        pe->msg = apr_pstrdup(pe->pool, "does not match the schema");
     }
     stage_end(w->want_stats, &w->st.validate, &t);
     if (pe->tag) {
@@ -1510,9 +1497,7 @@ static apr_status_t ctx_cleanup(void *data)
         if (w->parser) {
             xmlFreeParserCtxt(w->parser);
         }
-        if (w->valid) {
-            xmlRelaxNGFreeValidCtxt(w->valid);
-        }
+        art_valid_destroy(w->valid);
         if (i > 0) {
             apr_pool_destroy(w->pool);
         }
