@@ -420,6 +420,7 @@ static art_valid_check_fn *value_check(const xmlChar *name, int is_attr)
 
     for (i = 0; i < sizeof(value_checks) / sizeof(value_checks[0]); i++) {
         if (value_checks[i].is_attr == is_attr
+            && value_checks[i].name[0] == name[0]
             && strcmp(value_checks[i].name, (const char *)name) == 0) {
             return value_checks[i].check;
         }
