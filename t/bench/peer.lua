@@ -361,7 +361,6 @@ local function render(st, art, full)
     local L = st.langs[lang] or { code = lang, dir = "ltr" }
     local strings = st.strings[lang] or st.strings[st.default_lang] or {}
     local path = "/" .. lang .. "/" .. art.collection .. "/" .. art.id
-    local url = base .. path
     local group = art.translation and st.by_translation[art.translation] or { art }
     local in_lang = {}
     for _, a in ipairs(group) do in_lang[a.lang] = a end
@@ -381,7 +380,8 @@ local function render(st, art, full)
         if t then
             local p = "/" .. t.lang .. "/" .. t.collection .. "/" .. t.id
             if l.code == st.default_lang then xdefault = p end
-            w('<link rel="alternate" hreflang="', l.code, '" href="', esc(st.url .. base .. p), '">\n')
+            w('<link rel="alternate" hreflang="', l.code, '" href="',
+              esc(st.url .. base .. p), '">\n')
         end
     end
     w('<link rel="alternate" hreflang="x-default" href="', esc(st.url .. base .. xdefault), '">\n')
@@ -487,10 +487,10 @@ local function render(st, art, full)
     if #rel > 0 then
         w('<section class="related">\n<h2>', esc(strings["more-on-topic"] or ""), '</h2>\n<ul>\n')
         for _, pair in ipairs(rel) do
-            local o = pair[1]
-            w('<li lang="', o.lang, '" dir="', L.dir, '"><a href="', base, '/', o.lang, '/',
-              o.collection, '/', o.id, '">', esc(o.title or ""), '</a>')
-            for _, id in ipairs(o.authors) do
+            local other = pair[1]
+            w('<li lang="', other.lang, '" dir="', L.dir, '"><a href="', base, '/', other.lang,
+              '/', other.collection, '/', other.id, '">', esc(other.title or ""), '</a>')
+            for _, id in ipairs(other.authors) do
                 w(' <span class="author"><bdi>', esc((author_in(st, st.authors[id], lang))),
                   '</bdi></span>')
             end
