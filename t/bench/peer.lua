@@ -519,6 +519,9 @@ function handle(r)
         return 405
     end
     if not site then
+        -- Logged before and after, so that bench/run can wait for every
+        -- state that has started indexing.
+        r:notice("PEER0002: indexing " .. conf.repo)
         local t0 = r:clock()
         local st = build_index(r)
         st.css = read_file(conf.css) or ""
