@@ -7,6 +7,7 @@
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
 #   make screenshots  en, fa and ps article pages as PNGs in docs/screenshots/
 #   make bench      the benchmark in bench/ (minutes; never part of `make test`)
+#   make profile    callgrind instructions per request of each handler stage
 #   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (never part
 #                   of `make test`; see t/fuzz/README.md)
 #
@@ -51,7 +52,7 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test unit check-lua install clean bench screenshots fuzz
+.PHONY: all deps run test unit check-lua install clean bench profile screenshots fuzz
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
 
@@ -212,12 +213,22 @@ test: deps all unit check-lua $(VNU_JAR)
 
 # ---------------------------------------------------------------- bench
 
-# Static files, none, one empty and the three shipped filters, side by side in
-# one httpd; see bench/run for what is measured and the BENCH_* variables.
-# Results go to build/bench/results-<date>.md.
+# Static files, none, one empty and the three shipped filters side by side in
+# one httpd, the mod_lua peer (t/bench/peer.lua) in a second, and Hugo's build
+# of the same corpus; see bench/run for what is measured and the BENCH_*
+# variables.  Results go to build/bench/results-<date>.md, the plot to
+# build/bench/bench.png.  mod_lua is Debian's (apache2-bin, Lua 5.3).
+BENCH_PKGS := wrk hugo gnuplot-nox lua-expat valgrind apache2-bin
+
 bench: all
-	$(call ensure_pkgs,wrk)
+	$(call ensure_pkgs,$(BENCH_PKGS))
 	HTTPD=$(HTTPD) bench/run
+
+# Instructions per request of each stage of the article page, with callgrind
+# (bench/profile; PROFILE_SIZE, PROFILE_REQS).
+profile: all
+	$(call ensure_pkgs,valgrind)
+	HTTPD=$(HTTPD) bench/profile
 
 # ---------------------------------------------------------------- fuzz
 
