@@ -19,6 +19,7 @@
  */
 #include <string.h>
 #include <stdlib.h>
+#include <pthread.h>
 
 #include "art_text.h"
 
@@ -30,7 +31,7 @@
 
 /* Lists written for this project, not copied from a published list; each entry
  * is stored in its folded form (what the tokenizer produces), sorted by bytes
- * for bsearch.  t/unit/index_test.c checks both properties.  Entries of one
+ * so the lists read (and diff) well.  t/unit/index_test.c checks both properties.  Entries of one
  * letter are left out because one-letter terms are dropped anyway. */
 
 /* Common English function words: articles, pronouns, auxiliaries,
@@ -103,82 +104,115 @@ static const char *const text_stop_ps[] = {
 
 #define TEXT_NELTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-const char *const *art_text_stopwords(const char *lang, int *n)
+/* Each list is also held in an open-addressing set, so a term costs one hash
+ * and usually one probe instead of a binary search: the check runs for every
+ * term of every document.  The sets are built once, on first use, under
+ * pthread_once because the loader tokenizes on several threads. */
+#define TEXT_STOP_SLOTS 512      /* a power of two, over twice a list */
+
+typedef struct {
+    const char *const *list;
+    int n;
+    unsigned short slot[TEXT_STOP_SLOTS];   /* list index + 1, 0 for empty */
+    unsigned char len[TEXT_STOP_SLOTS];     /* the entry's length in bytes */
+} text_stopset_t;
+
+static text_stopset_t text_stopsets[] = {
+    { text_stop_en, TEXT_NELTS(text_stop_en), {0}, {0} },
+    { text_stop_de, TEXT_NELTS(text_stop_de), {0}, {0} },
+    { text_stop_fa, TEXT_NELTS(text_stop_fa), {0}, {0} },
+    { text_stop_ps, TEXT_NELTS(text_stop_ps), {0}, {0} },
+};
+
+static pthread_once_t text_stop_once = PTHREAD_ONCE_INIT;
+
+static unsigned text_stop_hash(const char *s, size_t len)
+{
+    unsigned h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    }
+    return h;
+}
+
+static void text_stop_init(void)
+{
+    int k, i;
+
+    for (k = 0; k < TEXT_NELTS(text_stopsets); k++) {
+        text_stopset_t *set = &text_stopsets[k];
+
+        for (i = 0; i < set->n; i++) {
+            size_t len = strlen(set->list[i]);
+            unsigned j = text_stop_hash(set->list[i], len)
+                         & (TEXT_STOP_SLOTS - 1);
+
+            while (set->slot[j]) {
+                j = (j + 1) & (TEXT_STOP_SLOTS - 1);
+            }
+            set->slot[j] = (unsigned short)(i + 1);
+            set->len[j] = (unsigned char)len;
+        }
+    }
+}
+
+/* The set of lang's stop words, NULL when it has none. */
+static const text_stopset_t *text_stopset(const char *lang)
 {
     char a, b;
 
-    *n = 0;
     if (lang == NULL || lang[0] == '\0' || lang[1] == '\0'
         || (lang[2] != '\0' && lang[2] != '-' && lang[2] != '_')) {
         return NULL;
     }
     a = (char)(lang[0] | 0x20);
     b = (char)(lang[1] | 0x20);
+    pthread_once(&text_stop_once, text_stop_init);
     if (a == 'e' && b == 'n') {
-        *n = TEXT_NELTS(text_stop_en);
-        return text_stop_en;
+        return &text_stopsets[0];
     }
     if (a == 'd' && b == 'e') {
-        *n = TEXT_NELTS(text_stop_de);
-        return text_stop_de;
+        return &text_stopsets[1];
     }
     if (a == 'f' && b == 'a') {
-        *n = TEXT_NELTS(text_stop_fa);
-        return text_stop_fa;
+        return &text_stopsets[2];
     }
     if (a == 'p' && b == 's') {
-        *n = TEXT_NELTS(text_stop_ps);
-        return text_stop_ps;
+        return &text_stopsets[3];
     }
     return NULL;
 }
 
-/* Byte order of term (len bytes) against the NUL-terminated w.  Written out
- * because it runs for every term of every document and nearly always
- * decides on the first byte; strlen + memcmp cost a quarter of a build. */
-static int text_stop_cmp(const char *term, size_t len, const char *w)
+const char *const *art_text_stopwords(const char *lang, int *n)
 {
-    size_t i;
+    const text_stopset_t *set = text_stopset(lang);
 
-    for (i = 0; i < len && w[i]; i++) {
-        if (term[i] != w[i]) {
-            return (unsigned char)term[i] < (unsigned char)w[i] ? -1 : 1;
-        }
-    }
-    if (i == len) {
-        return w[i] ? -1 : 0;
-    }
-    return 1;
+    *n = set ? set->n : 0;
+    return set ? set->list : NULL;
 }
 
-static int text_stop_find(const char *const *list, int n, const char *term,
+static int text_stop_find(const text_stopset_t *set, const char *term,
                           size_t len)
 {
-    int lo = 0, hi = n - 1;
+    unsigned j = text_stop_hash(term, len) & (TEXT_STOP_SLOTS - 1);
 
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int c = text_stop_cmp(term, len, list[mid]);
-
-        if (c == 0) {
+    while (set->slot[j]) {
+        if (set->len[j] == len
+            && memcmp(set->list[set->slot[j] - 1], term, len) == 0) {
             return 1;
         }
-        if (c < 0) {
-            hi = mid - 1;
-        }
-        else {
-            lo = mid + 1;
-        }
+        j = (j + 1) & (TEXT_STOP_SLOTS - 1);
     }
     return 0;
 }
 
 int art_text_is_stopword(const char *lang, const char *term, size_t len)
 {
-    int n;
-    const char *const *list = art_text_stopwords(lang, &n);
+    const text_stopset_t *set = text_stopset(lang);
 
-    return list != NULL && text_stop_find(list, n, term, len);
+    return set != NULL && text_stop_find(set, term, len);
 }
 
 /* ---------------------------------------------------------------- letters */
@@ -550,8 +584,8 @@ static void text_tokenize(const char *utf8, size_t len, const char *lang,
 {
     const unsigned char *s = (const unsigned char *)utf8;
     size_t i = 0, start = 0, end = 0;
-    int position = 0, nstop;
-    const char *const *stop = art_text_stopwords(lang, &nstop);
+    int position = 0;
+    const text_stopset_t *stop = text_stopset(lang);
     text_term_t t;
 
     t.len = 0;
@@ -587,7 +621,7 @@ static void text_tokenize(const char *utf8, size_t len, const char *lang,
             /* One letter says nothing on its own; a lone digit may (a
              * chapter, a count), so digit runs are kept at any length. */
             if ((t.chars > 1 || t.digits)
-                && !(stop && text_stop_find(stop, nstop, t.buf, t.len))) {
+                && !(stop && text_stop_find(stop, t.buf, t.len))) {
                 t.buf[t.len] = '\0';
                 if (span_fn) {
                     span_fn(baton, t.buf, t.len, start, end);
