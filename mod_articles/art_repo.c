@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <apr_file_io.h>
 #include <apr_file_info.h>
@@ -1707,6 +1710,13 @@ apr_status_t art_repo_load_ex(apr_pool_t *p, const char *root,
         *stats = lc->st;
     }
     apr_pool_destroy(scratch);
+#ifdef __GLIBC__
+    /* Parse trees, file buffers and the index builder's scratch, all freed
+     * by now, lie between blocks of the snapshot: glibc keeps such holes
+     * resident (and, loaded before the fork, in every child) until asked to
+     * give their pages back. */
+    malloc_trim(0);
+#endif
     *out = lc->snap;
     return APR_SUCCESS;
 }
