@@ -147,10 +147,10 @@ $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
 	    t/unit/patterns_diff.c mod_articles/art_lua_pattern.c $(DEPLIBS)
 
 $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
-        mod_articles/art_index.c $(HEADERS) | $(BUILD)
+        mod_articles/art_index.c mod_articles/art_snapshot.c $(HEADERS) | $(BUILD)
 	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) -Imod_articles -o $@ \
 	    t/unit/index_test.c mod_articles/art_text.c mod_articles/art_index.c \
-	    $(APRLIBS) -lm
+	    mod_articles/art_snapshot.c $(APRLIBS) -lm
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
         | $(BUILD)
@@ -241,7 +241,7 @@ profile: all
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
-FUZZ_TARGETS ?= mustache article negotiate pattern
+FUZZ_TARGETS ?= mustache article negotiate pattern snippet
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all $(WARN)
@@ -262,6 +262,11 @@ $(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c mod_articles/art_repo.c \
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
+        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 

@@ -9,7 +9,9 @@
  * Arabic and Persian forms of kaf and yeh, diacritics, tatweel, ZWNJ,
  * direction marks, presentation forms, Persian and Arabic-Indic digits, stop
  * words, one-letter terms, truncation and invalid UTF-8; and that every
- * shipped stop word is already in folded form and its list sorted.
+ * shipped stop word is already in folded form and its list sorted.  Before
+ * them, the plain text the index is built from (art_html_text): block tags
+ * break words, inline ones do not, entities decoded, white space collapsed.
  *
  * The judged corpus is written below, English and Dari documents whose best
  * answer to each query is known by construction: a term in only one
@@ -35,8 +37,9 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
-#include "art_text.h"
 #include "art_index.h"
+#include "art_snapshot.h"
+#include "art_text.h"
 
 static int passed, failed;
 
@@ -148,6 +151,36 @@ static void test_stoplists(void)
     check(art_text_stopwords("xx", &n) == NULL && n == 0, "no list for xx");
     check(art_text_stopwords("en-GB", &n) != NULL, "en-GB uses en");
     check(art_text_stopwords(NULL, &n) == NULL, "no list for NULL");
+}
+
+/* The plain text of body HTML, which the index and the snippets share. */
+static void html_is(const char *html, const char *want, const char *what)
+{
+    char out[512];
+    apr_size_t n = art_html_text(html, strlen(html), out);
+
+    check(n == strlen(out) && strcmp(out, want) == 0, what);
+    if (strcmp(out, want) != 0) {
+        printf("  got \"%s\", want \"%s\"\n", out, want);
+    }
+}
+
+static void test_html_text(void)
+{
+    html_is("<p>end.</p><p>Next</p>", "end. Next", "a block tag is a word break");
+    html_is("<p><em>Kabul</em>'s <strong>mar</strong>ket</p>", "Kabul's market",
+            "inline tags join nothing and split nothing");
+    html_is("<p>a <a href=\"https://x.org/?a=1&amp;b=2\">link</a></p>", "a link",
+            "attributes are not text");
+    html_is("<p>&lt;script&gt; &amp; &quot;q&quot; &#39;s&#39;</p>",
+            "<script> & \"q\" 's'", "the entities the loader writes are decoded");
+    html_is("<h2>Title</h2>\n  <p>one\n\ttwo</p>\n", "Title one two",
+            "layout white space becomes one space");
+    html_is("<ul><li>a</li><li>b</li></ul><br/>c", "a b c", "lists and breaks");
+    html_is("<p>\xd8\xaf\xd8\xb1\xdb\x8c</p><p>\xda\xa9</p>", "\xd8\xaf\xd8\xb1\xdb\x8c \xda\xa9",
+            "Persian text passes through");
+    html_is("", "", "empty body");
+    html_is("<p>  </p>", "", "white space only");
 }
 
 static void test_tokenizer(void)
@@ -731,6 +764,7 @@ int main(int argc, char **argv)
         return 0;
     }
     test_stoplists();
+    test_html_text();
     test_tokenizer();
     test_search(p);
     test_scoring(p);
