@@ -147,10 +147,16 @@ static void *APR_THREAD_FUNC watch_loop(apr_thread_t *t, void *data)
             watch_t *x = APR_ARRAY_IDX(w->watches, i, watch_t *);
             if (x->due <= now) {
                 if (ndue == cap) {
-                    cap = cap ? 2 * cap : 8;
-                    due = realloc(due, sizeof(*due) * (apr_size_t)cap);
+                    int more = cap ? 2 * cap : 8;
+                    watch_t **grown = realloc(due, sizeof(*due) * (apr_size_t)more);
+
+                    if (grown) {
+                        due = grown;
+                        cap = more;
+                    }
                 }
-                if (due) {
+                /* Out of memory, the folder waits for its next round. */
+                if (ndue < cap) {
                     due[ndue++] = x;
                 }
                 x->due = now + x->interval;
