@@ -115,53 +115,43 @@ $(BUILD)/mod_articles.so: $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUI
 	    grep -A3 'warning:' $(BUILD)/apxs/build.log; exit 1; fi
 	cp $(BUILD)/apxs/.libs/mod_articles.so $@
 
+# The command-line tools and unit tests: every .c prerequisite is compiled in,
+# with warnings as errors.
+TOOL_LINK = $(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
+            -o $@ $(filter %.c,$^) $(APRLIBS) $(DEPLIBS)
+
 $(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
-        mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
-	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
-	    tools/articles-check.c mod_articles/art_repo.c mod_articles/art_valid.c \
-	    mod_articles/art_snapshot.c \
-	    mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
-	    $(SCHEMA_C) $(APRLIBS) $(DEPLIBS)
+        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
+        mod_articles/art_index.c mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
+	$(TOOL_LINK)
 
 # What related links and search cost on a repository (bench/querybench.c):
 # build/articles-querybench [-n SAMPLES] REPO.
-QB_SRC := bench/querybench.c mod_articles/art_repo.c mod_articles/art_valid.c \
-          mod_articles/art_snapshot.c \
-          mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
-          mod_articles/art_related.c mod_articles/art_snippet.c $(SCHEMA_C)
-
-$(BUILD)/articles-querybench: $(QB_SRC) $(HEADERS)
-	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
-	    $(QB_SRC) $(APRLIBS) $(DEPLIBS)
+$(BUILD)/articles-querybench: bench/querybench.c mod_articles/art_repo.c \
+        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
+        mod_articles/art_index.c mod_articles/art_buf.c mod_articles/art_related.c \
+        mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
+	$(TOOL_LINK)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
         mod_articles/art_buf.c $(HEADERS) | $(BUILD)
-	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles -o $@ \
-	    t/unit/mustache_spec.c mod_articles/art_mustache.c mod_articles/art_buf.c \
-	    $(APRLIBS) $(DEPLIBS)
+	$(TOOL_LINK)
 
 $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
         $(HEADERS) | $(BUILD)
-	$(CC) $(WARN) -Werror -O2 $(DEPCFLAGS) -Imod_articles -o $@ \
-	    t/unit/patterns_diff.c mod_articles/art_lua_pattern.c $(DEPLIBS)
+	$(TOOL_LINK)
 
 $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
         mod_articles/art_index.c mod_articles/art_snapshot.c $(HEADERS) | $(BUILD)
-	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) -Imod_articles -o $@ \
-	    t/unit/index_test.c mod_articles/art_text.c mod_articles/art_index.c \
-	    mod_articles/art_snapshot.c $(APRLIBS) -lm
+	$(TOOL_LINK)
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
         | $(BUILD)
-	$(CC) $(WARN) -Werror -O2 $(DEPCFLAGS) -Imod_articles -o $@ \
-	    t/unit/valid_test.c mod_articles/art_valid.c $(DEPLIBS)
+	$(TOOL_LINK)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
         mod_articles/art_snapshot.c mod_articles/art_text.c $(HEADERS) | $(BUILD)
-	$(CC) $(WARN) -Werror -O2 $(APRFLAGS) -Imod_articles -o $@ \
-	    t/unit/cache_test.c mod_articles/art_cache.c mod_articles/art_snapshot.c \
-	    mod_articles/art_text.c $(APRLIBS)
+	$(TOOL_LINK)
 
 # ---------------------------------------------------------------- run
 
