@@ -18,10 +18,10 @@ HTTPD    ?= /usr/sbin/apache2
 PORT     ?= 8080
 REPO     ?= $(CURDIR)/conf/sample/repo
 BUILD    := build
-PKGS     := lua5.4 libxml-2.0
+PKGS     := lua5.4 libxml-2.0 lmdb
 
 DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev libxml2-utils pkg-config \
-            libapache2-mod-perl2 lua-check lua5.4 gcc make
+            libapache2-mod-perl2 lua-check lua5.4 liblmdb-dev gcc make
 
 # The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
 # needs java, which `deps` installs as default-jre-headless when missing).
@@ -40,7 +40,7 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_text.c mod_articles/art_index.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c
+            mod_articles/art_cache.c mod_articles/art_store.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
@@ -122,7 +122,8 @@ TOOL_LINK = $(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
 
 $(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
         mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
+        mod_articles/art_index.c mod_articles/art_buf.c mod_articles/art_store.c \
+        $(SCHEMA_C) $(HEADERS)
 	$(TOOL_LINK)
 
 # What related links and search cost on a repository (bench/querybench.c):
@@ -147,6 +148,13 @@ $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
         | $(BUILD)
+	$(TOOL_LINK)
+
+# The store: built, updated, compared with the loader, broken and rebuilt.
+$(BUILD)/store_test: t/unit/store_test.c mod_articles/art_store.c \
+        mod_articles/art_repo.c mod_articles/art_valid.c mod_articles/art_snapshot.c \
+        mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
+        $(SCHEMA_C) $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
@@ -182,12 +190,13 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test $(BUILD)/valid_test
+        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/store_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
 	$(BUILD)/valid_test schema/articles.rng
+	$(BUILD)/store_test conf/sample/repo
 	lua5.4 t/unit/dates_test.lua
 
 check-lua:
