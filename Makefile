@@ -158,7 +158,8 @@ $(BUILD)/store_test: t/unit/store_test.c mod_articles/art_store.c \
 	$(TOOL_LINK)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c $(HEADERS) | $(BUILD)
+        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
+        $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 # ---------------------------------------------------------------- run
@@ -266,7 +267,7 @@ $(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c
 
 $(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
         mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
-        $(HEADERS) | $(FUZZ_DIR)
+        mod_articles/art_index.c $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \

@@ -21,6 +21,7 @@
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
+#define FIND_RUN 64                 /* articles read from a list at a time */
 
 typedef struct art_view_t {
     const art_article_t *a;
@@ -282,11 +283,19 @@ static int article_index(lua_State *L)
             return 1;
         }
         if (strcmp(k, "translations") == 0) {
-            int n = 0;
+            const art_list_t *tr = art_article_translations(req->snap, a);
+            const art_article_t **group = NULL;
+            int n = 0, m = 0;
+
+            if (tr) {
+                group = apr_palloc(req->pool, sizeof(*group)
+                                   * (apr_size_t)tr->n);
+                m = art_list_slice(tr, 0, tr->n, group);
+            }
             lua_newtable(L);
-            for (i = 0; a->translations && i < a->translations->n; i++) {
-                const art_article_t *t = a->translations->items[i];
-                if (t == a) {
+            for (i = 0; i < m; i++) {
+                const art_article_t *t = group[i];
+                if (t == a || t->doc == a->doc) {
                     continue;
                 }
                 lua_createtable(L, 0, 4);
@@ -437,7 +446,7 @@ static int api_find(lua_State *L)
     const char *lang, *author, *tag, *coll, *tagkey = NULL;
     const art_list_t *list;
     lua_Integer limit, offset;
-    int i, n = 0, skipped = 0;
+    int i, pos, n = 0, skipped = 0;
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lang = opt_field(L, 1, "lang");
@@ -450,36 +459,46 @@ static int api_find(lua_State *L)
     }
     /* Walk the narrowest index; a criterion that chose it needs no check. */
     if (lang && author) {
-        list = art_snapshot_list(s->by_author, lang, author);
+        list = art_snapshot_list(s, ART_LIST_AUTHOR, lang, author);
         author = NULL;
     }
     else if (lang && tagkey) {
-        list = art_snapshot_list(s->by_tag, lang, tagkey);
+        list = art_snapshot_list(s, ART_LIST_TAG, lang, tagkey);
         tagkey = NULL;
     }
     else if (lang && coll) {
-        list = art_snapshot_list(s->by_collection, lang, coll);
+        list = art_snapshot_list(s, ART_LIST_COLLECTION, lang, coll);
         coll = NULL;
     }
     else if (lang) {
-        list = art_snapshot_list(s->by_lang, lang, NULL);
+        list = art_snapshot_list(s, ART_LIST_LANG, lang, NULL);
     }
     else {
-        list = &s->all;
+        list = art_snapshot_list(s, ART_LIST_ALL, NULL, NULL);
     }
     lua_newtable(L);
-    for (i = 0; list && i < list->n && n < limit; i++) {
-        const art_article_t *a = list->items[i];
-        if ((author && !has_author(a, author)) || (tagkey && !has_tag(a, tagkey))
-            || (coll && strcmp(a->collection->id, coll) != 0)) {
-            continue;
+    if (!author && !tagkey && !coll) {
+        /* Nothing to filter: read only the window. */
+        skipped = (int)offset;
+    }
+    for (pos = skipped; list && pos < list->n && n < limit; pos += FIND_RUN) {
+        const art_article_t *run[FIND_RUN];
+        int m = art_list_slice(list, pos, FIND_RUN, run);
+
+        for (i = 0; i < m && n < limit; i++) {
+            const art_article_t *a = run[i];
+            if ((author && !has_author(a, author))
+                || (tagkey && !has_tag(a, tagkey))
+                || (coll && strcmp(a->collection->id, coll) != 0)) {
+                continue;
+            }
+            if (skipped < offset) {
+                skipped++;
+                continue;
+            }
+            art_lua_push_article(L, a);
+            lua_rawseti(L, -2, ++n);
         }
-        if (skipped < offset) {
-            skipped++;
-            continue;
-        }
-        art_lua_push_article(L, a);
-        lua_rawseti(L, -2, ++n);
     }
     return 1;
 }
@@ -652,7 +671,8 @@ static int api_search(lua_State *L)
     const char *q = luaL_checklstring(L, 2, &qlen);
     lua_Integer limit = 10, offset = 0;
     art_index_hit_t *hits;
-    int i, n = 0, total = 0, snippets = 0;
+    const art_article_t **found;
+    int i, n = 0, m = 0, total = 0, snippets = 0;
 
     if (lua_istable(L, 3)) {
         list_window(L, 3, &limit, &offset);
@@ -661,23 +681,29 @@ static int api_search(lua_State *L)
         lua_pop(L, 1);
     }
     hits = apr_palloc(req->pool, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
-    if (req->snap->text && offset < ART_INDEX_WINDOW_MAX) {
-        n = art_index_search(req->snap->text, lang, q, qlen, (int)limit,
-                             (int)offset, hits, &total);
+    if (offset < ART_INDEX_WINDOW_MAX) {
+        n = art_snapshot_search(req->snap, lang, q, qlen, (int)limit,
+                                (int)offset, hits, &total);
     }
-    lua_createtable(L, n, 0);
+    found = apr_palloc(req->pool, sizeof(*found) * (apr_size_t)(n + 1));
     for (i = 0; i < n; i++) {
-        art_lua_push_article(L, req->snap->all.items[hits[i].doc]);
+        const art_article_t *a = art_snapshot_doc(req->snap, hits[i].doc);
+        if (a) {
+            found[m++] = a;
+        }
+    }
+    lua_createtable(L, m, 0);
+    for (i = 0; i < m; i++) {
+        art_lua_push_article(L, found[i]);
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushinteger(L, total);
     if (!snippets) {
         return 2;
     }
-    lua_createtable(L, n, 0);
-    for (i = 0; i < n; i++) {
-        push_snippet(L, req, req->snap->all.items[hits[i].doc], q, qlen,
-                     snippet_width(L, 3));
+    lua_createtable(L, m, 0);
+    for (i = 0; i < m; i++) {
+        push_snippet(L, req, found[i], q, qlen, snippet_width(L, 3));
         lua_rawseti(L, -2, i + 1);
     }
     return 3;
@@ -730,14 +756,16 @@ void art_lua_open_api(lua_State *L)
 static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
 {
     if (req->article) {
-        const art_list_t *tr = req->article->translations;
+        const art_list_t *tr = art_article_translations(req->snap,
+                                                        req->article);
+        const art_article_t *t;
         int i;
         if (req->article->lang == l) {
             return req->article->path;
         }
         for (i = 0; tr && i < tr->n; i++) {
-            if (tr->items[i]->lang == l) {
-                return tr->items[i]->path;
+            if (art_list_slice(tr, i, 1, &t) == 1 && t->lang == l) {
+                return t->path;
             }
         }
         return NULL;
@@ -752,17 +780,18 @@ static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
         const art_list_t *list = NULL;
         int listed = 1;
         if (req->collection && !req->article) {
-            list = art_snapshot_list(req->snap->by_collection, l->code,
+            list = art_snapshot_list(req->snap, ART_LIST_COLLECTION, l->code,
                                      req->collection->id);
             listed = list && list->n;
         }
         else if (req->author) {
-            list = art_snapshot_list(req->snap->by_author, l->code,
+            list = art_snapshot_list(req->snap, ART_LIST_AUTHOR, l->code,
                                      req->author->id);
             listed = list && list->n;
         }
         else if (req->tag) {
-            list = art_snapshot_list(req->snap->by_tag, l->code, req->tag);
+            list = art_snapshot_list(req->snap, ART_LIST_TAG, l->code,
+                                     req->tag);
             listed = list && list->n;
         }
         if (!listed && l != req->lang) {
@@ -982,7 +1011,7 @@ static void push_author_list(lua_State *L, art_req_t *req)
     lua_newtable(L);
     for (i = 0; i < all->nelts; i++) {
         const art_author_t *au = APR_ARRAY_IDX(all, i, art_author_t *);
-        const art_list_t *l = art_snapshot_list(req->snap->by_author,
+        const art_list_t *l = art_snapshot_list(req->snap, ART_LIST_AUTHOR,
                                                 req->lang->code, au->id);
         if (l == NULL || l->n == 0) {
             continue;
@@ -998,15 +1027,20 @@ static void push_feed(lua_State *L, art_req_t *req)
 {
     const char *site = req->snap->site->url;
     apr_time_t newest = 0;
-    int i;
+    const art_article_t **shown = NULL;
+    int i, n = 0;
 
     lua_createtable(L, 0, 5);
     set_str(L, "of", req->feed_of);
     set_str(L, "url", apr_pstrcat(req->pool, site, req->base, req->feed_page,
                                   NULL));
     set_str(L, "self", apr_pstrcat(req->pool, site, req->base, req->path, NULL));
-    for (i = 0; req->list && i < req->list->n && i < req->count; i++) {
-        const art_article_t *a = req->list->items[i];
+    if (req->list && req->count > 0) {
+        shown = apr_palloc(req->pool, sizeof(*shown) * (apr_size_t)req->count);
+        n = art_list_slice(req->list, 0, req->count, shown);
+    }
+    for (i = 0; i < n; i++) {
+        const art_article_t *a = shown[i];
         apr_time_t t = a->updated ? a->updated_t : a->published_t;
         if (t > newest) {
             newest = t;
@@ -1018,10 +1052,10 @@ static void push_feed(lua_State *L, art_req_t *req)
 
 /* One <url> of the sitemap: loc, lastmod and the alternates of the page: an
  * article's translations, or for a list page ("/<lang>" + rest) every language
- * in which that list has articles (index may be NULL: every language). */
+ * in which that list has articles (kind of list, or -1: every language). */
 static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
                         apr_time_t lastmod, const art_list_t *translations,
-                        const char *rest, apr_hash_t *index, const char *key)
+                        const char *rest, int kind, const char *key)
 {
     const art_snapshot_t *s = req->snap;
     const char *site = s->site->url;
@@ -1036,7 +1070,10 @@ static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
     }
     lua_newtable(L);
     for (i = 0; translations && i < translations->n; i++) {
-        const art_article_t *t = translations->items[i];
+        const art_article_t *t;
+        if (art_list_slice(translations, i, 1, &t) != 1) {
+            continue;
+        }
         lua_createtable(L, 0, 2);
         set_str(L, "lang", t->lang->code);
         lua_pushfstring(L, "%s%s%s", site, req->base, t->path);
@@ -1045,9 +1082,9 @@ static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
     }
     for (i = 0; rest && i < s->site->langs->nelts; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
-        const art_list_t *list = index ? art_snapshot_list(index, l->code, key)
-            : NULL;
-        if (index && (list == NULL || list->n == 0)) {
+        const art_list_t *list = kind >= 0
+            ? art_snapshot_list(s, (art_list_e)kind, l->code, key) : NULL;
+        if (kind >= 0 && (list == NULL || list->n == 0)) {
             continue;
         }
         lua_createtable(L, 0, 2);
@@ -1064,48 +1101,63 @@ static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
  * The sitemap protocol allows 50,000 URLs per file. */
 #define SITEMAP_MAX 50000
 
+/* The newest article's time of a list, 0 for none. */
+static apr_time_t list_newest(const art_list_t *l)
+{
+    art_list_entry_t e;
+
+    return l && art_list_entries(l, 0, 1, &e) == 1 ? e.published : 0;
+}
+
 static void push_sitemap(lua_State *L, art_req_t *req)
 {
     const art_snapshot_t *s = req->snap;
+    const art_list_t *every = art_snapshot_list(s, ART_LIST_ALL, NULL, NULL);
     int i, j, n = 0;
 
     lua_newtable(L);
     for (i = 0; i < s->site->langs->nelts && n < SITEMAP_MAX; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
-        const art_list_t *all = art_snapshot_list(s->by_lang, l->code, NULL);
+        const art_list_t *all = art_snapshot_list(s, ART_LIST_LANG, l->code,
+                                                  NULL);
         sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, "/", NULL),
-                    all && all->n ? all->items[0]->published_t : 0, NULL, "/",
-                    NULL, NULL);
+                    list_newest(all), NULL, "/", -1, NULL);
         for (j = 0; j < s->collections->nelts && n < SITEMAP_MAX; j++) {
             const art_collection_t *c = APR_ARRAY_IDX(s->collections, j,
                                                       art_collection_t *);
-            const art_list_t *cl = art_snapshot_list(s->by_collection, l->code,
-                                                     c->id);
+            const art_list_t *cl = art_snapshot_list(s, ART_LIST_COLLECTION,
+                                                     l->code, c->id);
             if (cl && cl->n) {
                 const char *rest = apr_pstrcat(req->pool, "/", c->id, "/", NULL);
                 sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
                                                     NULL),
-                            cl->items[0]->published_t, NULL, rest,
-                            s->by_collection, c->id);
+                            list_newest(cl), NULL, rest, ART_LIST_COLLECTION,
+                            c->id);
             }
         }
         for (j = 0; j < s->authors->nelts && n < SITEMAP_MAX; j++) {
             const art_author_t *au = APR_ARRAY_IDX(s->authors, j, art_author_t *);
-            const art_list_t *al = art_snapshot_list(s->by_author, l->code, au->id);
+            const art_list_t *al = art_snapshot_list(s, ART_LIST_AUTHOR, l->code,
+                                                     au->id);
             if (al && al->n) {
                 const char *rest = apr_pstrcat(req->pool, "/authors/", au->id,
                                                NULL);
                 sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
                                                     NULL),
-                            al->items[0]->published_t, NULL, rest, s->by_author,
-                            au->id);
+                            list_newest(al), NULL, rest, ART_LIST_AUTHOR, au->id);
             }
         }
     }
-    for (i = 0; i < s->all.n && n < SITEMAP_MAX; i++) {
-        const art_article_t *a = s->all.items[i];
-        sitemap_url(L, req, &n, a->path, a->updated ? a->updated_t
-                    : a->published_t, a->translations, NULL, NULL, NULL);
+    for (i = 0; every && i < every->n && n < SITEMAP_MAX; i += FIND_RUN) {
+        const art_article_t *run[FIND_RUN];
+        int m = art_list_slice(every, i, FIND_RUN, run);
+
+        for (j = 0; j < m && n < SITEMAP_MAX; j++) {
+            const art_article_t *a = run[j];
+            sitemap_url(L, req, &n, a->path, a->updated ? a->updated_t
+                        : a->published_t, art_article_translations(s, a), NULL,
+                        -1, NULL);
+        }
     }
 }
 
@@ -1115,9 +1167,16 @@ static void push_results(lua_State *L, art_req_t *req)
     size_t qlen = strlen(req->query);
     int i;
 
-    lua_createtable(L, req->list ? req->count : 0, 0);
-    for (i = 0; req->list && i < req->count && i < req->list->n; i++) {
-        const art_article_t *a = req->list->items[req->offset + i];
+    const art_article_t **shown = NULL;
+    int n = 0;
+
+    if (req->list && req->count > 0) {
+        shown = apr_palloc(req->pool, sizeof(*shown) * (apr_size_t)req->count);
+        n = art_list_slice(req->list, req->offset, req->count, shown);
+    }
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        const art_article_t *a = shown[i];
 
         lua_createtable(L, 0, 2);
         art_lua_push_article(L, a);
@@ -1211,11 +1270,14 @@ int art_lua_build_page(lua_State *L)
         lua_setfield(L, -2, "tag");
     }
     if (req->list) {
-        int end = req->offset + req->count;
-        lua_createtable(L, req->count, 0);
-        for (i = req->offset; i < end && i < req->list->n; i++) {
-            art_lua_push_article(L, req->list->items[i]);
-            lua_rawseti(L, -2, i - req->offset + 1);
+        const art_article_t **shown = apr_palloc(req->pool, sizeof(*shown)
+                                                 * (apr_size_t)(req->count + 1));
+        int n = req->count > 0 ? art_list_slice(req->list, req->offset,
+                                                req->count, shown) : 0;
+        lua_createtable(L, n, 0);
+        for (i = 0; i < n; i++) {
+            art_lua_push_article(L, shown[i]);
+            lua_rawseti(L, -2, i + 1);
         }
         lua_setfield(L, -2, "articles");
         push_pager(L, req);

@@ -170,7 +170,7 @@ static MDB_val str_key(apr_pool_t *p, const char *s)
 }
 
 /* The key of a list; lang may be NULL for the kinds that take none. */
-static MDB_val list_key(apr_pool_t *p, art_store_list_e kind, const char *lang,
+static MDB_val list_key(apr_pool_t *p, art_list_e kind, const char *lang,
                         const char *key)
 {
     static const char kinds[] = "alcutx";
@@ -1031,7 +1031,7 @@ static void top_offer(top_t *t, const char *term, float w)
     t->term[i] = term;
 }
 
-static void list_put(upd_t *u, art_store_list_e kind, const char *lang,
+static void list_put(upd_t *u, art_list_e kind, const char *lang,
                      const char *key, apr_time_t published, apr_uint32_t doc,
                      int del)
 {
@@ -1272,7 +1272,7 @@ static const char *claimed(upd_t *u, const art_article_t *a, apr_uint32_t self)
                             rec_str(&r, S_FILE));
     }
     if (a->translation) {
-        long docs[64];
+        art_list_entry_t docs[64];
         int n = 0, i;
         art_store_txn_t t;
 
@@ -1282,8 +1282,8 @@ static const char *claimed(upd_t *u, const art_article_t *a, apr_uint32_t self)
         n = art_store_list(&t, ART_LIST_TRANSLATION, NULL, a->translation, 0,
                            64, docs, NULL);
         for (i = 0; i < n; i++) {
-            if ((apr_uint32_t)docs[i] != self
-                && rec_get(u->txn, u->st, (apr_uint32_t)docs[i], &r)
+            if ((apr_uint32_t)docs[i].doc != self
+                && rec_get(u->txn, u->st, (apr_uint32_t)docs[i].doc, &r)
                 && strcmp(rec_str(&r, S_LANG), a->lang->code) == 0) {
                 return apr_psprintf(u->p, "translation group '%s' already has "
                                     "a '%s' article: %s", a->translation,
@@ -2029,8 +2029,11 @@ int art_store_article(art_store_txn_t *t, long doc, apr_pool_t *p,
     return 1;
 }
 
-int art_store_list(art_store_txn_t *t, art_store_list_e kind, const char *lang,
-                   const char *key, int offset, int n, long *docs, int *total)
+/* Entries [offset, offset + n) of a list into docs[] and (if not NULL)
+ * published[]; the list's length in *total (may be NULL). */
+static int list_read(art_store_txn_t *t, art_list_e kind, const char *lang,
+                     const char *key, int offset, int n,
+                     art_list_entry_t *out, int *total)
 {
     char buf[1024];
     apr_pool_t *p = NULL;
@@ -2078,7 +2081,12 @@ int art_store_list(art_store_txn_t *t, art_store_list_e kind, const char *lang,
             continue;
         }
         for (i = (size_t)offset; i < m && got < n; i++) {
-            docs[got++] = (long)get_be32(at + i * LIST_VAL + 8);
+            const unsigned char *e = at + i * LIST_VAL;
+            apr_uint64_t u = ((apr_uint64_t)get_be32(e) << 32)
+                             | get_be32(e + 4);
+
+            out[got].published = (apr_time_t)(~u ^ ((apr_uint64_t)1 << 63));
+            out[got++].doc = (int)get_be32(e + 8);
         }
         offset = 0;
     }
@@ -2088,6 +2096,13 @@ out:
         apr_pool_destroy(p);
     }
     return got;
+}
+
+int art_store_list(art_store_txn_t *t, art_list_e kind, const char *lang,
+                   const char *key, int offset, int n, art_list_entry_t *out,
+                   int *total)
+{
+    return list_read(t, kind, lang, key, offset, n, out, total);
 }
 
 /* Accumulated scores: open addressing over document ids. */
@@ -2346,4 +2361,142 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
              : 0;
     free(q);
     return n;
+}
+
+/* ---------------------------------------------------------------- snapshot */
+
+/* One request's view of a version. */
+typedef struct view_t {
+    art_store_txn_t *t;
+    apr_pool_t *p;
+    apr_hash_t *docs;            /* apr_uint32_t id -> art_article_t * */
+} view_t;
+
+static const art_article_t *view_doc(const art_snapshot_t *s, int doc)
+{
+    view_t *v = s->ops_data;
+    apr_uint32_t id = (apr_uint32_t)doc;
+    art_article_t *a;
+
+    if (doc < 0) {
+        return NULL;
+    }
+    a = apr_hash_get(v->docs, &id, sizeof(id));
+    if (a == NULL) {
+        apr_uint32_t *k = apr_palloc(v->p, sizeof(*k));
+
+        a = apr_palloc(v->p, sizeof(*a));
+        if (!art_store_article(v->t, doc, v->p, a)) {
+            return NULL;
+        }
+        *k = id;
+        apr_hash_set(v->docs, k, sizeof(*k), a);
+    }
+    return a;
+}
+
+static const art_article_t *view_article(const art_snapshot_t *s,
+                                         const char *lang, const char *id)
+{
+    view_t *v = s->ops_data;
+    long doc = art_store_find(v->t, lang, id);
+
+    return doc < 0 ? NULL : view_doc(s, (int)doc);
+}
+
+static const art_list_t *view_list(const art_snapshot_t *s, art_list_e kind,
+                                   const char *lang, const char *key)
+{
+    view_t *v = s->ops_data;
+    art_list_t *l;
+    art_list_entry_t e;
+    int total = 0;
+
+    list_read(v->t, kind, lang, key, 0, 0, &e, &total);
+    if (total == 0) {
+        return NULL;
+    }
+    l = apr_pcalloc(v->p, sizeof(*l));
+    l->n = total;
+    l->s = s;
+    l->kind = kind;
+    l->lang = lang;
+    l->key = key;
+    return l;
+}
+
+static int view_entries(const art_list_t *l, int offset, int n,
+                        art_list_entry_t *out)
+{
+    view_t *v = l->s->ops_data;
+
+    return list_read(v->t, l->kind, l->lang, l->key, offset, n, out, NULL);
+}
+
+static int view_search(const art_snapshot_t *s, const char *lang,
+                       const char *q, size_t qlen, int limit, int offset,
+                       art_index_hit_t *hits, int *total)
+{
+    view_t *v = s->ops_data;
+
+    return art_store_search(v->t, lang, q, qlen, limit, offset, hits, total);
+}
+
+static int view_similar(const art_snapshot_t *s, const art_article_t *a,
+                        int limit, int max_df, art_index_hit_t *hits,
+                        float *self)
+{
+    view_t *v = s->ops_data;
+
+    return art_store_similar(v->t, a->doc, limit, max_df, hits, self);
+}
+
+static int view_pinned(const art_snapshot_t *s, const art_article_t *a,
+                       const art_article_t **out)
+{
+    int i, j, n = 0;
+
+    for (i = 0; i < a->npinned_ids; i++) {
+        const art_article_t *r = view_article(s, a->lang->code,
+                                              a->pinned_ids[i]);
+
+        for (j = 0; j < n && out[j] != r; j++) {
+        }
+        if (r && r != a && j == n) {
+            out[n++] = r;
+        }
+    }
+    return n;
+}
+
+static const art_snapshot_ops_t view_ops = {
+    view_article, view_doc, view_list, view_entries, view_search,
+    view_similar, view_pinned
+};
+
+art_snapshot_t *art_store_snapshot(art_store_txn_t *t, apr_pool_t *p)
+{
+    art_snapshot_t *s = apr_pcalloc(p, sizeof(*s));
+    view_t *v = apr_palloc(p, sizeof(*v));
+    const art_store_tables_t *tb = &t->tables->t;
+    MDB_val root;
+
+    v->t = t;
+    v->p = p;
+    v->docs = apr_hash_make(p);
+    s->pool = p;
+    s->ops = &view_ops;
+    s->ops_data = v;
+    s->count = t->count;
+    s->mtime = t->mtime;
+    s->fingerprint = t->version;
+    if (meta_get(t->txn, t->st, "root", &root) == 0) {
+        s->root = apr_pstrmemdup(p, root.mv_data, root.mv_size);
+    }
+    s->site = tb->site;
+    s->authors = tb->authors;
+    s->author_by_id = tb->author_by_id;
+    s->collections = tb->collections;
+    s->collection_by_id = tb->collection_by_id;
+    return s;
 }

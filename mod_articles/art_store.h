@@ -137,20 +137,12 @@ long art_store_find(art_store_txn_t *t, const char *lang, const char *id);
 int art_store_article(art_store_txn_t *t, long doc, apr_pool_t *p,
                       art_article_t *a);
 
-/* Lists of articles, newest first. */
-typedef enum {
-    ART_LIST_ALL,            /* key NULL */
-    ART_LIST_LANG,           /* key NULL */
-    ART_LIST_COLLECTION,     /* key: collection id */
-    ART_LIST_AUTHOR,         /* key: author id */
-    ART_LIST_TAG,            /* key: folded tag key */
-    ART_LIST_TRANSLATION     /* lang NULL, key: translation key */
-} art_store_list_e;
-
-/* Up to n document ids of a list from position offset on into docs[];
- * returns how many, and the list's length in *total (may be NULL). */
-int art_store_list(art_store_txn_t *t, art_store_list_e kind, const char *lang,
-                   const char *key, int offset, int n, long *docs, int *total);
+/* Up to n entries (document id, published time) of a list from position
+ * offset on into out[]; returns how many, and the list's length in *total
+ * (may be NULL).  The list is read in place, a page of entries at a time. */
+int art_store_list(art_store_txn_t *t, art_list_e kind, const char *lang,
+                   const char *key, int offset, int n, art_list_entry_t *out,
+                   int *total);
 
 /* BM25 search of the documents in lang, as art_index_search does over an
  * in-memory index (same tokenizer, weights and ranking; hits' doc fields are
@@ -164,5 +156,12 @@ int art_store_search(art_store_txn_t *t, const char *lang, const char *query,
  * NULL) receives doc's own weight for them. */
 int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
                       art_index_hit_t *hits, float *self);
+
+/* The version t reads as a snapshot for the request code (art_snapshot.h):
+ * the site, authors and collections of the version, and lookups, lists,
+ * search and related articles read from the map as they are asked for.
+ * Articles are decoded into p once per request each (the same article is
+ * the same pointer); valid until art_store_end(t). */
+art_snapshot_t *art_store_snapshot(art_store_txn_t *t, apr_pool_t *p);
 
 #endif /* ART_STORE_H */

@@ -701,17 +701,20 @@ static void search_page(request_rec *r, art_req_t *req, int psize, int page)
     ap_args_to_table(r, &args);
     q = args ? apr_table_get(args, "q") : NULL;
     req->query = q ? q : "";
-    if (page >= 1 && *req->query && req->snap->text) {
-        n = art_index_search(req->snap->text, req->lang->code, req->query,
-                             strlen(req->query), psize, (page - 1) * psize, hits,
-                             &total);
+    if (page >= 1 && *req->query) {
+        n = art_snapshot_search(req->snap, req->lang->code, req->query,
+                                strlen(req->query), psize, (page - 1) * psize,
+                                hits, &total);
     }
     if (total > ART_INDEX_WINDOW_MAX) {
         total = ART_INDEX_WINDOW_MAX;
     }
     list->items = apr_palloc(r->pool, sizeof(art_article_t *) * (apr_size_t)psize);
     for (i = 0; i < n; i++) {
-        list->items[list->n++] = req->snap->all.items[hits[i].doc];
+        const art_article_t *a = art_snapshot_doc(req->snap, hits[i].doc);
+        if (a) {
+            list->items[list->n++] = (art_article_t *)a;
+        }
     }
     req->kind = "search";
     req->total = total;
@@ -746,7 +749,7 @@ static int route_segments(request_rec *r, art_req_t *req, const art_dir_conf_t *
             return redirect_slash(r, req);
         }
         req->kind = "index";
-        set_list(req, art_snapshot_list(snap->by_lang, lang, NULL), psize, page);
+        set_list(req, art_snapshot_list(snap, ART_LIST_LANG, lang, NULL), psize, page);
         return 0;
     }
     if (strcmp(seg[1], "authors") == 0) {
@@ -763,14 +766,14 @@ static int route_segments(request_rec *r, art_req_t *req, const art_dir_conf_t *
             return 0;
         }
         req->kind = "author";
-        set_list(req, art_snapshot_list(snap->by_author, lang, seg[2]), psize, page);
+        set_list(req, art_snapshot_list(snap, ART_LIST_AUTHOR, lang, seg[2]), psize, page);
         return 0;
     }
     if (strcmp(seg[1], "tags") == 0) {
         const art_list_t *l = NULL;
         if (n == 3 && !trailing) {
             req->tag = art_tag_fold(r->pool, seg[2]);
-            l = art_snapshot_list(snap->by_tag, lang, req->tag);
+            l = art_snapshot_list(snap, ART_LIST_TAG, lang, req->tag);
         }
         if (l == NULL) {
             not_found(req);
@@ -795,7 +798,7 @@ static int route_segments(request_rec *r, art_req_t *req, const art_dir_conf_t *
             return redirect_slash(r, req);
         }
         req->kind = "collection";
-        set_list(req, art_snapshot_list(snap->by_collection, lang, seg[1]), psize,
+        set_list(req, art_snapshot_list(snap, ART_LIST_COLLECTION, lang, seg[1]), psize,
                  page);
         return 0;
     }
@@ -905,7 +908,7 @@ static void root_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
     }
     req->root = 1;
     req->kind = "index";
-    set_list(req, art_snapshot_list(req->snap->by_lang, req->lang->code, NULL),
+    set_list(req, art_snapshot_list(req->snap, ART_LIST_LANG, req->lang->code, NULL),
              page_size(c), 1);
     /* Whatever the outcome, the answer depends on these headers. */
     apr_table_mergen(r->err_headers_out, "Vary", "Accept-Language, Cookie");
