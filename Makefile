@@ -42,6 +42,7 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c mod_articles/art_store.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c \
+            mod_articles/mod_articles_store.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
 SCHEMA_C := $(BUILD)/art_schema.c

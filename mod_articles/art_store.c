@@ -3,12 +3,15 @@
  * Named databases of one environment:
  *
  *   meta   format, repository path, fingerprint of the files every article
- *          depends on, the encoded global tables and their generation, the
+ *          depends on (and the problems with those that are not articles),
+ *          the encoded global tables and their generation, the
  *          version counter, newest time, article count, next document id,
  *          and per language "n\0<lang>" the documents and summed lengths
  *          BM25 needs for its average
- *   files  article file (relative path) -> size, mtime, content hash and the
- *          document id built from it (NO_DOC when it never gave one)
+ *   files  article file (relative path) -> size, mtime, content hash, the
+ *          document id built from it (NO_DOC when it never gave one) and the
+ *          problem the loader had with it, if any, so a process starting on
+ *          a current store can report every skipped file without parsing
  *   docs   document id (4 bytes big-endian, so ids sort) -> article record
  *   keys   "lang/id" -> document id
  *   lists  list key -> one 12-byte value per article: the inverted published
@@ -104,7 +107,16 @@ typedef struct file_rec_t {
     apr_int64_t size, mtime;
     apr_uint64_t hash;
     apr_uint32_t doc;
-} file_rec_t;
+    apr_uint32_t line;           /* of the problem, when there is one: */
+} file_rec_t;                    /* then "tag\0reason\0" follows */
+
+/* A problem the loader reported for a file. */
+typedef struct problem_t {
+    const char *tag;
+    int line;
+    const char *reason;
+    const char *rel;             /* relative to the repository */
+} problem_t;
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -869,6 +881,9 @@ typedef struct upd_t {
     apr_hash_t *present;         /* rel -> "" for every article file listed */
     apr_array_header_t *seen;    /* seen_t, file order */
     const art_repo_opts_t *ro;
+    const char *root;
+    int quiet;                   /* keep per-file problems out of the log */
+    apr_hash_t *problems;        /* rel -> problem_t, from this update */
     art_buf_t rec;
     int rc;                      /* first LMDB error */
     const char *rc_what;
@@ -887,18 +902,51 @@ static int file_get(upd_t *u, const char *rel, file_rec_t *f)
 {
     MDB_val k = str_key(u->p, rel), v;
 
-    if (mdb_get(u->txn, u->st->files, &k, &v) != 0 || v.mv_size != sizeof(*f)) {
+    if (mdb_get(u->txn, u->st->files, &k, &v) != 0 || v.mv_size < sizeof(*f)) {
         return 0;
     }
     memcpy(f, v.mv_data, sizeof(*f));
     return 1;
 }
 
-static void file_put(upd_t *u, const char *rel, const file_rec_t *f)
+/* The record of rel with the problem this update had with it, if any. */
+static void file_put(upd_t *u, const char *rel, file_rec_t *f)
 {
-    MDB_val k = str_key(u->p, rel), v = { sizeof(*f), (void *)f };
+    MDB_val k = str_key(u->p, rel), v;
+    const problem_t *pr = apr_hash_get(u->problems, rel, APR_HASH_KEY_STRING);
+    art_buf_t b;
 
+    art_buf_init(&b, u->p, sizeof(*f) + 128);
+    f->line = pr ? (apr_uint32_t)pr->line : 0;
+    art_buf_append(&b, (const char *)f, sizeof(*f));
+    if (pr) {
+        art_buf_append(&b, pr->tag, strlen(pr->tag) + 1);
+        art_buf_append(&b, pr->reason, strlen(pr->reason) + 1);
+    }
+    v.mv_size = b.len;
+    v.mv_data = b.data;
     upd_fail(u, mdb_put(u->txn, u->st->files, &k, &v, 0), "files");
+}
+
+/* A problem of the loader, kept for the file it names (and logged unless
+ * the caller replays them all afterwards). */
+static void note_problem(upd_t *u, const char *tag, const char *file, int line,
+                         const char *reason)
+{
+    size_t rl = strlen(u->root);
+    problem_t *pr = apr_palloc(u->p, sizeof(*pr));
+
+    pr->tag = apr_pstrdup(u->p, tag);
+    pr->line = line;
+    pr->reason = apr_pstrdup(u->p, reason);
+    pr->rel = strncmp(file, u->root, rl) == 0 && file[rl] == '/'
+              ? apr_pstrdup(u->p, file + rl + 1) : apr_pstrdup(u->p, file);
+    if (apr_hash_get(u->problems, pr->rel, APR_HASH_KEY_STRING) == NULL) {
+        apr_hash_set(u->problems, pr->rel, APR_HASH_KEY_STRING, pr);
+    }
+    if (!u->quiet && u->ro->log) {
+        u->ro->log(u->ro->baton, 0, tag, file, line, reason);
+    }
 }
 
 static int want_file(void *baton, const char *rel, apr_off_t size,
@@ -927,22 +975,24 @@ static void seen_file(void *baton, const char *rel, apr_off_t size,
 /* The repository's problems go to the caller's log; in an incremental
  * update the loader sees only the changed articles, so its warnings about
  * related refs to the others are not true and are dropped. */
-typedef struct log_filter_t {
-    const art_repo_opts_t *ro;
-    int incremental;
-} log_filter_t;
-
 static void filter_log(void *baton, int fatal, const char *tag,
                        const char *file, int line, const char *reason)
 {
-    log_filter_t *lf = baton;
+    upd_t *u = baton;
 
-    if (lf->incremental && strcmp(tag, ART_W_RELATED) == 0) {
+    if (strcmp(tag, ART_W_RELATED) == 0) {
+        if (u->full && !u->quiet && u->ro->log) {
+            u->ro->log(u->ro->baton, fatal, tag, file, line, reason);
+        }
         return;
     }
-    if (lf->ro->log) {
-        lf->ro->log(lf->ro->baton, fatal, tag, file, line, reason);
+    if (fatal) {
+        if (u->ro->log) {
+            u->ro->log(u->ro->baton, fatal, tag, file, line, reason);
+        }
+        return;
     }
+    note_problem(u, tag, file, line, reason);
 }
 
 /* Terms of one document: term -> weighted frequency. */
@@ -1319,7 +1369,7 @@ static void update_incremental(upd_t *u, const art_snapshot_t *s,
 
         if (apr_hash_get(u->present, rel, APR_HASH_KEY_STRING) == NULL
             && k.mv_size && ((const char *)k.mv_data)[0] != '#'
-            && v.mv_size == sizeof(f)) {
+            && v.mv_size >= sizeof(f)) {
             memcpy(&f, v.mv_data, sizeof(f));
             APR_ARRAY_PUSH(gone, const char *) = rel;
             if (f.doc != NO_DOC) {
@@ -1357,11 +1407,8 @@ static void update_incremental(upd_t *u, const art_snapshot_t *s,
             /* Touched, not changed. */
         }
         else if ((why = claimed(u, a, f.doc)) != NULL) {
-            if (u->ro->log) {
-                u->ro->log(u->ro->baton, 0, ART_E_DUPLICATE,
-                           apr_pstrcat(u->p, s->root, "/", sn->rel, NULL), 0,
-                           why);
-            }
+            note_problem(u, ART_E_DUPLICATE,
+                         apr_pstrcat(u->p, s->root, "/", sn->rel, NULL), 0, why);
             if (had && old.doc != NO_DOC) {
                 res->kept++;
             }
@@ -1518,6 +1565,41 @@ static void update_full(upd_t *u, const art_snapshot_t *s,
     mdb_cursor_close(c);
 }
 
+/* The problems of a full build with what is not an article file (a
+ * collection.xml, a folder too deep), kept in meta for art_store_problems;
+ * only a full build can change them. */
+static void put_core_problems(upd_t *u)
+{
+    apr_hash_t *articles = apr_hash_make(u->p);
+    apr_hash_index_t *hi;
+    art_buf_t b;
+    int i;
+
+    for (i = 0; i < u->seen->nelts; i++) {
+        apr_hash_set(articles, APR_ARRAY_IDX(u->seen, i, seen_t).rel,
+                     APR_HASH_KEY_STRING, "");
+    }
+    art_buf_init(&b, u->p, 256);
+    for (hi = apr_hash_first(u->p, u->problems); hi; hi = apr_hash_next(hi)) {
+        const problem_t *pr;
+        void *v;
+        apr_uint32_t line;
+
+        apr_hash_this(hi, NULL, NULL, &v);
+        pr = v;
+        if (apr_hash_get(articles, pr->rel, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        line = (apr_uint32_t)pr->line;
+        art_buf_append(&b, (const char *)&line, sizeof(line));
+        art_buf_append(&b, pr->tag, strlen(pr->tag) + 1);
+        art_buf_append(&b, pr->rel, strlen(pr->rel) + 1);
+        art_buf_append(&b, pr->reason, strlen(pr->reason) + 1);
+    }
+    upd_fail(u, meta_put(u->txn, u->st, "problems", b.len ? b.data : "",
+                         b.len), "meta");
+}
+
 /* A number that changes when site.xml, authors.xml, a collection.xml or
  * the set of collection folders changes: every article depends on them. */
 static apr_uint64_t core_fingerprint(apr_pool_t *p, const char *root)
@@ -1622,15 +1704,15 @@ static int begin_write(art_store_t *st, MDB_txn **txn)
 }
 
 apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
-                              const art_repo_opts_t *ro, int wait,
+                              const art_repo_opts_t *ro, int flags,
                               art_store_result_t *res, char **err)
 {
+    int wait = (flags & ART_STORE_WAIT) != 0;
     apr_time_t t0 = apr_time_now();
     apr_pool_t *sp;
     upd_t u;
     art_repo_opts_t o = *ro;
     art_repo_hooks_t hooks;
-    log_filter_t lf;
     art_snapshot_t *snap = NULL;
     apr_uint64_t core;
     MDB_val v;
@@ -1656,6 +1738,9 @@ apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
     u.p = sp;
     u.ro = ro;
     u.present = apr_hash_make(sp);
+    u.root = root;
+    u.quiet = (flags & ART_STORE_QUIET) != 0;
+    u.problems = apr_hash_make(sp);
     u.seen = apr_array_make(sp, 64, sizeof(seen_t));
     art_buf_init(&u.rec, sp, 16384);
     if ((rc = begin_write(st, &u.txn)) != 0) {
@@ -1670,10 +1755,8 @@ apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
              || meta_get(u.txn, st, "root", &v) != 0
              || v.mv_size != strlen(root) || memcmp(v.mv_data, root,
                                                     v.mv_size) != 0;
-    lf.ro = ro;
-    lf.incremental = !u.full;
     o.log = filter_log;
-    o.baton = &lf;
+    o.baton = &u;
     hooks.want = u.full ? NULL : want_file;
     hooks.seen = seen_file;
     hooks.baton = &u;
@@ -1710,6 +1793,7 @@ apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
         upd_fail(&u, meta_put_u64(u.txn, st, "tgen",
                                   (apr_uint64_t)apr_time_now()), "meta");
         upd_fail(&u, meta_put(u.txn, st, "core", &core, sizeof(core)), "meta");
+        put_core_problems(&u);
         upd_fail(&u, meta_put(u.txn, st, "root", root, strlen(root)), "meta");
     }
     else {
@@ -2499,4 +2583,82 @@ art_snapshot_t *art_store_snapshot(art_store_txn_t *t, apr_pool_t *p)
     s->collections = tb->collections;
     s->collection_by_id = tb->collection_by_id;
     return s;
+}
+
+/* ---------------------------------------------------------------- problems */
+
+/* The next NUL-terminated string of [*at, end), NULL at an overrun. */
+static const char *next_str(const char **at, const char *end)
+{
+    const char *s = *at, *nul;
+
+    if (s >= end || (nul = memchr(s, '\0', (size_t)(end - s))) == NULL) {
+        return NULL;
+    }
+    *at = nul + 1;
+    return s;
+}
+
+int art_store_problems(art_store_t *st, apr_pool_t *p, art_repo_log_fn *log,
+                       void *baton)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    const char *root, *at, *end;
+    int n = 0, rc;
+
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+        return 0;
+    }
+    if (meta_get(txn, st, "root", &v) != 0) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    root = apr_pstrmemdup(p, v.mv_data, v.mv_size);
+    if (meta_get(txn, st, "problems", &v) == 0) {
+        at = v.mv_data;
+        end = at + v.mv_size;
+        while (end - at > 4) {
+            apr_uint32_t line;
+            const char *tag, *rel, *reason;
+
+            memcpy(&line, at, sizeof(line));
+            at += sizeof(line);
+            if ((tag = next_str(&at, end)) == NULL
+                || (rel = next_str(&at, end)) == NULL
+                || (reason = next_str(&at, end)) == NULL) {
+                break;
+            }
+            log(baton, 0, tag, apr_pstrcat(p, root, "/", rel, NULL),
+                (int)line, reason);
+            n++;
+        }
+    }
+    if (mdb_cursor_open(txn, st->files, &c) == 0) {
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            file_rec_t f;
+            const char *tag, *reason;
+
+            if (v.mv_size <= sizeof(f)) {
+                continue;
+            }
+            memcpy(&f, v.mv_data, sizeof(f));
+            at = (const char *)v.mv_data + sizeof(f);
+            end = (const char *)v.mv_data + v.mv_size;
+            if ((tag = next_str(&at, end)) == NULL
+                || (reason = next_str(&at, end)) == NULL) {
+                continue;
+            }
+            log(baton, 0, tag, apr_pstrcat(p, root, "/",
+                                           apr_pstrmemdup(p, k.mv_data,
+                                                          k.mv_size), NULL),
+                (int)f.line, reason);
+            n++;
+        }
+        mdb_cursor_close(c);
+    }
+    mdb_txn_abort(txn);
+    return n;
 }

@@ -88,14 +88,25 @@ typedef struct art_store_result_t {
     apr_interval_time_t elapsed;
 } art_store_result_t;
 
-/* Bring the store up to date with the repository at root (see above).  wait
- * non-zero waits for another updating process instead of returning busy.
- * The repository's problems go to ro->log as art_repo_load gives them.
- * Returns APR_SUCCESS when the store is current (or busy); otherwise the
- * store keeps its previous version and *err (in p) says why. */
+#define ART_STORE_WAIT  1   /* wait for another updating process */
+#define ART_STORE_QUIET 2   /* leave the files' problems to art_store_problems */
+
+/* Bring the store up to date with the repository at root (see above).  With
+ * ART_STORE_WAIT it waits for another updating process instead of returning
+ * busy.  The problems with the files it parses go to ro->log as
+ * art_repo_load gives them (unless ART_STORE_QUIET), and are kept with each
+ * file.  Returns APR_SUCCESS when the store is current (or busy); otherwise
+ * the store keeps its previous version and *err (in p) says why. */
 apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
-                              const art_repo_opts_t *ro, int wait,
+                              const art_repo_opts_t *ro, int flags,
                               art_store_result_t *res, char **err);
+
+/* Give log every problem of the files the current version was built from,
+ * as the loader reported them (one line per skipped file, and per file
+ * served at its last good version): what a start on a current store reports
+ * without parsing anything.  Returns how many. */
+int art_store_problems(art_store_t *st, apr_pool_t *p, art_repo_log_fn *log,
+                       void *baton);
 
 /* ---------------------------------------------------------------- reading */
 

@@ -2,8 +2,9 @@
  *
  * At configuration time each ArticlesRepository is checked (site.xml and
  * authors.xml), so "apachectl configtest" fails on a broken site.  In post_config,
- * in the parent before children are forked, every repository is loaded into a
- * snapshot and every template folder compiled; children share both through
+ * in the parent before children are forked, the store of every repository is
+ * brought up to date (mod_articles_store.c) and every template folder
+ * compiled; children read the stores and share the templates through
  * copy-on-write.  A request routes its path to a page, takes a Lua state, builds
  * and filters the page table, renders the template, and answers with a strong
  * ETag made from the bytes it sends.  Repositories and templates that change on
@@ -55,6 +56,7 @@
 typedef struct art_dir_conf_t {
     const char *base;                 /* the <Location> path */
     const char *repository;
+    const char *store;                /* ArticlesStore; NULL: the default */
     const char *templates;
     apr_array_header_t *filters;      /* art_filter_t; NULL: inherit */
     int page_size;
@@ -67,7 +69,7 @@ typedef struct art_dir_conf_t {
 
 /* What one configuration generation loaded; rebuilt by post_config. */
 typedef struct art_runtime_t {
-    apr_hash_t *repos;               /* path -> art_gen_t (snapshots) */
+    apr_hash_t *repos;               /* path -> art_source_t */
     apr_hash_t *tplsets;             /* path -> art_gen_t (template sets) */
     art_lua_host_t *lua;
 } art_runtime_t;
@@ -88,11 +90,16 @@ static apr_array_header_t *mounts;
 static apr_array_header_t *conf_repos;
 static apr_array_header_t *conf_tpls;
 
+/* Repository path -> ArticlesStore folder, from the first location that
+ * names both. */
+static apr_hash_t *conf_stores;
+
 static apr_status_t reset_lists(void *data)
 {
     (void)data;
     conf_repos = NULL;
     conf_tpls = NULL;
+    conf_stores = NULL;
     runtime = NULL;
     mounts = NULL;
     return APR_SUCCESS;
@@ -142,6 +149,7 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
     c->base = a->base ? a->base : b->base;
     c->repository = a->repository ? a->repository : b->repository;
+    c->store = a->store ? a->store : b->store;
     c->templates = a->templates ? a->templates : b->templates;
     /* A location that names filters replaces the inherited list as a whole:
      * filters depend on each other's order, so splicing lists would surprise. */
@@ -170,6 +178,7 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->lua_path = a->lua_path ? a->lua_path : b->lua_path;
     c->redirect_hosts = a->redirect_hosts ? a->redirect_hosts : b->redirect_hosts;
     c->cache_size = a->cache_size ? a->cache_size : b->cache_size;
+    c->store_size = a->store_size ? a->store_size : b->store_size;
     return c;
 }
 
@@ -205,6 +214,22 @@ void art_config_log(void *baton, int fatal, const char *tag, const char *file,
     }
 }
 
+/* Note c's store folder for its repository once both are known, whichever
+ * directive came first; the first location naming both decides. */
+static void remember_store(apr_pool_t *p, const art_dir_conf_t *c)
+{
+    if (c->repository == NULL || c->store == NULL) {
+        return;
+    }
+    if (conf_stores == NULL) {
+        conf_stores = apr_hash_make(p);
+        apr_pool_cleanup_register(p, NULL, reset_lists, apr_pool_cleanup_null);
+    }
+    if (apr_hash_get(conf_stores, c->repository, APR_HASH_KEY_STRING) == NULL) {
+        apr_hash_set(conf_stores, c->repository, APR_HASH_KEY_STRING, c->store);
+    }
+}
+
 static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_dir_conf_t *c = dc;
@@ -223,6 +248,21 @@ static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
     }
     c->repository = path;
     remember(cmd->pool, &conf_repos, path);
+    remember_store(cmd->pool, c);
+    return NULL;
+}
+
+/* ArticlesStore DIR: the store of the location's repository. */
+static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+
+    if (path == NULL) {
+        return apr_pstrcat(cmd->pool, "ArticlesStore: invalid path ", arg, NULL);
+    }
+    c->store = path;
+    remember_store(cmd->pool, c);
     return NULL;
 }
 
@@ -389,6 +429,16 @@ static const char *set_cache(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *set_store_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+    const char *err = set_size(arg, 1024 * 1024, &sc->store_size);
+
+    (void)dc;
+    return err ? apr_pstrcat(cmd->pool, "ArticlesStoreSize ", err, NULL) : NULL;
+}
+
 static const char *set_cache_size(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
@@ -436,6 +486,12 @@ static const command_rec articles_cmds[] = {
     AP_INIT_TAKE1("ArticlesRepository", set_repository, NULL, OR_NONE | ACCESS_CONF,
                   "folder of the XML article repository (site.xml, authors.xml, "
                   "collections)"),
+    AP_INIT_TAKE1("ArticlesStore", set_store, NULL, OR_NONE | ACCESS_CONF,
+                  "folder of the repository's LMDB store (default: a folder "
+                  "under DefaultRuntimeDir named from the repository)"),
+    AP_INIT_TAKE1("ArticlesStoreSize", set_store_size, NULL, RSRC_CONF,
+                  "address space reserved for each store's map, bytes or with "
+                  "K/M (default 16384M on 64-bit systems)"),
     AP_INIT_TAKE1("ArticlesTemplates", set_templates, NULL, OR_NONE | ACCESS_CONF,
                   "folder of the Mustache templates (NAME.mustache)"),
     AP_INIT_TAKE12("ArticlesFilter", add_filter, NULL, OR_NONE | ACCESS_CONF,
@@ -562,22 +618,16 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     for (i = 0; conf_repos && i < conf_repos->nelts; i++) {
         const char *path = APR_ARRAY_IDX(conf_repos, i, const char *);
-        art_repo_opts_t o = { art_max_file_size(sc), art_config_log, s };
-        art_snapshot_t *snap;
-        apr_time_t t0 = apr_time_now();
+        const char *dir = conf_stores ? apr_hash_get(conf_stores, path,
+                                                     APR_HASH_KEY_STRING)
+                                      : NULL;
+        art_source_t *src = art_source_create(pconf, ptemp, s, path, dir,
+                                              sc->store_size);
 
-        if (art_repo_load(ptemp, path, &o, &snap, &err) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0001: cannot load "
-                         "repository %s: %s", path, err);
+        if (src == NULL) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "ART0002: loaded %s: %d "
-                     "articles, %d files skipped, %" APR_SIZE_T_FMT " bytes of "
-                     "XML in %" APR_TIME_T_FMT " ms", path, snap->all.n,
-                     snap->nerrors, snap->xml_bytes,
-                     apr_time_as_msec(apr_time_now() - t0));
-        apr_hash_set(runtime->repos, path, APR_HASH_KEY_STRING,
-                     art_gen_create(pconf, snap, snap->pool));
+        apr_hash_set(runtime->repos, path, APR_HASH_KEY_STRING, src);
     }
     for (i = 0; conf_tpls && i < conf_tpls->nelts; i++) {
         const char *path = APR_ARRAY_IDX(conf_tpls, i, const char *);
@@ -1136,8 +1186,10 @@ static int build_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
 static int articles_handler(request_rec *r)
 {
     art_dir_conf_t *c;
-    art_gen_t *sg, *tg;
-    art_gen_ref_t *sref, *tref;
+    art_source_t *src;
+    art_source_ref_t sref;
+    art_gen_t *tg;
+    art_gen_ref_t *tref;
     art_snapshot_t *snap;
     art_tplset_t *tpls;
     art_req_t req;
@@ -1164,9 +1216,9 @@ static int articles_handler(request_rec *r)
                       "needs ArticlesRepository and ArticlesTemplates here");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    sg = apr_hash_get(runtime->repos, c->repository, APR_HASH_KEY_STRING);
+    src = apr_hash_get(runtime->repos, c->repository, APR_HASH_KEY_STRING);
     tg = apr_hash_get(runtime->tplsets, c->templates, APR_HASH_KEY_STRING);
-    if (sg == NULL || tg == NULL) {
+    if (src == NULL || tg == NULL) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1181,14 +1233,23 @@ static int articles_handler(request_rec *r)
     }
     req.path = r->uri[blen] ? r->uri + blen : "/";
 
-    art_reload_watch(r, sg, 0, c->repository, reload_interval(c));
+    if (art_source_memory(src)) {
+        art_reload_watch(r, art_source_memory(src), 0, c->repository,
+                         reload_interval(c));
+    }
+    else {
+        art_reload_watch_source(r, src, reload_interval(c));
+    }
     art_reload_watch(r, tg, 1, c->templates, reload_interval(c));
-    snap = art_gen_acquire(sg, &sref);
+    snap = art_source_acquire(src, r, &sref);
+    if (snap == NULL) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     tpls = art_gen_acquire(tg, &tref);
     req.snap = snap;
 
     if (cache_on(c)) {
-        gen.snapshot = art_gen_serial(sref);
+        gen.snapshot = sref.serial;
         gen.templates = art_gen_serial(tref);
         gen.code = art_lua_code_gen(runtime->lua, reload_interval(c));
         key = cache_key(r, c, &klen);
@@ -1199,7 +1260,7 @@ static int articles_handler(request_rec *r)
             rc = send_cached(r, art_cache_response(hit));
             art_cache_release(cache, hit);
             art_gen_release(tg, tref);
-            art_gen_release(sg, sref);
+            art_source_release(src, &sref);
             return rc;
         }
     }
@@ -1211,7 +1272,7 @@ static int articles_handler(request_rec *r)
     }
     if (rc != 0) {
         art_gen_release(tg, tref);
-        art_gen_release(sg, sref);
+        art_source_release(src, &sref);
         return rc;
     }
 
@@ -1244,7 +1305,7 @@ static int articles_handler(request_rec *r)
         rc = send_body(r, req.status, out.data, out.len);
     }
     art_gen_release(tg, tref);
-    art_gen_release(sg, sref);
+    art_source_release(src, &sref);
     return rc;
 }
 
@@ -1290,8 +1351,17 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     art_srv_conf_t *sc = ap_get_module_config(s->module_config, &articles_module);
 
+    apr_hash_index_t *hi;
+
     cache = art_cache_create(pchild, sc->cache_size ? sc->cache_size
                              : DEFAULT_CACHE_SIZE);
+    for (hi = runtime ? apr_hash_first(pchild, runtime->repos) : NULL; hi;
+         hi = apr_hash_next(hi)) {
+        void *src;
+
+        apr_hash_this(hi, NULL, NULL, &src);
+        art_source_child_init(pchild, src);
+    }
     art_reload_child_init(pchild, s);
 }
 

@@ -15,8 +15,8 @@
  * --store DIR builds or brings up to date the LMDB store in DIR with the
  * module's own builder (art_store.c), as the server does at start: a
  * publishing pipeline can build it once and copy it to every node.  Only
- * files changed since the store was written are parsed, so only their
- * problems are printed.
+ * files changed since the store was written are parsed; the problems of
+ * every file are printed all the same, as the store keeps them.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -125,27 +125,28 @@ static int update_store(apr_pool_t *p, const char *dir, const char *root,
                         const art_repo_opts_t *ro)
 {
     art_store_opts_t so = { 0, print, NULL };
-    art_repo_opts_t o = *ro;
     art_store_result_t res;
     art_store_t *st;
     char *err = NULL;
-    int skipped = 0;
+    int skipped;
 
-    o.baton = &skipped;
     if (art_store_open(p, dir, &so, &st, &err) != APR_SUCCESS) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
-    if (art_store_update(st, p, root, &o, 1, &res, &err) != APR_SUCCESS) {
+    if (art_store_update(st, p, root, ro, ART_STORE_WAIT | ART_STORE_QUIET,
+                         &res, &err) != APR_SUCCESS) {
         fprintf(stderr, "%s\n", err);
         art_store_close(st);
         return 2;
     }
-    printf("%s: store %s %s: %d articles; %d files parsed, %d articles "
-           "removed, %d kept at their last good version; %.0f ms\n", root,
-           dir, !res.committed ? "was current" : res.full ? "built"
-           : "updated", res.articles, res.parsed, res.removed, res.kept,
-           (double)res.elapsed / 1000.0);
+    /* Every problem of the version, also those of files not parsed now. */
+    skipped = art_store_problems(st, p, print, NULL);
+    printf("%s: store %s %s: %d articles, %d files skipped; %d files parsed, "
+           "%d articles removed, %d kept at their last good version; %.0f "
+           "ms\n", root, dir, !res.committed ? "was current" : res.full
+           ? "built" : "updated", res.articles, skipped, res.parsed,
+           res.removed, res.kept, (double)res.elapsed / 1000.0);
     art_store_close(st);
     return skipped ? 1 : 0;
 }

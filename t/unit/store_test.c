@@ -675,6 +675,9 @@ int main(int argc, char **argv)
     res = update(st, &rv, &err);
     CHECK(!res.committed && res.parsed == 0 && logbuf[0] == '\0',
           "the invalid file is not parsed and logged again until it changes");
+    CHECK(art_store_problems(st, pool, collect, NULL) == 1
+          && strstr(logbuf, ART_E_WELLFORMED) && strstr(logbuf, a.file),
+          MSG("the store replays the file's problem: %s", logbuf));
 
     /* A bad site.xml keeps everything. */
     old_site = get_file(pool, "site.xml");
@@ -729,6 +732,10 @@ int main(int argc, char **argv)
           MSG("the next writer applies the change (%s)", err ? err : "ok"));
     CHECK(strstr(logbuf, ART_E_DUPLICATE) != NULL,
           "the duplicate is reported by the next writer");
+    logbuf[0] = '\0';
+    CHECK(art_store_problems(st, pool, collect, NULL) == 1
+          && strstr(logbuf, ART_E_DUPLICATE) && strstr(logbuf, "zz-dup"),
+          MSG("... and kept with its file: %s", logbuf));
     same_as_load("after a killed writer", st);
 
     /* A second writer is told busy instead of repeating the work. */
