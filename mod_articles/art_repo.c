@@ -28,7 +28,7 @@
 #include "art_repo.h"
 #include "art_valid.h"
 
-/* The schema text, generated from schema/articles.rng at build time. */
+/* The schema text, generated from articles.rng at build time. */
 extern const char art_schema_rng[];
 
 static int repo_ready;
