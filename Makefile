@@ -41,7 +41,8 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_text.c mod_articles/art_index.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c
-GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c \
+GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
+            mod_articles/mod_articles_request.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
 SCHEMA   := mod_articles/articles.rng
