@@ -33,12 +33,16 @@ DATADIR    ?= $(PREFIX)/share/mod_articles
 MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
 CONFDIR    ?= /etc/apache2/mods-available
 
-CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
-            mod_articles/art_repo.c mod_articles/art_valid.c mod_articles/art_gen.c \
+# The loader and what it links: the module, articles-check, querybench and
+# fuzz_article all read repositories with exactly these.
+LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
+              mod_articles/art_snapshot.c mod_articles/art_text.c \
+              mod_articles/art_index.c mod_articles/art_buf.c \
+              mod_articles/art_route.c
+CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
-            mod_articles/art_text.c mod_articles/art_index.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
@@ -122,17 +126,14 @@ $(BUILD)/mod_articles.so: $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUI
 TOOL_LINK = $(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
             -o $@ $(filter %.c,$^) $(APRLIBS) $(DEPLIBS)
 
-$(BUILD)/articles-check: mod_articles/articles-check.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
+$(BUILD)/articles-check: mod_articles/articles-check.c $(LOADER_SRC) $(SCHEMA_C) \
+        $(HEADERS)
 	$(TOOL_LINK)
 
 # What related links and search cost on a repository (t/bench/querybench.c):
 # build/articles-querybench [-n SAMPLES] REPO.
-$(BUILD)/articles-querybench: t/bench/querybench.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_buf.c mod_articles/art_related.c \
-        mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
+$(BUILD)/articles-querybench: t/bench/querybench.c $(LOADER_SRC) \
+        mod_articles/art_related.c mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
 	$(TOOL_LINK)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
@@ -148,6 +149,10 @@ $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
 	$(TOOL_LINK)
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
+        | $(BUILD)
+	$(TOOL_LINK)
+
+$(BUILD)/route_test: t/unit/route_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
 
@@ -184,12 +189,13 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test $(BUILD)/valid_test
+        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
 	$(BUILD)/valid_test $(SCHEMA)
+	$(BUILD)/route_test conf/sample/repo
 	lua5.4 t/unit/dates_test.lua
 	perl t/unit/links_test.pl
 
@@ -234,7 +240,7 @@ profile: all
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
-FUZZ_TARGETS ?= mustache article negotiate pattern snippet
+FUZZ_TARGETS ?= mustache article negotiate pattern snippet route
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all $(WARN)
@@ -248,9 +254,7 @@ $(FUZZ_DIR)/fuzz_mustache: t/fuzz/fuzz_mustache.c mod_articles/art_mustache.c \
         mod_articles/art_buf.c $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
-$(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
-        mod_articles/art_buf.c $(SCHEMA_C) \
+$(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c $(LOADER_SRC) $(SCHEMA_C) \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
@@ -261,6 +265,10 @@ $(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c
 $(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
         mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
         $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_route: t/fuzz/fuzz_route.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+        | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \

@@ -34,15 +34,14 @@
 
 #include "art_cache.h"
 #include "art_gen.h"
-#include "art_index.h"
 #include "art_lua.h"
 #include "art_negotiate.h"
 #include "art_repo.h"
+#include "art_route.h"
 #include "art_tplset.h"
 #include "mod_articles.h"
 
 #define RENDER_LIMIT (16 * 1024 * 1024)
-#define FEED_SIZE 20
 
 /* What one configuration generation loaded; rebuilt by post_config. */
 typedef struct art_runtime_t {
@@ -202,281 +201,14 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 /* ---------------------------------------------------------------- routing */
 
-#define MAX_SEGMENTS 4
-
-/* Split a path ("/en/news/") into segments; *trailing is set when it ends in
- * "/".  Returns the number of segments, or -1 for an empty segment ("//") or a
- * path deeper than any page. */
-static int split_path(apr_pool_t *pool, const char *path, char **seg,
-                      int *trailing)
+/* art_route_arg_fn: a decoded query argument, as httpd reads them. */
+static const char *query_arg(void *baton, const char *name)
 {
-    const char *s = path + 1, *e;
-    int n = 0;
-
-    *trailing = 0;
-    while (*s) {
-        e = strchr(s, '/');
-        if (e == s || n == MAX_SEGMENTS) {
-            return -1;
-        }
-        if (e == NULL) {
-            seg[n++] = apr_pstrdup(pool, s);
-            return n;
-        }
-        seg[n++] = apr_pstrmemdup(pool, s, (apr_size_t)(e - s));
-        s = e + 1;
-        if (*s == '\0') {
-            *trailing = 1;
-        }
-    }
-    return n;
-}
-
-/* ?page=N: 1 when absent, 0 when malformed. */
-static int page_param(request_rec *r)
-{
-    const char *a = r->args, *v;
-    long n = 0;
-
-    if (a == NULL || *a == '\0') {
-        return 1;
-    }
-    v = strstr(a, "page=");
-    if (v == NULL || (v != a && v[-1] != '&')) {
-        return 1;
-    }
-    for (v += 5; *v && *v != '&'; v++) {
-        if (*v < '0' || *v > '9' || n > 100000000L) {
-            return 0;
-        }
-        n = n * 10 + (*v - '0');
-    }
-    return (int)n;
-}
-
-static void set_list(art_req_t *req, const art_list_t *list, int psize, int page)
-{
-    int n = list ? list->n : 0;
-
-    req->list = list;
-    req->page_count = n ? (n + psize - 1) / psize : 1;
-    req->page_no = page;
-    req->offset = (page - 1) * psize;
-    req->count = psize;
-    if (page < 1 || page > req->page_count) {
-        req->kind = "error";
-        req->status = HTTP_NOT_FOUND;
-        req->list = NULL;
-    }
-}
-
-static void not_found(art_req_t *req)
-{
-    req->kind = "error";
-    req->status = HTTP_NOT_FOUND;
-    req->article = NULL;
-    req->collection = NULL;
-    req->author = NULL;
-    req->tag = NULL;
-    req->list = NULL;
-}
-
-static int redirect_slash(request_rec *r, art_req_t *req)
-{
-    apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, req->base, req->path, "/", NULL));
-    return HTTP_MOVED_PERMANENTLY;
-}
-
-/* /<lang>/search?q=…: one page of BM25 results from the snapshot's text index.
- * An empty query is the search form alone; pages past the results are 404. */
-static void search_page(request_rec *r, art_req_t *req, int psize, int page)
-{
+    request_rec *r = baton;
     apr_table_t *args = NULL;
-    const char *q;
-    art_index_hit_t *hits = apr_palloc(r->pool, sizeof(*hits) * (apr_size_t)psize);
-    art_list_t *list = apr_pcalloc(r->pool, sizeof(*list));
-    int i, n = 0, total = 0;
 
     ap_args_to_table(r, &args);
-    q = args ? apr_table_get(args, "q") : NULL;
-    req->query = q ? q : "";
-    if (page >= 1 && *req->query && req->snap->text) {
-        n = art_index_search(req->snap->text, req->lang->code, req->query,
-                             strlen(req->query), psize, (page - 1) * psize, hits,
-                             &total);
-    }
-    if (total > ART_INDEX_WINDOW_MAX) {
-        total = ART_INDEX_WINDOW_MAX;
-    }
-    list->items = apr_palloc(r->pool, sizeof(art_article_t *) * (apr_size_t)psize);
-    for (i = 0; i < n; i++) {
-        list->items[list->n++] = req->snap->all.items[hits[i].doc];
-    }
-    req->kind = "search";
-    req->total = total;
-    req->list = list;
-    req->offset = 0;
-    req->count = list->n;
-    req->page_no = page;
-    req->page_count = total ? (total + psize - 1) / psize : 1;
-    if (page < 1 || page > req->page_count) {
-        not_found(req);
-    }
-}
-
-/* Route the segments of a path below the mount point (see route()). */
-static int route_segments(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
-                          char **seg, int n, int trailing, int page)
-{
-    const art_snapshot_t *snap = req->snap;
-    const char *lang;
-    int psize = art_config_page_size(c);
-
-    if (n > 0 && art_snapshot_lang(snap, seg[0]) != NULL) {
-        req->lang = art_snapshot_lang(snap, seg[0]);
-    }
-    if (n < 0 || art_snapshot_lang(snap, seg[0]) == NULL) {
-        not_found(req);
-        return 0;
-    }
-    lang = req->lang->code;
-    if (n == 1) {
-        if (!trailing) {
-            return redirect_slash(r, req);
-        }
-        req->kind = "index";
-        set_list(req, art_snapshot_list(snap->by_lang, lang, NULL), psize, page);
-        return 0;
-    }
-    if (strcmp(seg[1], "authors") == 0) {
-        if (n == 2 && trailing) {
-            req->kind = "authors";
-            return 0;
-        }
-        if (n == 2) {
-            return redirect_slash(r, req);
-        }
-        req->author = apr_hash_get(snap->author_by_id, seg[2], APR_HASH_KEY_STRING);
-        if (n != 3 || trailing || req->author == NULL) {
-            not_found(req);
-            return 0;
-        }
-        req->kind = "author";
-        set_list(req, art_snapshot_list(snap->by_author, lang, seg[2]), psize, page);
-        return 0;
-    }
-    if (strcmp(seg[1], "tags") == 0) {
-        const art_list_t *l = NULL;
-        if (n == 3 && !trailing) {
-            req->tag = art_tag_fold(r->pool, seg[2]);
-            l = art_snapshot_list(snap->by_tag, lang, req->tag);
-        }
-        if (l == NULL) {
-            not_found(req);
-            return 0;
-        }
-        req->kind = "tag";
-        set_list(req, l, psize, page);
-        return 0;
-    }
-    if (strcmp(seg[1], "search") == 0 && n == 2 && !trailing) {
-        search_page(r, req, psize, page);
-        return 0;
-    }
-    req->collection = apr_hash_get(snap->collection_by_id, seg[1],
-                                   APR_HASH_KEY_STRING);
-    if (req->collection == NULL || n > 3) {
-        not_found(req);
-        return 0;
-    }
-    if (n == 2) {
-        if (!trailing) {
-            return redirect_slash(r, req);
-        }
-        req->kind = "collection";
-        set_list(req, art_snapshot_list(snap->by_collection, lang, seg[1]), psize,
-                 page);
-        return 0;
-    }
-    req->article = art_snapshot_article(snap, lang, seg[2]);
-    if (req->article == NULL || req->article->collection != req->collection
-        || trailing) {
-        not_found(req);
-        return 0;
-    }
-    req->kind = "article";
-    return 0;
-}
-
-/* Fill req from the path; returns 0 (page chosen, maybe the 404 page), -1 for
- * the root, or an HTTP status to send as is (redirects set Location).  A path
- * ending in "/feed.atom" is the feed of the list page it is appended to. */
-static int route(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
-{
-    char *seg[MAX_SEGMENTS];
-    int trailing, n, rc, feed = 0, page = page_param(r);
-
-    req->status = HTTP_OK;
-    req->lang = art_snapshot_lang(req->snap, req->snap->site->default_lang);
-    n = split_path(r->pool, req->path, seg, &trailing);
-    if (n == 0) {
-        return -1;
-    }
-    if (n == 1 && !trailing && strcmp(seg[0], "sitemap.xml") == 0) {
-        req->kind = "sitemap";
-        return 0;
-    }
-    if (n >= 2 && !trailing && strcmp(seg[n - 1], "feed.atom") == 0) {
-        feed = 1;
-        n--;
-        /* As the list page's own URL is written: the index and collections
-         * end in "/", author and tag pages do not. */
-        trailing = n < 3;
-        page = 1;
-    }
-    rc = route_segments(r, req, c, seg, n, trailing, page);
-    if (rc == 0 && req->tag) {
-        /* A tag has one URL, made from its folded key: other spellings
-         * ("Kabul", "زبان دری") are sent there, and every link the page makes
-         * (canonical, alternates, pager) starts from it. */
-        const char *canon = apr_pstrcat(r->pool, "/", req->lang->code, "/tags/",
-                                        art_url_segment(r->pool, req->tag),
-                                        NULL);
-        if (strcmp(seg[2], req->tag) != 0) {
-            apr_table_setn(r->headers_out, "Location",
-                           apr_pstrcat(r->pool, req->base, canon,
-                                       feed ? "/feed.atom" : "",
-                                       r->args ? "?" : "",
-                                       r->args ? r->args : "", NULL));
-            return HTTP_MOVED_PERMANENTLY;
-        }
-        req->path = feed ? apr_pstrcat(r->pool, canon, "/feed.atom", NULL) : canon;
-    }
-    if (feed && rc == 0) {
-        if (req->list && (strcmp(req->kind, "index") == 0
-                          || strcmp(req->kind, "collection") == 0
-                          || strcmp(req->kind, "author") == 0
-                          || strcmp(req->kind, "tag") == 0)) {
-            /* The list page's own URL: the feed's path without "feed.atom",
-             * and without the "/" before it where that page has none. */
-            apr_size_t len = strlen(req->path) - (sizeof("feed.atom") - 1);
-            req->feed_page = apr_pstrmemdup(r->pool, req->path,
-                                            trailing ? len : len - 1);
-            req->feed_of = req->kind;
-            req->kind = "feed";
-            req->offset = 0;
-            req->count = FEED_SIZE;
-        }
-        else {
-            not_found(req);
-        }
-    }
-    else if (feed) {
-        not_found(req);
-        rc = 0;
-    }
-    return rc;
+    return args ? apr_table_get(args, name) : NULL;
 }
 
 /* The root: the index of the best language (cookie "lang", then
@@ -487,6 +219,7 @@ static void root_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
     const art_site_t *site = req->snap->site;
     const char **codes = apr_palloc(r->pool, sizeof(char *) * site->langs->nelts);
     const char *cookie = NULL;
+    const art_lang_t *lang = req->lang;
     int i, deflt = 0, best;
 
     for (i = 0; i < site->langs->nelts; i++) {
@@ -497,16 +230,13 @@ static void root_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c)
     }
     ap_cookie_read(r, "lang", &cookie, 0);
     if (cookie && art_snapshot_lang(req->snap, cookie)) {
-        req->lang = art_snapshot_lang(req->snap, cookie);
+        lang = art_snapshot_lang(req->snap, cookie);
     }
     else if ((best = art_negotiate(apr_table_get(r->headers_in, "Accept-Language"),
                                    codes, site->langs->nelts, deflt)) >= 0) {
-        req->lang = art_snapshot_lang(req->snap, codes[best]);
+        lang = art_snapshot_lang(req->snap, codes[best]);
     }
-    req->root = 1;
-    req->kind = "index";
-    set_list(req, art_snapshot_list(req->snap->by_lang, req->lang->code, NULL),
-             art_config_page_size(c), 1);
+    art_route_root(req, lang, art_config_page_size(c));
     /* Whatever the outcome, the answer depends on these headers. */
     apr_table_mergen(r->err_headers_out, "Vary", "Accept-Language, Cookie");
     apr_table_setn(r->err_headers_out, "Cache-Control", "private, max-age=0");
@@ -518,19 +248,21 @@ static int redirect_root(request_rec *r, art_req_t *req, const char *lang)
         lang = req->lang->code;
     }
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, req->base, "/", lang, "/", NULL));
+                   apr_pstrcat(r->pool, req->base,
+                               art_route_path(r->pool, ART_PAGE_INDEX, lang, NULL,
+                                              NULL), NULL));
     return HTTP_MOVED_TEMPORARILY;
 }
 
 /* ---------------------------------------------------------------- the handler */
 
 /* The media type of a page kind: feeds and the sitemap are XML. */
-static const char *content_type(const char *kind)
+static const char *content_type(int kind)
 {
-    if (strcmp(kind, "feed") == 0) {
+    if (kind == ART_PAGE_FEED) {
         return "application/atom+xml; charset=utf-8";
     }
-    if (strcmp(kind, "sitemap") == 0) {
+    if (kind == ART_PAGE_SITEMAP) {
         return "application/xml; charset=utf-8";
     }
     return "text/html; charset=utf-8";
@@ -578,11 +310,13 @@ static void set_page_headers(request_rec *r, art_req_t *req, const char *kind,
                              art_buf_t *out, apr_time_t mtime)
 {
     char etag[24];
+    /* page.kind as the filters left it, which names the template too. */
+    int k = art_page_kind_of(kind);
 
-    ap_set_content_type(r, content_type(kind));
+    ap_set_content_type(r, content_type(k));
     /* Copied: the snapshot may be gone before the headers are sent.  The
      * sitemap covers every language, so it has none. */
-    if (strcmp(kind, "sitemap") != 0) {
+    if (k != ART_PAGE_SITEMAP) {
         apr_table_set(r->headers_out, "Content-Language", req->lang->code);
     }
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
@@ -799,15 +533,17 @@ static int articles_handler(request_rec *r)
         }
     }
 
-    rc = route(r, &req, c);
-    if (rc < 0) {
+    switch (art_route(&req, r->args, art_config_page_size(c), query_arg, r)) {
+    case ART_ROUTE_ROOT:
         root_page(r, &req, c);
-        rc = 0;
-    }
-    if (rc != 0) {
+        break;
+    case ART_ROUTE_REDIRECT:
+        apr_table_setn(r->headers_out, "Location", req.location);
         art_gen_release(tg, tref);
         art_gen_release(sg, sref);
-        return rc;
+        return req.status;
+    case ART_ROUTE_PAGE:
+        break;
     }
 
     st = art_lua_acquire(runtime->lua, art_config_reload(c));
@@ -823,7 +559,7 @@ static int articles_handler(request_rec *r)
         gen.code = art_lua_state_gen(st);
         if (rc == HTTP_NOT_FOUND && req.status == HTTP_OK) {
             /* A filter said 404: the 404 page of the page's language. */
-            not_found(&req);
+            art_route_not_found(&req);
             rc = build_page(r, &req, c, st, tpls, &out, &kind);
         }
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0012: Lua state holds "
