@@ -38,7 +38,9 @@ CONFDIR    ?= /etc/apache2/mods-available
 LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
               mod_articles/art_snapshot.c mod_articles/art_text.c \
               mod_articles/art_index.c mod_articles/art_buf.c \
-              mod_articles/art_route.c
+              mod_articles/art_route.c mod_articles/art_hash.c \
+              mod_articles/art_html.c mod_articles/art_ltext.c \
+              mod_articles/art_tag.c mod_articles/art_url.c
 CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
@@ -145,7 +147,8 @@ $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
 	$(TOOL_LINK)
 
 $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_snapshot.c $(HEADERS) | $(BUILD)
+        mod_articles/art_index.c mod_articles/art_snapshot.c mod_articles/art_html.c \
+        $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
@@ -157,7 +160,7 @@ $(BUILD)/route_test: t/unit/route_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
 	$(TOOL_LINK)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c $(HEADERS) | $(BUILD)
+        mod_articles/art_hash.c $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 # ---------------------------------------------------------------- run
@@ -263,7 +266,7 @@ $(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
+        mod_articles/art_html.c mod_articles/art_text.c mod_articles/art_buf.c \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 

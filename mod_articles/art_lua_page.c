@@ -7,6 +7,8 @@
  * global, say) refuses every access, because the snapshot it points into may be
  * gone.
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -18,6 +20,8 @@
 #include "art_index.h"
 #include "art_related.h"
 #include "art_snippet.h"
+#include "art_tag.h"
+#include "art_url.h"
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
@@ -165,164 +169,209 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
                                           c->id, NULL));
 }
 
+/* ---------------------------------------------------------------- article fields */
+
+/* The fields of an article view that are not one of its strings as stored. */
+typedef int article_field_fn(lua_State *L, art_req_t *req, const art_article_t *a);
+
+static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    lua_createtable(L, a->nauthors, 0);
+    for (i = 0; i < a->nauthors; i++) {
+        push_author_ref(L, req, a->authors[i], a->lang->code);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_body(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushlstring(L, a->body, a->body_len);
+    return 1;
+}
+
+static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    push_collection_ref(L, req, a->collection, a->lang->code);
+    return 1;
+}
+
+static int field_dir(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushstring(L, a->lang->dir);
+    return 1;
+}
+
+static int field_lang(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushstring(L, a->lang->code);
+    return 1;
+}
+
+static int field_notes(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    (void)req;
+    lua_createtable(L, a->nnotes, 0);
+    for (i = 0; i < a->nnotes; i++) {
+        lua_createtable(L, 0, 1);
+        set_str(L, "text", a->notes[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_published_iso(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    push_rfc3339(L, a->published_t);
+    return 1;
+}
+
+static int field_published_ts(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
+    return 1;
+}
+
+static int field_signature(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    if (a->signature == NULL) {
+        return 0;
+    }
+    lua_createtable(L, 0, 2);
+    set_str(L, "text", a->signature);
+    set_str(L, "date", a->signature_date);
+    return 1;
+}
+
+static int field_tags(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    lua_createtable(L, a->ntags, 0);
+    for (i = 0; i < a->ntags; i++) {
+        lua_createtable(L, 0, 3);
+        set_str(L, "name", a->tags[i].name);
+        set_str(L, "key", a->tags[i].key);
+        set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_TAG,
+                                              a->lang->code, a->tags[i].key,
+                                              NULL));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_translations(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i, n = 0;
+
+    lua_newtable(L);
+    for (i = 0; a->translations && i < a->translations->n; i++) {
+        const art_article_t *t = a->translations->items[i];
+        if (t == a) {
+            continue;
+        }
+        lua_createtable(L, 0, 4);
+        set_str(L, "lang", t->lang->code);
+        set_str(L, "dir", t->lang->dir);
+        set_str(L, "name", t->lang->name);
+        set_str(L, "title", t->title);
+        set_url(L, req, "url", t->path);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int field_url(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    push_url(L, req, a->path);
+    return 1;
+}
+
+static int field_updated_iso(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    push_rfc3339(L, a->updated ? a->updated_t : a->published_t);
+    return 1;
+}
+
+static int field_updated_ts(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    if (a->updated == NULL) {
+        return 0;
+    }
+    lua_pushinteger(L, (lua_Integer)apr_time_sec(a->updated_t));
+    return 1;
+}
+
+/* A string member of art_article_t (nil when NULL), or a function. */
+#define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL }
+#define FN_FIELD(name) { #name, 0, field_##name }
+
+typedef struct article_field_t {
+    const char *name;
+    size_t offset;
+    article_field_fn *push;
+} article_field_t;
+
+/* Sorted by name: looked up with bsearch on every field access. */
+static const article_field_t article_fields[] = {
+    FN_FIELD(authors),
+    FN_FIELD(body),
+    FN_FIELD(collection),
+    FN_FIELD(dir),
+    STRING_FIELD(file),
+    STRING_FIELD(id),
+    FN_FIELD(lang),
+    FN_FIELD(notes),
+    STRING_FIELD(published),
+    FN_FIELD(published_iso),
+    FN_FIELD(published_ts),
+    FN_FIELD(signature),
+    STRING_FIELD(summary),
+    FN_FIELD(tags),
+    STRING_FIELD(title),
+    STRING_FIELD(translation),
+    FN_FIELD(translations),
+    STRING_FIELD(updated),
+    FN_FIELD(updated_iso),
+    FN_FIELD(updated_ts),
+    FN_FIELD(url),
+};
+
+static int field_cmp(const void *key, const void *field)
+{
+    return strcmp(key, ((const article_field_t *)field)->name);
+}
+
 static int article_index(lua_State *L)
 {
     const art_article_t *a = check_article(L, 1);
     const char *k = luaL_checkstring(L, 2);
     art_req_t *req = cur_req(L);
-    int i;
+    const article_field_t *f = bsearch(k, article_fields,
+                                       sizeof(article_fields)
+                                       / sizeof(article_fields[0]),
+                                       sizeof(article_fields[0]), field_cmp);
 
-    switch (k[0]) {
-    case 'a':
-        if (strcmp(k, "authors") == 0) {
-            lua_createtable(L, a->nauthors, 0);
-            for (i = 0; i < a->nauthors; i++) {
-                push_author_ref(L, req, a->authors[i], a->lang->code);
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        break;
-    case 'b':
-        if (strcmp(k, "body") == 0) {
-            lua_pushlstring(L, a->body, a->body_len);
-            return 1;
-        }
-        break;
-    case 'c':
-        if (strcmp(k, "collection") == 0) {
-            push_collection_ref(L, req, a->collection, a->lang->code);
-            return 1;
-        }
-        break;
-    case 'd':
-        if (strcmp(k, "dir") == 0) {
-            lua_pushstring(L, a->lang->dir);
-            return 1;
-        }
-        break;
-    case 'f':
-        if (strcmp(k, "file") == 0) {
-            lua_pushstring(L, a->file);
-            return 1;
-        }
-        break;
-    case 'i':
-        if (strcmp(k, "id") == 0) {
-            lua_pushstring(L, a->id);
-            return 1;
-        }
-        break;
-    case 'l':
-        if (strcmp(k, "lang") == 0) {
-            lua_pushstring(L, a->lang->code);
-            return 1;
-        }
-        break;
-    case 'n':
-        if (strcmp(k, "notes") == 0) {
-            lua_createtable(L, a->nnotes, 0);
-            for (i = 0; i < a->nnotes; i++) {
-                lua_createtable(L, 0, 1);
-                set_str(L, "text", a->notes[i]);
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        break;
-    case 'p':
-        if (strcmp(k, "published") == 0) {
-            lua_pushstring(L, a->published);
-            return 1;
-        }
-        if (strcmp(k, "published_ts") == 0) {
-            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
-            return 1;
-        }
-        if (strcmp(k, "published_iso") == 0) {
-            push_rfc3339(L, a->published_t);
-            return 1;
-        }
-        break;
-    case 's':
-        if (strcmp(k, "summary") == 0) {
-            lua_pushstring(L, a->summary);
-            return 1;
-        }
-        if (strcmp(k, "signature") == 0) {
-            if (a->signature == NULL) {
-                return 0;
-            }
-            lua_createtable(L, 0, 2);
-            set_str(L, "text", a->signature);
-            set_str(L, "date", a->signature_date);
-            return 1;
-        }
-        break;
-    case 't':
-        if (strcmp(k, "title") == 0) {
-            lua_pushstring(L, a->title);
-            return 1;
-        }
-        if (strcmp(k, "tags") == 0) {
-            lua_createtable(L, a->ntags, 0);
-            for (i = 0; i < a->ntags; i++) {
-                lua_createtable(L, 0, 3);
-                set_str(L, "name", a->tags[i].name);
-                set_str(L, "key", a->tags[i].key);
-                set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_TAG,
-                                                      a->lang->code,
-                                                      a->tags[i].key, NULL));
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        if (strcmp(k, "translation") == 0) {
-            lua_pushstring(L, a->translation);
-            return 1;
-        }
-        if (strcmp(k, "translations") == 0) {
-            int n = 0;
-            lua_newtable(L);
-            for (i = 0; a->translations && i < a->translations->n; i++) {
-                const art_article_t *t = a->translations->items[i];
-                if (t == a) {
-                    continue;
-                }
-                lua_createtable(L, 0, 4);
-                set_str(L, "lang", t->lang->code);
-                set_str(L, "dir", t->lang->dir);
-                set_str(L, "name", t->lang->name);
-                set_str(L, "title", t->title);
-                set_url(L, req, "url", t->path);
-                lua_rawseti(L, -2, ++n);
-            }
-            return 1;
-        }
-        break;
-    case 'u':
-        if (strcmp(k, "url") == 0) {
-            push_url(L, req, a->path);
-            return 1;
-        }
-        if (strcmp(k, "updated") == 0) {
-            lua_pushstring(L, a->updated);
-            return 1;
-        }
-        if (strcmp(k, "updated_iso") == 0) {
-            push_rfc3339(L, a->updated ? a->updated_t : a->published_t);
-            return 1;
-        }
-        if (strcmp(k, "updated_ts") == 0) {
-            if (a->updated == NULL) {
-                return 0;
-            }
-            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->updated_t));
-            return 1;
-        }
-        break;
+    if (f == NULL) {
+        return 0;
     }
-    return 0;
+    if (f->push) {
+        return f->push(L, req, a);
+    }
+    lua_pushstring(L, *(const char *const *)((const char *)a + f->offset));
+    return 1;
 }
 
 static int article_newindex(lua_State *L)

@@ -24,9 +24,12 @@
 #include <libxml/tree.h>
 
 #include "art_buf.h"
+#include "art_hash.h"
+#include "art_html.h"
 #include "art_index.h"
 #include "art_repo.h"
 #include "art_route.h"
+#include "art_tag.h"
 #include "art_valid.h"
 
 /* The schema text, generated from articles.rng at build time. */

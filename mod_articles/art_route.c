@@ -17,6 +17,8 @@
 
 #include "art_index.h"
 #include "art_route.h"
+#include "art_tag.h"
+#include "art_url.h"
 
 /* The words of the URL space, beside languages and collection ids. */
 #define SEG_AUTHORS "authors"

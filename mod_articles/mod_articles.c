@@ -34,6 +34,7 @@
 
 #include "art_cache.h"
 #include "art_gen.h"
+#include "art_hash.h"
 #include "art_lua.h"
 #include "art_negotiate.h"
 #include "art_repo.h"
