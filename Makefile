@@ -5,8 +5,8 @@
 #   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
 #   make test       unit tests, then the Apache::Test suite in t/
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
-#   make screenshots  en, fa and ps article pages as PNGs in docs/screenshots/
-#   make bench      the benchmark in bench/ (minutes; never part of `make test`)
+#   make screenshots  en, fa and ps article pages as PNGs in conf/screenshots/
+#   make bench      the benchmark in t/bench/ (minutes; never part of `make test`)
 #   make profile    callgrind instructions per request of each handler stage
 #   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (never part
 #                   of `make test`; see t/fuzz/README.md)
@@ -33,18 +33,26 @@ DATADIR    ?= $(PREFIX)/share/mod_articles
 MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
 CONFDIR    ?= /etc/apache2/mods-available
 
-CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
-            mod_articles/art_repo.c mod_articles/art_valid.c mod_articles/art_gen.c \
+# The loader and what it links: the module, articles-check, querybench and
+# fuzz_article all read repositories with exactly these.
+LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
+              mod_articles/art_snapshot.c mod_articles/art_text.c \
+              mod_articles/art_index.c mod_articles/art_buf.c \
+              mod_articles/art_route.c mod_articles/art_hash.c \
+              mod_articles/art_html.c mod_articles/art_ltext.c \
+              mod_articles/art_tag.c mod_articles/art_url.c \
+              mod_articles/art_store.c
+CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
-            mod_articles/art_text.c mod_articles/art_index.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c mod_articles/art_store.c
-GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c \
-            mod_articles/mod_articles_store.c \
+            mod_articles/art_cache.c
+GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
+            mod_articles/mod_articles_request.c mod_articles/mod_articles_store.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
+SCHEMA   := mod_articles/articles.rng
 SCHEMA_C := $(BUILD)/art_schema.c
 
 WARN     := -Wall -Wextra
@@ -99,8 +107,8 @@ $(BUILD):
 
 # The schema is compiled into the module so the loader always enforces the
 # published one; each line becomes a C string literal.
-$(SCHEMA_C): schema/articles.rng | $(BUILD)
-	{ echo '/* Generated from schema/articles.rng by the Makefile. */'; \
+$(SCHEMA_C): $(SCHEMA) | $(BUILD)
+	{ echo '/* Generated from $(SCHEMA) by the Makefile. */'; \
 	  echo 'const char art_schema_rng[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@
@@ -121,18 +129,14 @@ $(BUILD)/mod_articles.so: $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUI
 TOOL_LINK = $(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
             -o $@ $(filter %.c,$^) $(APRLIBS) $(DEPLIBS)
 
-$(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_buf.c mod_articles/art_store.c \
-        $(SCHEMA_C) $(HEADERS)
+$(BUILD)/articles-check: mod_articles/articles-check.c $(LOADER_SRC) $(SCHEMA_C) \
+        $(HEADERS)
 	$(TOOL_LINK)
 
-# What related links and search cost on a repository (bench/querybench.c):
+# What related links and search cost on a repository (t/bench/querybench.c):
 # build/articles-querybench [-n SAMPLES] REPO.
-$(BUILD)/articles-querybench: bench/querybench.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_buf.c mod_articles/art_related.c \
-        mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
+$(BUILD)/articles-querybench: t/bench/querybench.c $(LOADER_SRC) \
+        mod_articles/art_related.c mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
 	$(TOOL_LINK)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
@@ -144,7 +148,8 @@ $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
 	$(TOOL_LINK)
 
 $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_snapshot.c $(HEADERS) | $(BUILD)
+        mod_articles/art_index.c mod_articles/art_snapshot.c mod_articles/art_html.c \
+        $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
@@ -152,15 +157,16 @@ $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
 	$(TOOL_LINK)
 
 # The store: built, updated, compared with the loader, broken and rebuilt.
-$(BUILD)/store_test: t/unit/store_test.c mod_articles/art_store.c \
-        mod_articles/art_repo.c mod_articles/art_valid.c mod_articles/art_snapshot.c \
-        mod_articles/art_text.c mod_articles/art_index.c mod_articles/art_buf.c \
-        $(SCHEMA_C) $(HEADERS) | $(BUILD)
+$(BUILD)/store_test: t/unit/store_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+        | $(BUILD)
+	$(TOOL_LINK)
+
+$(BUILD)/route_test: t/unit/route_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+        | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
-        $(HEADERS) | $(BUILD)
+        mod_articles/art_hash.c $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 # ---------------------------------------------------------------- run
@@ -192,14 +198,17 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/store_test
+        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
+        $(BUILD)/store_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
-	$(BUILD)/valid_test schema/articles.rng
+	$(BUILD)/valid_test $(SCHEMA)
+	$(BUILD)/route_test conf/sample/repo
 	$(BUILD)/store_test conf/sample/repo
 	lua5.4 t/unit/dates_test.lua
+	perl t/unit/links_test.pl
 
 check-lua:
 	luacheck --no-color -q lua
@@ -216,20 +225,20 @@ test: deps all unit check-lua $(VNU_JAR)
 
 # Static files, none, one empty and the three shipped filters side by side in
 # one httpd, the mod_lua peer (t/bench/peer.lua) in a second, and Hugo's build
-# of the same corpus; see bench/run for what is measured and the BENCH_*
+# of the same corpus; see t/bench/run for what is measured and the BENCH_*
 # variables.  Results go to build/bench/results-<date>.md, the plot to
 # build/bench/bench.png.  mod_lua is Debian's (apache2-bin, Lua 5.3).
 BENCH_PKGS := wrk hugo gnuplot-nox lua-expat valgrind apache2-bin
 
 bench: all
 	$(call ensure_pkgs,$(BENCH_PKGS))
-	HTTPD=$(HTTPD) bench/run
+	HTTPD=$(HTTPD) t/bench/run
 
 # Instructions per request of each stage of the article page, with callgrind
-# (bench/profile; PROFILE_SIZE, PROFILE_REQS).
+# (t/bench/profile; PROFILE_SIZE, PROFILE_REQS).
 profile: all
 	$(call ensure_pkgs,valgrind)
-	HTTPD=$(HTTPD) bench/profile
+	HTTPD=$(HTTPD) t/bench/profile
 
 # ---------------------------------------------------------------- fuzz
 
@@ -242,7 +251,7 @@ profile: all
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
-FUZZ_TARGETS ?= mustache article negotiate pattern snippet
+FUZZ_TARGETS ?= mustache article negotiate pattern snippet route
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all $(WARN)
@@ -256,9 +265,7 @@ $(FUZZ_DIR)/fuzz_mustache: t/fuzz/fuzz_mustache.c mod_articles/art_mustache.c \
         mod_articles/art_buf.c $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
-$(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
-        mod_articles/art_buf.c $(SCHEMA_C) \
+$(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c $(LOADER_SRC) $(SCHEMA_C) \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
@@ -267,8 +274,12 @@ $(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
-        mod_articles/art_index.c $(HEADERS) | $(FUZZ_DIR)
+        mod_articles/art_html.c mod_articles/art_text.c mod_articles/art_buf.c \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_route: t/fuzz/fuzz_route.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+        | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \
@@ -304,14 +315,14 @@ fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 # ---------------------------------------------------------------- screenshots
 
 # The en, fa and ps article pages of the sample site rendered by headless
-# Chromium into docs/screenshots/{en,fa,ps}-article.png; tools/screenshots
+# Chromium into conf/screenshots/{en,fa,ps}-article.png; t/screenshots
 # serves the site on a private port (SHOT_PORT, 8093) and stops it afterwards.
 # Chromium and the Noto fonts (Pashto letters) are installed when root.
 SHOT_PKGS := chromium fonts-noto-core
 
 screenshots: deps all
 	$(call ensure_pkgs,$(SHOT_PKGS))
-	HTTPD=$(HTTPD) tools/screenshots
+	HTTPD=$(HTTPD) t/screenshots
 
 # ---------------------------------------------------------------- install
 
@@ -324,7 +335,7 @@ install: all
 	install -m 644 conf/articles.load conf/articles.conf $(DESTDIR)$(CONFDIR)/
 	install -m 644 conf/templates/*.mustache $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 lua/*.lua $(DESTDIR)$(DATADIR)/lua/
-	install -m 644 schema/articles.rng $(DESTDIR)$(DATADIR)/schema/
+	install -m 644 $(SCHEMA) $(DESTDIR)$(DATADIR)/schema/
 	cp -R conf/sample/repo $(DESTDIR)$(DATADIR)/sample
 	chmod -R a+rX $(DESTDIR)$(DATADIR)/sample
 

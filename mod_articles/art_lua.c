@@ -11,7 +11,6 @@
 #include <apr_file_io.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 #include <apr_time.h>
 
 #include <lauxlib.h>
@@ -20,6 +19,7 @@
 #include "art_lua.h"
 #include "art_lua_int.h"
 #include "art_lua_pattern.h"
+#include "art_mutex.h"
 
 #define HOOK_EVERY 1000          /* instructions between budget checks */
 #define ERR_TAG_FILTER "ART0201"
@@ -31,33 +31,13 @@
 struct art_lua_host_t {
     apr_pool_t *pool;
     art_lua_host_opts_t opts;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *mutex;   /* guards free, watched, code_gen */
-#endif
+    art_mutex_t *mutex;          /* guards free, watched, code_gen */
     art_lstate_t *free;          /* idle states */
     apr_hash_t *watched;         /* path -> apr_time_t * (mtime when loaded) */
     unsigned code_gen;           /* moves on when a watched file changes */
     apr_time_t last_check;
     int checking;
 };
-
-static void host_lock(art_lua_host_t *h)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(h->mutex);
-#else
-    (void)h;
-#endif
-}
-
-static void host_unlock(art_lua_host_t *h)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(h->mutex);
-#else
-    (void)h;
-#endif
-}
 
 /* ---------------------------------------------------------------- allocator */
 
@@ -179,7 +159,7 @@ static void watch_file(art_lstate_t *st, const char *path)
     apr_finfo_t fi;
     apr_pool_t *tmp;
 
-    host_lock(h);
+    art_mutex_lock(h->mutex);
     if (apr_hash_get(h->watched, path, APR_HASH_KEY_STRING) == NULL) {
         apr_time_t *mt = apr_palloc(h->pool, sizeof(*mt));
         apr_pool_create(&tmp, NULL);
@@ -189,7 +169,7 @@ static void watch_file(art_lstate_t *st, const char *path)
         apr_hash_set(h->watched, apr_pstrdup(h->pool, path), APR_HASH_KEY_STRING,
                      mt);
     }
-    host_unlock(h);
+    art_mutex_unlock(h->mutex);
 }
 
 /* Compile a text chunk from path with the state's globals; pushes the function.
@@ -454,9 +434,7 @@ art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o)
 
     h->pool = p;
     h->opts = *o;
-#if APR_HAS_THREADS
-    apr_thread_mutex_create(&h->mutex, APR_THREAD_MUTEX_DEFAULT, p);
-#endif
+    art_mutex_create(&h->mutex, p);
     h->watched = apr_hash_make(p);
     h->last_check = apr_time_now();
     apr_pool_cleanup_register(p, h, host_cleanup, apr_pool_cleanup_null);
@@ -475,17 +453,17 @@ static void check_files(art_lua_host_t *h, apr_interval_time_t interval)
     if (interval <= 0 || now - h->last_check < interval) {
         return;
     }
-    host_lock(h);
+    art_mutex_lock(h->mutex);
     if (h->checking) {
-        host_unlock(h);
+        art_mutex_unlock(h->mutex);
         return;
     }
     h->checking = 1;
     h->last_check = now;
-    host_unlock(h);
+    art_mutex_unlock(h->mutex);
 
     apr_pool_create(&tmp, NULL);
-    host_lock(h);
+    art_mutex_lock(h->mutex);
     for (hi = apr_hash_first(tmp, h->watched); hi; hi = apr_hash_next(hi)) {
         const void *k;
         void *v;
@@ -505,7 +483,7 @@ static void check_files(art_lua_host_t *h, apr_interval_time_t interval)
         h->code_gen++;
     }
     h->checking = 0;
-    host_unlock(h);
+    art_mutex_unlock(h->mutex);
     apr_pool_destroy(tmp);
 }
 
@@ -514,9 +492,9 @@ apr_uint64_t art_lua_code_gen(art_lua_host_t *h, apr_interval_time_t interval)
     unsigned gen;
 
     check_files(h, interval);
-    host_lock(h);
+    art_mutex_lock(h->mutex);
     gen = h->code_gen;
-    host_unlock(h);
+    art_mutex_unlock(h->mutex);
     return gen;
 }
 
@@ -531,13 +509,13 @@ art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval)
     unsigned gen;
 
     check_files(h, interval);
-    host_lock(h);
+    art_mutex_lock(h->mutex);
     gen = h->code_gen;
     st = h->free;
     if (st) {
         h->free = st->next;
     }
-    host_unlock(h);
+    art_mutex_unlock(h->mutex);
     if (st && (st->code_gen != gen || st->dead)) {
         stale = st;
         st = NULL;
@@ -561,10 +539,10 @@ void art_lua_release(art_lua_host_t *h, art_lstate_t *st)
         state_free(st);
         return;
     }
-    host_lock(h);
+    art_mutex_lock(h->mutex);
     st->next = h->free;
     h->free = st;
-    host_unlock(h);
+    art_mutex_unlock(h->mutex);
 }
 
 apr_size_t art_lua_memory(art_lstate_t *st)

@@ -25,6 +25,7 @@
 #include <lua.h>
 
 #include "art_buf.h"
+#include "art_route.h"
 #include "art_snapshot.h"
 
 typedef struct art_lua_host_t art_lua_host_t;
@@ -40,34 +41,6 @@ typedef struct art_lua_limits_t {
     long instructions;           /* VM instructions per request */
     apr_interval_time_t timeout; /* wall clock for all filters of a request */
 } art_lua_limits_t;
-
-/* What the handler routed to; the core turns it into the page table. */
-typedef struct art_req_t {
-    apr_pool_t *pool;
-    const art_snapshot_t *snap;
-    const char *base;             /* mount prefix, no trailing slash */
-    const char *path;             /* below the mount point */
-    const char *kind;             /* page.kind */
-    int status;                   /* 200 or 404 */
-    const art_lang_t *lang;
-    const art_article_t *article;
-    const art_collection_t *collection;
-    const art_author_t *author;
-    const char *tag;              /* tag key */
-    const char *feed_of;          /* kind "feed": the list page's kind */
-    const char *feed_page;        /* kind "feed": the list page's path */
-    const char *query;            /* kind "search": the q parameter */
-    int total;                    /* kind "search": matching articles */
-    int root;                     /* the site root: filters choose page.lang,
-                                     then the handler redirects there */
-    const art_list_t *list;       /* list pages */
-    int offset, count;            /* slice of list shown */
-    int page_no, page_count;      /* 1-based */
-    void *r;                      /* request_rec, opaque here */
-    apr_array_header_t *inputs;   /* art_cache_input_t: what the filters read
-                                     of the request (art_cache_note) */
-    int uncacheable;              /* a filter did what no cache key captures */
-} art_req_t;
 
 /* Pushes the `r` object for req onto L (the httpd glue implements it). */
 typedef void art_lua_request_fn(lua_State *L, art_req_t *req);

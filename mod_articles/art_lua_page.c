@@ -7,6 +7,8 @@
  * global, say) refuses every access, because the snapshot it points into may be
  * gone.
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -18,6 +20,8 @@
 #include "art_index.h"
 #include "art_related.h"
 #include "art_snippet.h"
+#include "art_tag.h"
+#include "art_url.h"
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
@@ -131,8 +135,8 @@ static void push_author_ref(lua_State *L, art_req_t *req, const art_author_t *au
     if (bio && bio->lang) {
         set_str(L, "bio_lang", bio->lang);
     }
-    lua_pushfstring(L, "%s/%s/authors/%s", req->base, lang, au->id);
-    lua_setfield(L, -2, "url");
+    set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_AUTHOR, lang, au->id,
+                                          NULL));
     if (au->photo_src) {
         lua_createtable(L, 0, 2);
         set_str(L, "src", au->photo_src);
@@ -162,8 +166,199 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
     lua_createtable(L, 0, 3);
     set_str(L, "id", c->id);
     set_str(L, "title", t ? t->text : c->id);
-    lua_pushfstring(L, "%s/%s/%s/", req->base, lang, c->id);
-    lua_setfield(L, -2, "url");
+    set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_COLLECTION, lang,
+                                          c->id, NULL));
+}
+
+/* ---------------------------------------------------------------- article fields */
+
+/* The fields of an article view that are not one of its strings as stored. */
+typedef int article_field_fn(lua_State *L, art_req_t *req, const art_article_t *a);
+
+static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    lua_createtable(L, a->nauthors, 0);
+    for (i = 0; i < a->nauthors; i++) {
+        push_author_ref(L, req, a->authors[i], a->lang->code);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_body(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushlstring(L, a->body, a->body_len);
+    return 1;
+}
+
+static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    push_collection_ref(L, req, a->collection, a->lang->code);
+    return 1;
+}
+
+static int field_dir(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushstring(L, a->lang->dir);
+    return 1;
+}
+
+static int field_lang(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushstring(L, a->lang->code);
+    return 1;
+}
+
+static int field_notes(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    (void)req;
+    lua_createtable(L, a->nnotes, 0);
+    for (i = 0; i < a->nnotes; i++) {
+        lua_createtable(L, 0, 1);
+        set_str(L, "text", a->notes[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_published_iso(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    push_rfc3339(L, a->published_t);
+    return 1;
+}
+
+static int field_published_ts(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
+    return 1;
+}
+
+static int field_signature(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    if (a->signature == NULL) {
+        return 0;
+    }
+    lua_createtable(L, 0, 2);
+    set_str(L, "text", a->signature);
+    set_str(L, "date", a->signature_date);
+    return 1;
+}
+
+static int field_tags(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    lua_createtable(L, a->ntags, 0);
+    for (i = 0; i < a->ntags; i++) {
+        lua_createtable(L, 0, 3);
+        set_str(L, "name", a->tags[i].name);
+        set_str(L, "key", a->tags[i].key);
+        set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_TAG,
+                                              a->lang->code, a->tags[i].key,
+                                              NULL));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_translations(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    const art_list_t *tr = art_article_translations(req->snap, a);
+    const art_article_t **group = NULL;
+    int i, n = 0, m = 0;
+
+    if (tr) {
+        group = apr_palloc(req->pool, sizeof(*group) * (apr_size_t)tr->n);
+        m = art_list_slice(tr, 0, tr->n, group);
+    }
+    lua_newtable(L);
+    for (i = 0; i < m; i++) {
+        const art_article_t *t = group[i];
+        if (t == a || t->doc == a->doc) {
+            continue;
+        }
+        lua_createtable(L, 0, 4);
+        set_str(L, "lang", t->lang->code);
+        set_str(L, "dir", t->lang->dir);
+        set_str(L, "name", t->lang->name);
+        set_str(L, "title", t->title);
+        set_url(L, req, "url", t->path);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int field_url(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    push_url(L, req, a->path);
+    return 1;
+}
+
+static int field_updated_iso(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    push_rfc3339(L, a->updated ? a->updated_t : a->published_t);
+    return 1;
+}
+
+static int field_updated_ts(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    if (a->updated == NULL) {
+        return 0;
+    }
+    lua_pushinteger(L, (lua_Integer)apr_time_sec(a->updated_t));
+    return 1;
+}
+
+/* A string member of art_article_t (nil when NULL), or a function. */
+#define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL }
+#define FN_FIELD(name) { #name, 0, field_##name }
+
+typedef struct article_field_t {
+    const char *name;
+    size_t offset;
+    article_field_fn *push;
+} article_field_t;
+
+/* Sorted by name: looked up with bsearch on every field access. */
+static const article_field_t article_fields[] = {
+    FN_FIELD(authors),
+    FN_FIELD(body),
+    FN_FIELD(collection),
+    FN_FIELD(dir),
+    STRING_FIELD(file),
+    STRING_FIELD(id),
+    FN_FIELD(lang),
+    FN_FIELD(notes),
+    STRING_FIELD(published),
+    FN_FIELD(published_iso),
+    FN_FIELD(published_ts),
+    FN_FIELD(signature),
+    STRING_FIELD(summary),
+    FN_FIELD(tags),
+    STRING_FIELD(title),
+    STRING_FIELD(translation),
+    FN_FIELD(translations),
+    STRING_FIELD(updated),
+    FN_FIELD(updated_iso),
+    FN_FIELD(updated_ts),
+    FN_FIELD(url),
+};
+
+static int field_cmp(const void *key, const void *field)
+{
+    return strcmp(key, ((const article_field_t *)field)->name);
 }
 
 static int article_index(lua_State *L)
@@ -171,167 +366,19 @@ static int article_index(lua_State *L)
     const art_article_t *a = check_article(L, 1);
     const char *k = luaL_checkstring(L, 2);
     art_req_t *req = cur_req(L);
-    int i;
+    const article_field_t *f = bsearch(k, article_fields,
+                                       sizeof(article_fields)
+                                       / sizeof(article_fields[0]),
+                                       sizeof(article_fields[0]), field_cmp);
 
-    switch (k[0]) {
-    case 'a':
-        if (strcmp(k, "authors") == 0) {
-            lua_createtable(L, a->nauthors, 0);
-            for (i = 0; i < a->nauthors; i++) {
-                push_author_ref(L, req, a->authors[i], a->lang->code);
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        break;
-    case 'b':
-        if (strcmp(k, "body") == 0) {
-            lua_pushlstring(L, a->body, a->body_len);
-            return 1;
-        }
-        break;
-    case 'c':
-        if (strcmp(k, "collection") == 0) {
-            push_collection_ref(L, req, a->collection, a->lang->code);
-            return 1;
-        }
-        break;
-    case 'd':
-        if (strcmp(k, "dir") == 0) {
-            lua_pushstring(L, a->lang->dir);
-            return 1;
-        }
-        break;
-    case 'f':
-        if (strcmp(k, "file") == 0) {
-            lua_pushstring(L, a->file);
-            return 1;
-        }
-        break;
-    case 'i':
-        if (strcmp(k, "id") == 0) {
-            lua_pushstring(L, a->id);
-            return 1;
-        }
-        break;
-    case 'l':
-        if (strcmp(k, "lang") == 0) {
-            lua_pushstring(L, a->lang->code);
-            return 1;
-        }
-        break;
-    case 'n':
-        if (strcmp(k, "notes") == 0) {
-            lua_createtable(L, a->nnotes, 0);
-            for (i = 0; i < a->nnotes; i++) {
-                lua_createtable(L, 0, 1);
-                set_str(L, "text", a->notes[i]);
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        break;
-    case 'p':
-        if (strcmp(k, "published") == 0) {
-            lua_pushstring(L, a->published);
-            return 1;
-        }
-        if (strcmp(k, "published_ts") == 0) {
-            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
-            return 1;
-        }
-        if (strcmp(k, "published_iso") == 0) {
-            push_rfc3339(L, a->published_t);
-            return 1;
-        }
-        break;
-    case 's':
-        if (strcmp(k, "summary") == 0) {
-            lua_pushstring(L, a->summary);
-            return 1;
-        }
-        if (strcmp(k, "signature") == 0) {
-            if (a->signature == NULL) {
-                return 0;
-            }
-            lua_createtable(L, 0, 2);
-            set_str(L, "text", a->signature);
-            set_str(L, "date", a->signature_date);
-            return 1;
-        }
-        break;
-    case 't':
-        if (strcmp(k, "title") == 0) {
-            lua_pushstring(L, a->title);
-            return 1;
-        }
-        if (strcmp(k, "tags") == 0) {
-            lua_createtable(L, a->ntags, 0);
-            for (i = 0; i < a->ntags; i++) {
-                lua_createtable(L, 0, 3);
-                set_str(L, "name", a->tags[i].name);
-                set_str(L, "key", a->tags[i].key);
-                lua_pushfstring(L, "%s/%s/tags/%s", req->base, a->lang->code,
-                                art_url_segment(req->pool, a->tags[i].key));
-                lua_setfield(L, -2, "url");
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        if (strcmp(k, "translation") == 0) {
-            lua_pushstring(L, a->translation);
-            return 1;
-        }
-        if (strcmp(k, "translations") == 0) {
-            const art_list_t *tr = art_article_translations(req->snap, a);
-            const art_article_t **group = NULL;
-            int n = 0, m = 0;
-
-            if (tr) {
-                group = apr_palloc(req->pool, sizeof(*group)
-                                   * (apr_size_t)tr->n);
-                m = art_list_slice(tr, 0, tr->n, group);
-            }
-            lua_newtable(L);
-            for (i = 0; i < m; i++) {
-                const art_article_t *t = group[i];
-                if (t == a || t->doc == a->doc) {
-                    continue;
-                }
-                lua_createtable(L, 0, 4);
-                set_str(L, "lang", t->lang->code);
-                set_str(L, "dir", t->lang->dir);
-                set_str(L, "name", t->lang->name);
-                set_str(L, "title", t->title);
-                set_url(L, req, "url", t->path);
-                lua_rawseti(L, -2, ++n);
-            }
-            return 1;
-        }
-        break;
-    case 'u':
-        if (strcmp(k, "url") == 0) {
-            push_url(L, req, a->path);
-            return 1;
-        }
-        if (strcmp(k, "updated") == 0) {
-            lua_pushstring(L, a->updated);
-            return 1;
-        }
-        if (strcmp(k, "updated_iso") == 0) {
-            push_rfc3339(L, a->updated ? a->updated_t : a->published_t);
-            return 1;
-        }
-        if (strcmp(k, "updated_ts") == 0) {
-            if (a->updated == NULL) {
-                return 0;
-            }
-            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->updated_t));
-            return 1;
-        }
-        break;
+    if (f == NULL) {
+        return 0;
     }
-    return 0;
+    if (f->push) {
+        return f->push(L, req, a);
+    }
+    lua_pushstring(L, *(const char *const *)((const char *)a + f->offset));
+    return 1;
 }
 
 static int article_newindex(lua_State *L)
@@ -770,34 +817,39 @@ static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
         }
         return NULL;
     }
-    if (strcmp(req->kind, "error") == 0) {
+    if (req->kind == ART_PAGE_ERROR) {
         return NULL;
     }
     /* A list page has a version in every language it has articles in (the
-     * index and the authors page in all): swap the language segment. */
+     * index and the authors page in all); a feed is that of its list page.
+     * The sitemap, in no language, offers each language's home. */
     {
-        const char *rest = strchr(req->path + 1, '/');
+        art_page_kind_t kind = req->kind == ART_PAGE_FEED ? req->feed_of
+            : req->kind == ART_PAGE_SITEMAP ? ART_PAGE_INDEX : req->kind;
         const art_list_t *list = NULL;
+        const char *id = NULL, *p;
         int listed = 1;
         if (req->collection && !req->article) {
+            id = req->collection->id;
             list = art_snapshot_list(req->snap, ART_LIST_COLLECTION, l->code,
-                                     req->collection->id);
+                                     id);
             listed = list && list->n;
         }
         else if (req->author) {
-            list = art_snapshot_list(req->snap, ART_LIST_AUTHOR, l->code,
-                                     req->author->id);
+            id = req->author->id;
+            list = art_snapshot_list(req->snap, ART_LIST_AUTHOR, l->code, id);
             listed = list && list->n;
         }
         else if (req->tag) {
-            list = art_snapshot_list(req->snap, ART_LIST_TAG, l->code,
-                                     req->tag);
+            id = req->tag;
+            list = art_snapshot_list(req->snap, ART_LIST_TAG, l->code, id);
             listed = list && list->n;
         }
         if (!listed && l != req->lang) {
             return NULL;
         }
-        return apr_pstrcat(req->pool, "/", l->code, rest ? rest : "/", NULL);
+        p = art_route_path(req->pool, kind, l->code, id, NULL);
+        return req->kind == ART_PAGE_FEED ? art_route_feed_path(req->pool, p) : p;
     }
 }
 
@@ -849,8 +901,8 @@ static void push_site(lua_State *L, art_req_t *req)
     set_str(L, "host", host ? host + 3 : site->url);
     set_str(L, "email", site->email);
     set_str(L, "default_lang", site->default_lang);
-    lua_pushfstring(L, "%s/%s/", req->base, lang);
-    lua_setfield(L, -2, "home");
+    set_url(L, req, "home", art_route_path(req->pool, ART_PAGE_INDEX, lang, NULL,
+                                           NULL));
 }
 
 static void push_strings(lua_State *L, art_req_t *req)
@@ -899,12 +951,12 @@ static void push_alternates(lua_State *L, art_req_t *req)
         lua_setfield(L, -2, "href");
         lua_rawseti(L, -2, ++n);
     }
-    if (strcmp(req->kind, "index") == 0) {
+    if (req->kind == ART_PAGE_INDEX) {
         /* The root negotiates the language: the right target for x-default. */
         xdefault = "/";
     }
     if (xdefault == NULL) {
-        xdefault = strcmp(req->kind, "error") == 0 ? "/" : req->path;
+        xdefault = req->kind == ART_PAGE_ERROR ? "/" : req->path;
     }
     lua_createtable(L, 0, 3);
     set_str(L, "lang", "x-default");
@@ -924,8 +976,8 @@ static void push_languages(lua_State *L, art_req_t *req)
         const art_lang_t *l = &APR_ARRAY_IDX(langs, i, art_lang_t);
         const char *p = page_in_lang(req, l);
         push_language(L, l);
-        set_url(L, req, "url", p ? p : apr_pstrcat(req->pool, "/", l->code, "/",
-                                                   NULL));
+        set_url(L, req, "url", p ? p : art_route_path(req->pool, ART_PAGE_INDEX,
+                                                      l->code, NULL, NULL));
         set_bool(L, "current", l == req->lang);
         lua_rawseti(L, -2, i + 1);
     }
@@ -945,8 +997,8 @@ static void push_collection(lua_State *L, art_req_t *req)
 
     lua_createtable(L, 0, 8);
     set_str(L, "id", c->id);
-    lua_pushfstring(L, "%s/%s/%s/", req->base, lang, c->id);
-    lua_setfield(L, -2, "url");
+    set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_COLLECTION, lang,
+                                          c->id, NULL));
     if (t) {
         const char *tl = t->lang ? t->lang : lang;
         const art_lang_t *l = art_snapshot_lang(req->snap, tl);
@@ -1031,7 +1083,7 @@ static void push_feed(lua_State *L, art_req_t *req)
     int i, n = 0;
 
     lua_createtable(L, 0, 5);
-    set_str(L, "of", req->feed_of);
+    set_str(L, "of", art_page_kind_name(req->feed_of));
     set_str(L, "url", apr_pstrcat(req->pool, site, req->base, req->feed_page,
                                   NULL));
     set_str(L, "self", apr_pstrcat(req->pool, site, req->base, req->path, NULL));
@@ -1051,11 +1103,12 @@ static void push_feed(lua_State *L, art_req_t *req)
 }
 
 /* One <url> of the sitemap: loc, lastmod and the alternates of the page: an
- * article's translations, or for a list page ("/<lang>" + rest) every language
- * in which that list has articles (kind of list, or -1: every language). */
+ * article's translations, or for a list page (kind and key) every language in
+ * which that list has articles (list: which list of each language tells,
+ * -1 for every language). */
 static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
                         apr_time_t lastmod, const art_list_t *translations,
-                        const char *rest, int kind, const char *key)
+                        art_page_kind_t kind, int list_kind, const char *key)
 {
     const art_snapshot_t *s = req->snap;
     const char *site = s->site->url;
@@ -1080,16 +1133,17 @@ static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
         lua_setfield(L, -2, "href");
         lua_rawseti(L, -2, ++k);
     }
-    for (i = 0; rest && i < s->site->langs->nelts; i++) {
+    for (i = 0; kind != ART_PAGE_ARTICLE && i < s->site->langs->nelts; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
-        const art_list_t *list = kind >= 0
-            ? art_snapshot_list(s, (art_list_e)kind, l->code, key) : NULL;
-        if (kind >= 0 && (list == NULL || list->n == 0)) {
+        const art_list_t *list = list_kind >= 0
+            ? art_snapshot_list(s, (art_list_e)list_kind, l->code, key) : NULL;
+        if (list_kind >= 0 && (list == NULL || list->n == 0)) {
             continue;
         }
         lua_createtable(L, 0, 2);
         set_str(L, "lang", l->code);
-        lua_pushfstring(L, "%s%s/%s%s", site, req->base, l->code, rest);
+        lua_pushfstring(L, "%s%s%s", site, req->base,
+                        art_route_path(req->pool, kind, l->code, key, NULL));
         lua_setfield(L, -2, "href");
         lua_rawseti(L, -2, ++k);
     }
@@ -1120,19 +1174,20 @@ static void push_sitemap(lua_State *L, art_req_t *req)
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
         const art_list_t *all = art_snapshot_list(s, ART_LIST_LANG, l->code,
                                                   NULL);
-        sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, "/", NULL),
-                    list_newest(all), NULL, "/", -1, NULL);
+        sitemap_url(L, req, &n, art_route_path(req->pool, ART_PAGE_INDEX, l->code,
+                                               NULL, NULL),
+                    list_newest(all), NULL, ART_PAGE_INDEX, -1, NULL);
         for (j = 0; j < s->collections->nelts && n < SITEMAP_MAX; j++) {
             const art_collection_t *c = APR_ARRAY_IDX(s->collections, j,
                                                       art_collection_t *);
             const art_list_t *cl = art_snapshot_list(s, ART_LIST_COLLECTION,
                                                      l->code, c->id);
             if (cl && cl->n) {
-                const char *rest = apr_pstrcat(req->pool, "/", c->id, "/", NULL);
-                sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
-                                                    NULL),
-                            list_newest(cl), NULL, rest, ART_LIST_COLLECTION,
-                            c->id);
+                sitemap_url(L, req, &n, art_route_path(req->pool,
+                                                       ART_PAGE_COLLECTION,
+                                                       l->code, c->id, NULL),
+                            list_newest(cl), NULL, ART_PAGE_COLLECTION,
+                            ART_LIST_COLLECTION, c->id);
             }
         }
         for (j = 0; j < s->authors->nelts && n < SITEMAP_MAX; j++) {
@@ -1140,11 +1195,10 @@ static void push_sitemap(lua_State *L, art_req_t *req)
             const art_list_t *al = art_snapshot_list(s, ART_LIST_AUTHOR, l->code,
                                                      au->id);
             if (al && al->n) {
-                const char *rest = apr_pstrcat(req->pool, "/authors/", au->id,
-                                               NULL);
-                sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
-                                                    NULL),
-                            list_newest(al), NULL, rest, ART_LIST_AUTHOR, au->id);
+                sitemap_url(L, req, &n, art_route_path(req->pool, ART_PAGE_AUTHOR,
+                                                       l->code, au->id, NULL),
+                            list_newest(al), NULL, ART_PAGE_AUTHOR,
+                            ART_LIST_AUTHOR, au->id);
             }
         }
     }
@@ -1155,8 +1209,8 @@ static void push_sitemap(lua_State *L, art_req_t *req)
         for (j = 0; j < m && n < SITEMAP_MAX; j++) {
             const art_article_t *a = run[j];
             sitemap_url(L, req, &n, a->path, a->updated ? a->updated_t
-                        : a->published_t, art_article_translations(s, a), NULL,
-                        -1, NULL);
+                        : a->published_t, art_article_translations(s, a),
+                        ART_PAGE_ARTICLE, -1, NULL);
         }
     }
 }
@@ -1194,7 +1248,7 @@ int art_lua_build_page(lua_State *L)
     int i;
 
     lua_createtable(L, 0, 24);
-    set_str(L, "kind", req->kind);
+    set_str(L, "kind", art_page_kind_name(req->kind));
     if (req->root) {
         set_bool(L, "root", 1);
     }
@@ -1206,12 +1260,11 @@ int art_lua_build_page(lua_State *L)
     set_url(L, req, "url", req->path);
     /* An error page is not a page of the site: its canonical is the home of its
      * language, and the path the client sent (any bytes) is not repeated. */
-    if (strcmp(req->kind, "error") == 0) {
-        lua_pushfstring(L, "%s%s/%s/", site->url, req->base, req->lang->code);
-    }
-    else {
-        lua_pushfstring(L, "%s%s%s", site->url, req->base, req->path);
-    }
+    lua_pushfstring(L, "%s%s%s", site->url, req->base,
+                    req->kind == ART_PAGE_ERROR
+                    ? art_route_path(req->pool, ART_PAGE_INDEX, req->lang->code,
+                                     NULL, NULL)
+                    : req->path);
     lua_setfield(L, -2, "canonical");
     push_site(L, req);
     lua_setfield(L, -2, "site");
@@ -1223,8 +1276,8 @@ int art_lua_build_page(lua_State *L)
     lua_setfield(L, -2, "languages");
     lua_newtable(L);
     lua_setfield(L, -2, "related");
-    lua_pushfstring(L, "%s/%s/search", req->base, req->lang->code);
-    lua_setfield(L, -2, "search_url");
+    set_url(L, req, "search_url", art_route_path(req->pool, ART_PAGE_SEARCH,
+                                                 req->lang->code, NULL, NULL));
     if (req->query) {
         set_str(L, "query", req->query);
         set_int(L, "total", req->total);
@@ -1243,25 +1296,20 @@ int art_lua_build_page(lua_State *L)
         push_author(L, req);
         lua_setfield(L, -2, "author");
     }
-    if (strcmp(req->kind, "authors") == 0) {
+    if (req->kind == ART_PAGE_AUTHORS) {
         push_author_list(L, req);
         lua_setfield(L, -2, "authors");
     }
-    if (strcmp(req->kind, "feed") == 0) {
+    if (req->kind == ART_PAGE_FEED) {
         push_feed(L, req);
         lua_setfield(L, -2, "feed");
     }
-    if (strcmp(req->kind, "sitemap") == 0) {
+    if (req->kind == ART_PAGE_SITEMAP) {
         push_sitemap(L, req);
         lua_setfield(L, -2, "urls");
     }
-    if (req->list && strcmp(req->kind, "feed") != 0) {
-        lua_pushfstring(L, "%s%sfeed.atom", req->base, req->path);
-        if (req->path[strlen(req->path) - 1] != '/') {
-            lua_pop(L, 1);
-            lua_pushfstring(L, "%s%s/feed.atom", req->base, req->path);
-        }
-        lua_setfield(L, -2, "feed_url");
+    if (req->list && req->kind != ART_PAGE_FEED) {
+        set_url(L, req, "feed_url", art_route_feed_path(req->pool, req->path));
     }
     if (req->tag) {
         lua_createtable(L, 0, 2);

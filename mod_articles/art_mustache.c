@@ -91,11 +91,6 @@ static volatile apr_uint32_t tpl_stamps;
 
 static const tpl_delims_t default_delims = { "{{", "}}", 2, 2 };
 
-const char *art_tpl_name(const art_tpl_t *t)
-{
-    return t->name;
-}
-
 /* ------------------------------------------------------------------ parser */
 
 enum {

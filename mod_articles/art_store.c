@@ -46,6 +46,8 @@
 #include <lmdb.h>
 
 #include "art_buf.h"
+#include "art_hash.h"
+#include "art_html.h"
 #include "art_store.h"
 #include "art_text.h"
 
@@ -884,6 +886,8 @@ typedef struct upd_t {
     const char *root;
     int quiet;                   /* keep per-file problems out of the log */
     apr_hash_t *problems;        /* rel -> problem_t, from this update */
+    apr_array_header_t *warnings;   /* problem_t: related refs of a full
+                                       build, which skip nothing */
     art_buf_t rec;
     int rc;                      /* first LMDB error */
     const char *rc_what;
@@ -981,8 +985,19 @@ static void filter_log(void *baton, int fatal, const char *tag,
     upd_t *u = baton;
 
     if (strcmp(tag, ART_W_RELATED) == 0) {
-        if (u->full && !u->quiet && u->ro->log) {
-            u->ro->log(u->ro->baton, fatal, tag, file, line, reason);
+        /* Only a full build sees every article a ref may name. */
+        if (u->full) {
+            size_t rl = strlen(u->root);
+            problem_t *w = apr_array_push(u->warnings);
+
+            w->tag = apr_pstrdup(u->p, tag);
+            w->line = line;
+            w->reason = apr_pstrdup(u->p, reason);
+            w->rel = apr_pstrdup(u->p, strncmp(file, u->root, rl) == 0
+                                 && file[rl] == '/' ? file + rl + 1 : file);
+            if (!u->quiet && u->ro->log) {
+                u->ro->log(u->ro->baton, fatal, tag, file, line, reason);
+            }
         }
         return;
     }
@@ -1565,9 +1580,19 @@ static void update_full(upd_t *u, const art_snapshot_t *s,
     mdb_cursor_close(c);
 }
 
+static void put_problem(art_buf_t *b, const problem_t *pr)
+{
+    apr_uint32_t line = (apr_uint32_t)pr->line;
+
+    art_buf_append(b, (const char *)&line, sizeof(line));
+    art_buf_append(b, pr->tag, strlen(pr->tag) + 1);
+    art_buf_append(b, pr->rel, strlen(pr->rel) + 1);
+    art_buf_append(b, pr->reason, strlen(pr->reason) + 1);
+}
+
 /* The problems of a full build with what is not an article file (a
- * collection.xml, a folder too deep), kept in meta for art_store_problems;
- * only a full build can change them. */
+ * collection.xml, a folder too deep) and its warnings, kept in meta for
+ * art_store_problems; only a full build can change them. */
 static void put_core_problems(upd_t *u)
 {
     apr_hash_t *articles = apr_hash_make(u->p);
@@ -1581,20 +1606,16 @@ static void put_core_problems(upd_t *u)
     }
     art_buf_init(&b, u->p, 256);
     for (hi = apr_hash_first(u->p, u->problems); hi; hi = apr_hash_next(hi)) {
-        const problem_t *pr;
         void *v;
-        apr_uint32_t line;
 
         apr_hash_this(hi, NULL, NULL, &v);
-        pr = v;
-        if (apr_hash_get(articles, pr->rel, APR_HASH_KEY_STRING)) {
-            continue;
+        if (!apr_hash_get(articles, ((problem_t *)v)->rel,
+                          APR_HASH_KEY_STRING)) {
+            put_problem(&b, v);
         }
-        line = (apr_uint32_t)pr->line;
-        art_buf_append(&b, (const char *)&line, sizeof(line));
-        art_buf_append(&b, pr->tag, strlen(pr->tag) + 1);
-        art_buf_append(&b, pr->rel, strlen(pr->rel) + 1);
-        art_buf_append(&b, pr->reason, strlen(pr->reason) + 1);
+    }
+    for (i = 0; i < u->warnings->nelts; i++) {
+        put_problem(&b, &APR_ARRAY_IDX(u->warnings, i, problem_t));
     }
     upd_fail(u, meta_put(u->txn, u->st, "problems", b.len ? b.data : "",
                          b.len), "meta");
@@ -1741,6 +1762,7 @@ apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
     u.root = root;
     u.quiet = (flags & ART_STORE_QUIET) != 0;
     u.problems = apr_hash_make(sp);
+    u.warnings = apr_array_make(sp, 4, sizeof(problem_t));
     u.seen = apr_array_make(sp, 64, sizeof(seen_t));
     art_buf_init(&u.rec, sp, 16384);
     if ((rc = begin_write(st, &u.txn)) != 0) {
@@ -2632,7 +2654,7 @@ int art_store_problems(art_store_t *st, apr_pool_t *p, art_repo_log_fn *log,
             }
             log(baton, 0, tag, apr_pstrcat(p, root, "/", rel, NULL),
                 (int)line, reason);
-            n++;
+            n += strcmp(tag, ART_W_RELATED) != 0;
         }
     }
     if (mdb_cursor_open(txn, st->files, &c) == 0) {

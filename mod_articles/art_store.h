@@ -103,8 +103,9 @@ apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
 
 /* Give log every problem of the files the current version was built from,
  * as the loader reported them (one line per skipped file, and per file
- * served at its last good version): what a start on a current store reports
- * without parsing anything.  Returns how many. */
+ * served at its last good version, and the warnings of the last full
+ * build): what a start on a current store reports without parsing
+ * anything.  Returns how many files have a problem (warnings aside). */
 int art_store_problems(art_store_t *st, apr_pool_t *p, art_repo_log_fn *log,
                        void *baton);
 

@@ -58,8 +58,8 @@ static watcher_t *watcher;
 
 static void check_repo(apr_pool_t *p, server_rec *s, art_gen_t *g, const char *path)
 {
-    art_srv_conf_t *sc = ap_get_module_config(s->module_config, &articles_module);
-    art_repo_opts_t o = { art_max_file_size(sc), art_config_log, s };
+    art_repo_opts_t o = { art_config_max_file_size(art_config_srv(s)),
+                          art_config_log, s };
     art_gen_ref_t *ref;
     art_snapshot_t *cur, *snap;
     apr_uint64_t fp, have;

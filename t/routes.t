@@ -26,7 +26,7 @@ my $seed = '/en/european-languages/rethinking-pakistans-afghan-policy';
 
 sub url_of { my $a = shift; "/$a->{lang}/$a->{collection}/$a->{id}" }
 sub enc { URI::Escape::uri_escape_utf8(shift) }    # a path segment, percent-encoded
-sub fold { my $t = lc shift; $t =~ s/\s+/-/g; $t }  # a tag's key (docs/repository.md)
+sub fold { my $t = lc shift; $t =~ s/\s+/-/g; $t }  # a tag's key (conf/repository.md)
 sub in_collection { $_[0]{collection} }
 sub by_authors { @{ $_[0]{authors} } }
 sub tag_keys { map { fold($_) } @{ $_[0]{tags} } }
