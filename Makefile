@@ -33,8 +33,8 @@ DATADIR    ?= $(PREFIX)/share/mod_articles
 MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
 CONFDIR    ?= /etc/apache2/mods-available
 
-# The loader and what it links: the module, articles-check, querybench and
-# fuzz_article all read repositories with exactly these.
+# The loader and the store, and what they link: the module, articles-check,
+# querybench and fuzz_article all read repositories with exactly these.
 LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
               mod_articles/art_snapshot.c mod_articles/art_text.c \
               mod_articles/art_index.c mod_articles/art_buf.c \
