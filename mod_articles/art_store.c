@@ -1501,6 +1501,129 @@ static apr_status_t free_terms(void *data)
     return APR_SUCCESS;
 }
 
+/* An article a full build keeps at its last good version: its file does
+ * not load now. */
+typedef struct kept_t {
+    const seen_t *seen;
+    art_article_t a;
+} kept_t;
+
+static const char *dup_str(apr_pool_t *p, const char *s)
+{
+    return s ? apr_pstrdup(p, s) : NULL;
+}
+
+/* The old record r as an article of the new snapshot s (strings copied out
+ * of the map); 0 when it names a language, collection or author s lacks. */
+static int rec_to_article(apr_pool_t *p, const rec_t *r, const art_snapshot_t *s,
+                          art_article_t *a)
+{
+    const char **strs;
+    apr_uint32_t i, n = r->h.nauthors + 2 * r->h.ntags + r->h.nnotes
+                        + r->h.npinned;
+
+    memset(a, 0, sizeof(*a));
+    a->lang = art_snapshot_lang(s, rec_str(r, S_LANG));
+    a->collection = apr_hash_get(s->collection_by_id, rec_str(r, S_COLLECTION),
+                                 APR_HASH_KEY_STRING);
+    strs = apr_palloc(p, sizeof(char *) * (n + 1));
+    if (a->lang == NULL || a->collection == NULL
+        || !rec_strs(r, r->h.authors, r->h.nauthors, strs)
+        || !rec_strs(r, r->h.tags, 2 * r->h.ntags, strs + r->h.nauthors)
+        || !rec_strs(r, r->h.notes, r->h.nnotes,
+                     strs + r->h.nauthors + 2 * r->h.ntags)
+        || !rec_strs(r, r->h.pinned, r->h.npinned,
+                     strs + r->h.nauthors + 2 * r->h.ntags + r->h.nnotes)) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        strs[i] = apr_pstrdup(p, strs[i]);
+    }
+    a->authors = apr_palloc(p, sizeof(art_author_t *) * (r->h.nauthors + 1));
+    for (i = 0; i < r->h.nauthors; i++) {
+        a->authors[i] = apr_hash_get(s->author_by_id, strs[i],
+                                     APR_HASH_KEY_STRING);
+        if (a->authors[i] == NULL) {
+            return 0;
+        }
+    }
+    a->nauthors = (int)r->h.nauthors;
+    a->tags = apr_palloc(p, sizeof(art_tag_t) * (r->h.ntags + 1));
+    for (i = 0; i < r->h.ntags; i++) {
+        a->tags[i].name = strs[r->h.nauthors + 2 * i];
+        a->tags[i].key = strs[r->h.nauthors + 2 * i + 1];
+    }
+    a->ntags = (int)r->h.ntags;
+    a->notes = strs + r->h.nauthors + 2 * r->h.ntags;
+    a->nnotes = (int)r->h.nnotes;
+    a->pinned_ids = a->notes + r->h.nnotes;
+    a->npinned_ids = (int)r->h.npinned;
+    a->id = dup_str(p, rec_str(r, S_ID));
+    a->title = dup_str(p, rec_str(r, S_TITLE));
+    a->summary = dup_str(p, rec_str(r, S_SUMMARY));
+    a->published = dup_str(p, rec_str(r, S_PUBLISHED));
+    a->updated = dup_str(p, rec_str(r, S_UPDATED));
+    a->translation = dup_str(p, rec_str(r, S_TRANSLATION));
+    a->body = apr_pstrmemdup(p, rec_str(r, S_BODY), r->h.body_len);
+    a->body_len = r->h.body_len;
+    a->signature = dup_str(p, rec_str(r, S_SIGNATURE));
+    a->signature_date = dup_str(p, rec_str(r, S_SIGDATE));
+    a->file = dup_str(p, rec_str(r, S_FILE));
+    a->path = dup_str(p, rec_str(r, S_PATH));
+    a->published_t = r->h.published_t;
+    a->updated_t = r->h.updated_t;
+    a->mtime = r->h.mtime;
+    return 1;
+}
+
+/* Before a full build drops the old version: the articles of files that do
+ * not load now but did before, so the build keeps their last good version
+ * (as an incremental update does) when the new site still has their
+ * language, collection and authors. */
+static apr_array_header_t *last_good(upd_t *u, const art_snapshot_t *s)
+{
+    apr_array_header_t *kept = apr_array_make(u->p, 1, sizeof(kept_t));
+    int i;
+
+    for (i = 0; i < u->seen->nelts; i++) {
+        const seen_t *sn = &APR_ARRAY_IDX(u->seen, i, seen_t);
+        file_rec_t f;
+        rec_t r;
+        kept_t k;
+
+        if (!sn->ok && file_get(u, sn->rel, &f) && f.doc != NO_DOC
+            && rec_get(u->txn, u->st, f.doc, &r)
+            && rec_to_article(u->p, &r, s, &k.a)) {
+            k.seen = sn;
+            APR_ARRAY_PUSH(kept, kept_t) = k;
+        }
+    }
+    return kept;
+}
+
+/* After a full build: add the kept articles no other article displaced. */
+static void add_last_good(upd_t *u, apr_array_header_t *kept,
+                          art_store_result_t *res)
+{
+    int i;
+
+    for (i = 0; i < kept->nelts; i++) {
+        kept_t *k = &APR_ARRAY_IDX(kept, i, kept_t);
+        file_rec_t f;
+
+        if (claimed(u, &k->a, NO_DOC) != NULL) {
+            continue;
+        }
+        f.size = k->seen->size;
+        f.mtime = k->seen->mtime;
+        f.hash = k->seen->hash;
+        f.doc = next_doc(u);
+        add_doc(u, &k->a, f.doc);
+        file_put(u, k->seen->rel, &f);
+        res->kept++;
+    }
+}
+
 /* Write everything from s, document ids its newest-first positions. */
 static void update_full(upd_t *u, const art_snapshot_t *s,
                         art_store_result_t *res)
@@ -1806,8 +1929,11 @@ apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
     if (u.full) {
         art_buf_t tb;
 
+        apr_array_header_t *kept = last_good(&u, snap);
+
         if (drop_all(&u)) {
             update_full(&u, snap, res);
+            add_last_good(&u, kept, res);
         }
         art_buf_init(&tb, sp, 4096);
         tables_encode(&tb, snap);

@@ -700,14 +700,22 @@ int main(int argc, char **argv)
     CHECK(version_of(st) == v && title_of(st, b.lang, b.id) != NULL,
           "a bad site.xml keeps the whole previous version");
 
-    /* Fixing site.xml (a change every article depends on) rebuilds; the
-     * invalid file is removed first, as a rebuild keeps no last good
-     * version of a file that does not load. */
-    sh("rm '%s/%s'", repo, a.file);
+    /* Fixing site.xml (a change every article depends on) rebuilds, and
+     * the rebuild too keeps the invalid file's last good article. */
     put_file("site.xml", old_site);
     res = update(st, &rv, &err);
-    CHECK(rv == APR_SUCCESS && res.committed && res.full,
-          MSG("a site.xml change rebuilds (%s)", err ? err : "ok"));
+    CHECK(rv == APR_SUCCESS && res.committed && res.full && res.kept == 1,
+          MSG("a site.xml change rebuilds (%s, kept %d)", err ? err : "ok",
+              res.kept));
+    CHECK(title_of(st, a.lang, a.id)
+          && strstr(title_of(st, a.lang, a.id), "Zanzibar quokka"),
+          "a rebuild keeps the last good version of an invalid file");
+    logbuf[0] = '\0';
+    CHECK(art_store_problems(st, pool, collect, NULL) == 1
+          && strstr(logbuf, a.file), "... and its problem");
+    sh("rm '%s/%s'", repo, a.file);
+    res = update(st, &rv, &err);
+    CHECK(res.committed && res.removed == 1, "the invalid file removed");
     same_as_load("after a rebuild", st);
     same_similar(st);
 
