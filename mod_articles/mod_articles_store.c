@@ -188,9 +188,13 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
         return;
     }
     if (art_store_open(pchild, src->dir, &so, &src->st, &err) != APR_SUCCESS) {
+        /* The parent could, this process cannot (a folder User may not
+         * enter, say): serve from memory rather than not at all. */
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, src->s, "ART0023: this process "
-                     "cannot open the store of %s: %s", src->repo, err);
+                     "cannot open the store of %s: %s; loading it into memory",
+                     src->repo, err);
         src->st = NULL;
+        load_memory(src, pchild, pchild, src->s);
     }
 }
 
