@@ -56,8 +56,8 @@ my @best = split /,/, $parts[0] // '';
 my %chosen = map { $_ => 1 } @best;
 my @left = grep { !$chosen{$_} } keys %shared;
 my @wrong = grep { !defined $shared{$_} || !$shared{$_}
-                   || grep({ $shared{$_} > $shared{ $best[0] } + 1 } @left)
-                   || grep({ $shared{$_} > ($shared{ $best[1] } // 0) + 1 } @left) } @best;
+                   || grep({ $shared{$_} > ($shared{ $best[0] // '' } // 0) + 1 } @left)
+                   || grep({ $shared{$_} > ($shared{ $best[1] // '' } // 0) + 1 } @left) } @best;
 ok t_cmp(@best == 2 && keys %chosen == 2 && !@wrong ? 'the two best' : "'$parts[0]'",
          'the two best', 'articles.related with a limit: two English articles sharing the most tags');
 ok t_cmp($parts[1] // 'none',

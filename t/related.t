@@ -40,13 +40,14 @@ my %seen;
 ok t_cmp(scalar(grep { $seen{$_}++ } @$rel), 0, 'no article twice');
 
 # The warning is logged each time the repository loads (at start-up here):
-# one line for each load of repo-related, each naming the dangling ref.
+# one line for each load of repo-related, the only repository of the suite
+# with a dangling ref, each naming hub.xml and the ref.
 my $log = error_log_since(0);
 my @warn = $log =~ /(ART0114:[^\n]*)/g;
 my $loads = () = $log =~ m{ART0002: loaded \S*/repo-related:}g;
-my $hub = grep { m{/repo-related/topics/hub\.xml:} } @warn;
-ok t_cmp($loads >= 1 && $hub == $loads && !grep({ !/'no-such-article'/ } @warn)
-         ? 'one a load' : "$hub warnings for hub.xml over $loads loads: @warn",
+my $hub = grep { m{/repo-related/topics/hub\.xml:.*'no-such-article'} } @warn;
+ok t_cmp($loads >= 1 && $hub == $loads && @warn == $loads
+         ? 'one a load' : scalar(@warn) . " warnings over $loads loads: @warn",
          'one a load', 'ART0114 names the ref that names nothing, once a load');
 ok t_cmp(scalar(grep { /'hub'/ } @warn), 0, 'a ref to the article itself is dropped without a warning');
 
