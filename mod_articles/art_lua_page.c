@@ -493,7 +493,7 @@ static int api_find(lua_State *L)
     const char *lang, *author, *tag, *coll, *tagkey = NULL;
     const art_list_t *list;
     lua_Integer limit, offset;
-    int i, pos, n = 0, skipped = 0;
+    int i, pos, want, n = 0, skipped = 0, unfiltered = 0;
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lang = opt_field(L, 1, "lang");
@@ -525,12 +525,16 @@ static int api_find(lua_State *L)
     }
     lua_newtable(L);
     if (!author && !tagkey && !coll) {
-        /* Nothing to filter: read only the window. */
+        /* Nothing to filter: read only the window, no article past it. */
         skipped = (int)offset;
+        unfiltered = 1;
     }
-    for (pos = skipped; list && pos < list->n && n < limit; pos += FIND_RUN) {
+    for (pos = skipped; list && pos < list->n && n < limit; pos += want) {
         const art_article_t *run[FIND_RUN];
-        int m = art_list_slice(list, pos, FIND_RUN, run);
+        int m;
+
+        want = unfiltered && limit - n < FIND_RUN ? (int)(limit - n) : FIND_RUN;
+        m = art_list_slice(list, pos, want, run);
 
         for (i = 0; i < m && n < limit; i++) {
             const art_article_t *a = run[i];

@@ -791,6 +791,7 @@ static apr_status_t store_cleanup(void *data)
     while ((t = st->free) != NULL) {
         st->free = t->next;
         mdb_txn_abort(t->txn);
+        free(t);
     }
     if (st->tables && --st->tables->refs == 0) {
         apr_pool_destroy(st->tables->pool);
