@@ -78,6 +78,21 @@ const art_article_t *art_snapshot_doc(const art_snapshot_t *s, int doc)
     return doc >= 0 && doc < s->all.n ? s->all.items[doc] : NULL;
 }
 
+const char *art_snapshot_doc_id(const art_snapshot_t *s, int doc,
+                                apr_time_t *published)
+{
+    const art_article_t *a;
+
+    if (s->ops) {
+        return s->ops->doc_id(s, doc, published);
+    }
+    a = art_snapshot_doc(s, doc);
+    if (a && published) {
+        *published = a->published_t;
+    }
+    return a ? a->id : NULL;
+}
+
 int art_snapshot_count(const art_snapshot_t *s)
 {
     return s->ops ? s->count : s->all.n;
