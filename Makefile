@@ -38,6 +38,7 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
+            mod_articles/art_lua_lib.c \
             mod_articles/art_text.c mod_articles/art_index.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c
