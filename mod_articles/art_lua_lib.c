@@ -16,8 +16,9 @@
  *   off, at any allocation and when the state is closed.
  * - every function whose work is not bounded by a constant, or by the memory
  *   it allocates (which the allocator charges), is charged before it starts
- *   for the work its arguments ask for (string.rep, table.concat, ...), at one
- *   instruction per element or per SCAN_BYTES bytes.  Where that amount
+ *   for the work its arguments ask for (table.concat, string.format, ...), at
+ *   one instruction per element or per SCAN_BYTES bytes.  string.rep is
+ *   replaced by one whose work is the bytes of its result.  Where that amount
  *   depends on a metamethod that could answer differently when asked again
  *   (__len), the wrapper asks once and hands the answer on, or does the work
  *   itself.
@@ -25,6 +26,7 @@
  * docs/lua-api.md ("How the library is bounded") lists every function with
  * how it is bounded; keep the two in step.
  */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -149,29 +151,6 @@ static lua_Integer cost_format(lua_State *L)
 
     luaL_checklstring(L, 1, &l);
     return lua_gettop(L) + bytes_work(l) + bytes_work(string_args(L, 2));
-}
-
-static lua_Integer cost_rep(lua_State *L)
-{
-    size_t l, lsep = 0;
-    lua_Integer n;
-    double total;
-
-    luaL_checklstring(L, 1, &l);
-    n = luaL_checkinteger(L, 2);
-    luaL_optlstring(L, 3, "", &lsep);
-    if (n <= 0) {
-        return 0;
-    }
-    /* The result is allocated whole before any copy: one larger than the
-     * memory cap fails there, at no cost. */
-    total = (double)n * (double)(l + lsep);
-    if (total > (double)art_lua_st(L)->mem_limit) {
-        return 0;
-    }
-    /* A copy per repetition even of "" (a few of them per instruction), and
-     * the bytes. */
-    return work((double)n / 4 + total / SCAN_BYTES);
 }
 
 static lua_Integer cost_scan1(lua_State *L)
@@ -319,7 +298,6 @@ static const charged_t charged[] = {
     { "string", "byte", cost_byte },
     { "string", "char", cost_args },
     { "string", "format", cost_format },
-    { "string", "rep", cost_rep },
     { "string", "lower", cost_scan1 },
     { "string", "upper", cost_scan1 },
     { "string", "reverse", cost_scan1 },
@@ -351,6 +329,53 @@ static int charged_call(lua_State *L)
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
     art_lua_charge(L, 0);
     return lua_gettop(L);
+}
+
+/* ---------------------------------------------------------------- string.rep */
+
+/* Lua's longest string.rep result (lstrlib.c's MAXSIZE on 64-bit systems). */
+#define REP_MAX ((size_t)INT_MAX)
+
+/* string.rep(s, n [, sep]).  The library's copies s (and sep) once per
+ * repetition, so string.rep("", 1e15) loops for hours without allocating;
+ * this one copies the first repetition and then doubles what is written, so
+ * its work is the result's bytes, charged before they are written (a result
+ * larger than the memory cap fails at its allocation instead). */
+static int str_rep(lua_State *L)
+{
+    size_t l, lsep, unit, body, total, done, k;
+    const char *s = luaL_checklstring(L, 1, &l);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    const char *sep = luaL_optlstring(L, 3, "", &lsep);
+    luaL_Buffer b;
+    char *p;
+
+    art_lua_charge(L, 1);
+    if (n <= 0 || (l == 0 && lsep == 0)) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    unit = l + lsep;
+    if (unit < l || unit > REP_MAX / (size_t)n) {
+        return luaL_error(L, "resulting string too large");
+    }
+    body = (size_t)(n - 1) * unit;   /* n - 1 times s..sep, then s */
+    total = body + l;
+    if (total <= art_lua_st(L)->mem_limit) {
+        art_lua_charge(L, bytes_work(total));
+    }
+    p = luaL_buffinitsize(L, &b, total);
+    if (body > 0) {
+        memcpy(p, s, l);
+        memcpy(p + l, sep, lsep);
+        for (done = unit; done < body; done += k) {
+            k = done < body - done ? done : body - done;
+            memcpy(p + done, p, k);
+        }
+    }
+    memcpy(p + body, s, l);
+    luaL_pushresultsize(&b, total);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- table */
@@ -679,6 +704,10 @@ void art_lua_lib_open(lua_State *L)
         wrap_field(L, charged[i].lib, charged[i].name, charged_call, i);
     }
     wrap_field(L, "table", "sort", tab_sort, -1);
+    lua_getglobal(L, "string");
+    lua_pushcfunction(L, str_rep);
+    lua_setfield(L, -2, "rep");
+    lua_pop(L, 1);
     wrap_field(L, "utf8", "codes", utf8_codes, -1);
     wrap_field(L, NULL, "setmetatable", guard_setmetatable, -1);
     wrap_field(L, "coroutine", "resume", guard_coroutine, -1);

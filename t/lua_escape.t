@@ -44,7 +44,7 @@ my @attacks = (
     [ gsub            => $budget ],
 );
 
-plan tests => 5 * @attacks + 6;
+plan tests => 5 * @attacks + 7;
 
 for my $a (@attacks) {
     my ($name, $logged) = @$a;
@@ -63,6 +63,9 @@ for my $a (@attacks) {
     ok t_cmp(error_log_since($offset), $logged, "$name: the log says why");
     ok t_cmp(GET($seed)->code, 200, "$name: the next request is served");
 }
+
+# string.rep is the module's own: the same results as Lua's.
+ok t_cmp(GET("/esc/rep_results$seed")->code, 200, 'string.rep: Lua\'s results');
 
 # A view kept in a global from an earlier request: every route to it is
 # refused (the filter answers 409 when one is not), the last one unprotected.
