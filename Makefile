@@ -40,7 +40,7 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_text.c mod_articles/art_index.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c
+            mod_articles/art_cache.c mod_articles/art_url.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
@@ -149,6 +149,9 @@ $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
 
+$(BUILD)/url_test: t/unit/url_test.c mod_articles/art_url.c $(HEADERS) | $(BUILD)
+	$(TOOL_LINK)
+
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
         mod_articles/art_snapshot.c mod_articles/art_text.c $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
@@ -182,12 +185,13 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test $(BUILD)/valid_test
+        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/url_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
 	$(BUILD)/valid_test schema/articles.rng
+	$(BUILD)/url_test
 	lua5.4 t/unit/dates_test.lua
 
 check-lua:
@@ -231,7 +235,7 @@ profile: all
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
-FUZZ_TARGETS ?= mustache article negotiate pattern snippet
+FUZZ_TARGETS ?= mustache article negotiate pattern snippet redirect
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all $(WARN)
@@ -261,6 +265,10 @@ $(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_redirect: t/fuzz/fuzz_redirect.c mod_articles/art_url.c \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 

@@ -956,20 +956,22 @@ static int send_body(request_rec *r, int status, const char *data, apr_size_t le
 }
 
 /* Vary names every request header the filters read, so that shared caches
- * downstream keep the variants apart as ours does. */
-static void set_vary(request_rec *r, const art_req_t *req)
+ * downstream keep the variants apart as ours does.  Pages carry it in
+ * headers_out (and the cache keeps it with them); redirects and error
+ * statuses in err_headers_out, the only table httpd sends with those. */
+static void set_vary(request_rec *r, const art_req_t *req, apr_table_t *t)
 {
-    int i, cookie = 0;
+    int i;
 
     for (i = 0; req->inputs && i < req->inputs->nelts; i++) {
         const art_cache_input_t *in = &APR_ARRAY_IDX(req->inputs, i,
                                                      art_cache_input_t);
-        if (in->kind == ART_INPUT_HEADER) {
-            apr_table_merge(r->headers_out, "Vary", in->name);
-        }
-        else if (in->kind == ART_INPUT_COOKIE && !cookie) {
-            apr_table_merge(r->headers_out, "Vary", "Cookie");
-            cookie = 1;
+        const char *name = in->kind == ART_INPUT_HEADER ? in->name
+            : in->kind == ART_INPUT_COOKIE ? "Cookie" : NULL;
+        const char *have = apr_table_get(t, "Vary");
+
+        if (name && (have == NULL || !ap_find_token(r->pool, have, name))) {
+            apr_table_merge(t, "Vary", name);
         }
     }
 }
@@ -988,7 +990,7 @@ static void set_page_headers(request_rec *r, art_req_t *req, const char *kind,
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
                  art_hash64(out->data, out->len, 0x61727469636c6573ULL));
     apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
-    set_vary(r, req);
+    set_vary(r, req, r->headers_out);
     ap_update_mtime(r, mtime);
     ap_set_last_modified(r);
 }
@@ -1003,15 +1005,21 @@ static int cache_on(const art_dir_conf_t *c)
 /* A cache key: what the configuration makes of a URL, then the URL.  The
  * merged configuration is made anew for each request, so it is named by what
  * it holds: the virtual host, repository, templates, the filter list (the
- * array of the <Location> that named it) and the page size. */
+ * array of the <Location> that named it) and the page size.  The decoded path
+ * may hold "?" (from %3F) and "\n", so each part of the URL is preceded by
+ * its length: "/a?b" with "c" and "/a" with "b?c" are two keys. */
 static const char *cache_key(request_rec *r, const art_dir_conf_t *c,
                              apr_size_t *klen)
 {
-    const char *k = apr_psprintf(r->pool, "%pp %pp %d %s\n%s\n%s\n%s?%s",
+    const char *host = r->hostname ? r->hostname : "";
+    const char *args = r->args ? r->args : "";
+    const char *k = apr_psprintf(r->pool, "%pp %pp %d %s\n%s\n"
+                                 "%" APR_SIZE_T_FMT ":%s %" APR_SIZE_T_FMT ":%s"
+                                 " %" APR_SIZE_T_FMT ":%s%s",
                                  (void *)r->server, (void *)c->filters,
                                  page_size(c), c->repository, c->templates,
-                                 r->hostname ? r->hostname : "", r->uri,
-                                 r->args ? r->args : "");
+                                 strlen(host), host, strlen(r->uri), r->uri,
+                                 strlen(args), args, r->args ? "?" : "");
 
     *klen = strlen(k);
     return k;
@@ -1034,6 +1042,11 @@ static const char *cache_input(void *baton, char kind, const char *name)
     return NULL;
 }
 
+/* The entry is released (and may be freed by another thread's store or
+ * eviction) as soon as this returns, while httpd reads the headers later:
+ * what it keeps must be in the request pool.  apr_table_set copies names and
+ * values; ap_set_content_type keeps the pointer, so it gets a copy; the body
+ * is copied or sent by ap_rwrite before the entry is released. */
 static int send_cached(request_rec *r, const art_cache_resp_t *resp)
 {
     int i;
@@ -1042,7 +1055,7 @@ static int send_cached(request_rec *r, const art_cache_resp_t *resp)
         apr_table_set(r->headers_out, resp->headers[2 * i],
                       resp->headers[2 * i + 1]);
     }
-    ap_set_content_type(r, resp->content_type);
+    ap_set_content_type(r, apr_pstrdup(r->pool, resp->content_type));
     ap_update_mtime(r, resp->mtime);
     ap_set_last_modified(r);
     return send_body(r, resp->status, resp->body, resp->len);
@@ -1105,6 +1118,9 @@ static int build_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
         : c->instructions;
     lim.timeout = c->timeout == UNSET ? DEFAULT_LUA_TIMEOUT : c->timeout;
     rc = art_lua_run(st, req, req->status == HTTP_OK ? c->filters : NULL, &lim);
+    if (rc > 0) {
+        rc = art_request_status(req, rc);
+    }
     if (rc == 0 && req->root) {
         rc = redirect_root(r, req, art_lua_page_string(st, req, "lang"));
     }
@@ -1239,6 +1255,10 @@ static int articles_handler(request_rec *r)
             cache_page(r, &req, key, klen, &gen, &out, mtime);
         }
         rc = send_body(r, req.status, out.data, out.len);
+    }
+    else {
+        /* A redirect or status chosen after reading the request varies too. */
+        set_vary(r, &req, r->err_headers_out);
     }
     art_gen_release(tg, tref);
     art_gen_release(sg, sref);

@@ -45,5 +45,8 @@ void art_reload_watch(request_rec *r, art_gen_t *g, int templates,
 
 /* art_lua_request_fn: push the articles.Request object `r` for req. */
 void art_request_push(lua_State *L, art_req_t *req);
+/* status when a filter may return it (docs/lua-api.md), else 500 after
+ * logging why. */
+int art_request_status(art_req_t *req, int status);
 
 #endif
