@@ -69,7 +69,8 @@ typedef struct art_dir_conf_t {
 typedef struct art_runtime_t {
     apr_hash_t *repos;               /* path -> art_gen_t (snapshots) */
     apr_hash_t *tplsets;             /* path -> art_gen_t (template sets) */
-    art_lua_host_t *lua;
+    apr_hash_t *luas;                /* server_rec * -> art_lua_host_t */
+    apr_hash_t *max_file;            /* path -> apr_size_t *, repositories */
 } art_runtime_t;
 
 static art_runtime_t *runtime;
@@ -88,10 +89,19 @@ static apr_array_header_t *mounts;
 static apr_array_header_t *conf_repos;
 static apr_array_header_t *conf_tpls;
 
+/* Each (repository, server) that an ArticlesRepository names: the loader uses
+ * the ArticlesMaxFileSize of the virtual host that names the repository. */
+typedef struct repo_user_t {
+    const char *path;
+    server_rec *s;
+} repo_user_t;
+static apr_array_header_t *conf_repo_users;
+
 static apr_status_t reset_lists(void *data)
 {
     (void)data;
     conf_repos = NULL;
+    conf_repo_users = NULL;
     conf_tpls = NULL;
     runtime = NULL;
     mounts = NULL;
@@ -223,6 +233,12 @@ static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
     }
     c->repository = path;
     remember(cmd->pool, &conf_repos, path);
+    if (conf_repo_users == NULL) {
+        conf_repo_users = apr_array_make(cmd->pool, 2, sizeof(repo_user_t));
+    }
+    APR_ARRAY_PUSH(conf_repo_users, repo_user_t).path = path;
+    APR_ARRAY_IDX(conf_repo_users, conf_repo_users->nelts - 1, repo_user_t).s =
+        cmd->server;
     return NULL;
 }
 
@@ -536,11 +552,40 @@ static void lua_log(art_req_t *req, int level, const char *msg)
     ap_log_rerror(APLOG_MARK, level, 0, r, "%s", msg);
 }
 
+/* The ArticlesMaxFileSize of the servers whose locations name the repository
+ * at path (merged: a virtual host's own or the main server's).  One snapshot
+ * serves them all, so when they differ the largest wins and the others are
+ * told. */
+static apr_size_t repo_max_file_size(server_rec *main_s, const char *path)
+{
+    apr_size_t max = 0, v;
+    int i, differ = 0;
+
+    for (i = 0; conf_repo_users && i < conf_repo_users->nelts; i++) {
+        const repo_user_t *u = &APR_ARRAY_IDX(conf_repo_users, i, repo_user_t);
+
+        if (strcmp(u->path, path) != 0) {
+            continue;
+        }
+        v = art_max_file_size(ap_get_module_config(u->s->module_config,
+                                                   &articles_module));
+        differ |= max && v != max;
+        max = v > max ? v : max;
+    }
+    if (differ) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_s, "ART0017: virtual "
+                     "hosts sharing %s set different ArticlesMaxFileSize; the "
+                     "largest, %" APR_SIZE_T_FMT ", applies to all", path, max);
+    }
+    return max ? max : art_max_file_size(ap_get_module_config(
+        main_s->module_config, &articles_module));
+}
+
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    art_srv_conf_t *sc = ap_get_module_config(s->module_config, &articles_module);
     art_lua_host_opts_t lo;
+    server_rec *v;
     char *err = NULL;
     int i;
 
@@ -556,15 +601,20 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     runtime = apr_pcalloc(pconf, sizeof(*runtime));
     runtime->repos = apr_hash_make(pconf);
     runtime->tplsets = apr_hash_make(pconf);
+    runtime->max_file = apr_hash_make(pconf);
     if (conf_repos == NULL) {
         apr_pool_cleanup_register(pconf, NULL, reset_lists, apr_pool_cleanup_null);
     }
 
     for (i = 0; conf_repos && i < conf_repos->nelts; i++) {
         const char *path = APR_ARRAY_IDX(conf_repos, i, const char *);
-        art_repo_opts_t o = { art_max_file_size(sc), art_config_log, s };
+        apr_size_t *max = apr_palloc(pconf, sizeof(*max));
+        art_repo_opts_t o = { 0, art_config_log, s };
         art_snapshot_t *snap;
         apr_time_t t0 = apr_time_now();
+
+        *max = o.max_file_size = repo_max_file_size(s, path);
+        apr_hash_set(runtime->max_file, path, APR_HASH_KEY_STRING, max);
 
         if (art_repo_load(ptemp, path, &o, &snap, &err) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0001: cannot load "
@@ -591,13 +641,52 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      art_gen_create(pconf, set, set->pool));
     }
 
-    memset(&lo, 0, sizeof(lo));
-    lo.limits.memory = sc->lua_memory ? sc->lua_memory : DEFAULT_LUA_MEMORY;
-    lo.lua_path = sc->lua_path;
-    lo.push_request = art_request_push;
-    lo.log = lua_log;
-    runtime->lua = art_lua_host_create(pconf, &lo);
+    /* Lua states with each virtual host's ArticlesLuaMemory and
+     * ArticlesLuaPath; hosts that set neither share the main server's. */
+    runtime->luas = apr_hash_make(pconf);
+    for (v = s; v; v = v->next) {
+        art_srv_conf_t *vc = ap_get_module_config(v->module_config,
+                                                  &articles_module);
+        art_lua_host_t *host = NULL;
+        server_rec *u;
+
+        for (u = s; u != v && host == NULL; u = u->next) {
+            art_srv_conf_t *uc = ap_get_module_config(u->module_config,
+                                                      &articles_module);
+            if (uc->lua_memory == vc->lua_memory && uc->lua_path == vc->lua_path) {
+                host = apr_hash_get(runtime->luas, &u, sizeof(u));
+            }
+        }
+        if (host == NULL) {
+            memset(&lo, 0, sizeof(lo));
+            lo.limits.memory = vc->lua_memory ? vc->lua_memory
+                : DEFAULT_LUA_MEMORY;
+            lo.lua_path = vc->lua_path;
+            lo.push_request = art_request_push;
+            lo.log = lua_log;
+            host = art_lua_host_create(pconf, &lo);
+        }
+        apr_hash_set(runtime->luas, apr_pmemdup(pconf, &v, sizeof(v)),
+                     sizeof(v), host);
+    }
     return OK;
+}
+
+apr_size_t art_repo_max_file(server_rec *s, const char *path)
+{
+    apr_size_t *max = runtime ? apr_hash_get(runtime->max_file, path,
+                                             APR_HASH_KEY_STRING) : NULL;
+
+    return max ? *max : art_max_file_size(ap_get_module_config(s->module_config,
+                                                               &articles_module));
+}
+
+/* The Lua states of r's virtual host. */
+static art_lua_host_t *lua_host(request_rec *r)
+{
+    server_rec *s = r->server;
+
+    return apr_hash_get(runtime->luas, &s, sizeof(s));
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -1203,7 +1292,7 @@ static int articles_handler(request_rec *r)
     if (cache_on(c)) {
         gen.snapshot = art_gen_serial(sref);
         gen.templates = art_gen_serial(tref);
-        gen.code = art_lua_code_gen(runtime->lua, reload_interval(c));
+        gen.code = art_lua_code_gen(lua_host(r), reload_interval(c));
         key = cache_key(r, c, &klen);
         hit = art_cache_lookup(cache, key, klen, &gen, cache_input, r);
         if (hit) {
@@ -1228,7 +1317,7 @@ static int articles_handler(request_rec *r)
         return rc;
     }
 
-    st = art_lua_acquire(runtime->lua, reload_interval(c));
+    st = art_lua_acquire(lua_host(r), reload_interval(c));
     if (st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0009: cannot create a Lua "
                       "state");
@@ -1246,7 +1335,7 @@ static int articles_handler(request_rec *r)
         }
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0012: Lua state holds "
                       "%" APR_SIZE_T_FMT " bytes", art_lua_memory(st));
-        art_lua_release(runtime->lua, st);
+        art_lua_release(lua_host(r), st);
     }
     if (rc == 0) {
         apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;

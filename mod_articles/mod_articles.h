@@ -29,6 +29,9 @@ APLOG_USE_MODULE(articles);
 
 /* ArticlesMaxFileSize, or the default. */
 apr_size_t art_max_file_size(const art_srv_conf_t *s);
+/* The ArticlesMaxFileSize the repository at path was loaded with (that of the
+ * virtual hosts naming it), for reloads. */
+apr_size_t art_repo_max_file(server_rec *s, const char *path);
 
 /* art_repo_log_fn: one error-log line for a repository file, on server baton. */
 void art_config_log(void *baton, int fatal, const char *tag, const char *file,
