@@ -4,6 +4,8 @@
 #                   build/articles-querybench
 #   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
 #   make test       unit tests, then the Apache::Test suite in t/
+#   make test-asan  the Apache::Test suite against an ASan+UBSan build of the
+#                   module, under each MPM; fails on any sanitizer report
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
 #   make screenshots  en, fa and ps article pages as PNGs in docs/screenshots/
 #   make bench      the benchmark in bench/ (minutes; never part of `make test`)
@@ -52,7 +54,7 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test unit check-lua install clean bench profile screenshots fuzz
+.PHONY: all deps run test test-asan unit check-lua install clean bench profile screenshots fuzz
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
 
@@ -204,6 +206,20 @@ $(VNU_JAR): | $(BUILD)
 
 test: deps all unit check-lua $(VNU_JAR)
 	t/run-tests
+
+# The module built with AddressSanitizer and UBSan, outside apxs (libtool
+# would drop -fsanitize from the link), for t/run-asan.
+ASAN_SO := $(BUILD)/asan/mod_articles.so
+
+$(ASAN_SO): $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUILD)
+	mkdir -p $(BUILD)/asan
+	$(CC) -shared -fPIC -g -O1 -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined $(WARN) -Werror \
+	    -I$(shell $(APXS) -q INCLUDEDIR) $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
+	    -o $@ $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(DEPLIBS)
+
+test-asan: deps all unit $(ASAN_SO) $(VNU_JAR)
+	t/run-asan
 
 # ---------------------------------------------------------------- bench
 
