@@ -42,7 +42,7 @@ CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_text.c mod_articles/art_index.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c mod_articles/art_url.c
+            mod_articles/art_cache.c mod_articles/art_redirect.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
@@ -151,7 +151,8 @@ $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
 
-$(BUILD)/url_test: t/unit/url_test.c mod_articles/art_url.c $(HEADERS) | $(BUILD)
+$(BUILD)/redirect_test: t/unit/redirect_test.c mod_articles/art_redirect.c \
+        $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
@@ -187,13 +188,13 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/url_test
+        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/redirect_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
 	$(BUILD)/valid_test schema/articles.rng
-	$(BUILD)/url_test
+	$(BUILD)/redirect_test
 	lua5.4 t/unit/dates_test.lua
 
 check-lua:
@@ -284,7 +285,7 @@ $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
-$(FUZZ_DIR)/fuzz_redirect: t/fuzz/fuzz_redirect.c mod_articles/art_url.c \
+$(FUZZ_DIR)/fuzz_redirect: t/fuzz/fuzz_redirect.c mod_articles/art_redirect.c \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 

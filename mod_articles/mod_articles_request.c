@@ -6,7 +6,7 @@
  * is gone by then.  Header values a filter sets are checked for CR and LF (no
  * response splitting), headers that frame the message or that the module
  * sets itself are refused, redirects go where a browser stays on this site
- * (art_url.c), and a filter's status is one the module can send as it is.
+ * (art_redirect.c), and a filter's status is one the module can send as it is.
  */
 #include <string.h>
 
@@ -21,7 +21,7 @@
 #include <lauxlib.h>
 
 #include "art_cache.h"
-#include "art_url.h"
+#include "art_redirect.h"
 #include "art_lua_int.h"
 #include "mod_articles.h"
 
@@ -176,7 +176,7 @@ static int req_cookie(lua_State *L)
 }
 
 /* Whether a browser on this request's page goes to this request's host or
- * one named by ArticlesRedirectHosts when it follows url (art_url.c). */
+ * one named by ArticlesRedirectHosts when it follows url (art_redirect.c). */
 static int same_site(request_rec *r, const char *url, size_t len)
 {
     art_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
@@ -188,7 +188,7 @@ static int same_site(request_rec *r, const char *url, size_t len)
     for (i = 1; i < n; i++) {
         hosts[i] = APR_ARRAY_IDX(sc->redirect_hosts, i - 1, const char *);
     }
-    return art_url_same_site(url, len, hosts, n);
+    return art_redirect_same_site(url, len, hosts, n);
 }
 
 static int req_redirect(lua_State *L)

@@ -1,5 +1,5 @@
-/* url_test.c: art_url_same_site, the check behind r:redirect, on a table of
- * locations as a browser resolves them against https://example.org/.
+/* redirect_test.c: art_redirect_same_site, the check behind r:redirect, on a
+ * table of locations as a browser resolves them against https://example.org/.
  *
  * Each case says whether the location must be accepted; every accepted one
  * keeps the host example.org or www.afgazad.com (the second standing for
@@ -7,13 +7,13 @@
  * their relatives: each leaves the site in some browser reading, or is one
  * this check refuses rather than decides (noted "conservative").
  *
- * Prints one line per failure and "url: N passed, M failed"; exits non-zero
- * when anything failed.
+ * Prints one line per failure and "redirect: N passed, M failed"; exits
+ * non-zero when anything failed.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "art_url.h"
+#include "art_redirect.h"
 
 typedef struct {
     const char *url;
@@ -127,7 +127,7 @@ int main(void)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const url_case_t *c = &cases[i];
         size_t len = c->len ? c->len : strlen(c->url);
-        int got = art_url_same_site(c->url, len, hosts, 2);
+        int got = art_redirect_same_site(c->url, len, hosts, 2);
 
         if (got == c->ok) {
             passed++;
@@ -143,14 +143,14 @@ int main(void)
                c->ok ? "accepted" : "refused");
     }
     /* Without the request's host nothing absolute passes. */
-    if (art_url_same_site("https://example.org/", 20, hosts + 2, 0) == 0
-        && art_url_same_site("/x", 2, hosts + 2, 0) == 1) {
+    if (art_redirect_same_site("https://example.org/", 20, hosts + 2, 0) == 0
+        && art_redirect_same_site("/x", 2, hosts + 2, 0) == 1) {
         passed++;
     }
     else {
         failed++;
         printf("FAIL: empty host list\n");
     }
-    printf("url: %d passed, %d failed\n", passed, failed);
+    printf("redirect: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

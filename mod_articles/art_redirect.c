@@ -1,4 +1,4 @@
-/* art_url.c: does a redirect target stay on this site?
+/* art_redirect.c: does a redirect target stay on this site?
  *
  * Browsers do not read a Location as RFC 3986 does: the WHATWG URL parser
  * strips leading and trailing C0 controls and spaces, deletes tabs, CRs and
@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "art_url.h"
+#include "art_redirect.h"
 
 static int is_alpha(unsigned char c)
 {
@@ -125,8 +125,8 @@ static int authority_ok(const char *u, size_t n, size_t i,
     return 0;
 }
 
-int art_url_same_site(const char *url, size_t len, const char *const *hosts,
-                      int nhosts)
+int art_redirect_same_site(const char *url, size_t len,
+                           const char *const *hosts, int nhosts)
 {
     size_t i, s;
 
