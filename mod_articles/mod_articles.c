@@ -1346,7 +1346,14 @@ static int articles_handler(request_rec *r)
         rc = send_body(r, req.status, out.data, out.len);
     }
     else {
-        /* A redirect or status chosen after reading the request varies too. */
+        /* httpd sends only err_headers_out with a redirect or an error
+         * status: what the filters set goes there (a cookie with a redirect,
+         * Retry-After with a 503), and Vary for what they read.  A 500 is
+         * the module's report of a failure, not the filters' answer. */
+        if (rc != HTTP_INTERNAL_SERVER_ERROR) {
+            r->err_headers_out = apr_table_overlay(r->pool, r->err_headers_out,
+                                                   r->headers_out);
+        }
         set_vary(r, &req, r->err_headers_out);
     }
     art_gen_release(tg, tref);

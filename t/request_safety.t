@@ -2,7 +2,8 @@
 # browser resolves the location (the full table is t/unit/redirect_test.c),
 # r:set_header refuses hop-by-hop, framing and module-set headers, a filter
 # returns only the statuses docs/lua-api.md lists, and a redirect or status
-# chosen after reading the request names what it read in Vary.  With the
+# chosen after reading the request names what it read in Vary and carries the
+# headers the filter set.  With the
 # cache on, a path holding "?" (%3F) is not the page with that query.
 use strict;
 use warnings FATAL => 'all';
@@ -61,7 +62,7 @@ my @statuses = (
     [ 403, 403 ], [ 404, 404 ], [ 410, 410 ], [ 451, 451 ], [ 503, 503 ],
 );
 
-plan tests => 2 * @locations + @headers + 2 + @statuses + 3 + 8 + 3;
+plan tests => 2 * @locations + @headers + 2 + @statuses + 3 + 8 + 2 + 3;
 
 for my $l (@locations) {
     my ($url, $ok) = @$l;
@@ -113,6 +114,15 @@ ok t_cmp($res->header('Vary') // '', qr{\bX-Variant\b},
 $res = act(cookie_status => 403, Cookie => 'edition=open');
 ok t_cmp($res->header('Vary') // '', qr{\bCookie\b},
          'and the page the other readers get does too');
+
+# httpd sends only err_headers_out with redirects and error statuses: what the
+# filter set must be there.
+$res = act(cookie_redirect => 1);
+ok t_cmp($res->code . ' ' . ($res->header('Set-Cookie') // '(none)'),
+         '302 lang=fa; Path=/', 'a cookie set before r:redirect goes out with it');
+$res = act(retry => 503);
+ok t_cmp($res->code . ' ' . ($res->header('Retry-After') // '(none)'), '503 120',
+         'Retry-After goes out with the 503 a filter returns');
 
 # The cache key: "/slug?a" with query "b" and "/slug" with query "a?b" were one
 # key, so a cached article answered a URL that is no page.

@@ -8,6 +8,8 @@
 --   lang_redirect=1      read Accept-Language, then redirect
 --   cookie_status=N      read the cookie "edition", then return N
 --   header_404=1         read X-Variant, then return 404
+--   cookie_redirect=1    set a cookie, then redirect
+--   retry=N              set Retry-After, then return N
 local function decode(s)
   return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
@@ -32,6 +34,14 @@ return function(page, r)
   end
   if k == "cookie_status" then
     if r:cookie("edition") == "closed" then return tonumber(v) end
+  end
+  if k == "cookie_redirect" then
+    r:set_header("Set-Cookie", "lang=fa; Path=/")
+    return r:redirect("/fa/")
+  end
+  if k == "retry" then
+    r:set_header("Retry-After", "120")
+    return tonumber(v)
   end
   if k == "header_404" then
     if r:header("X-Variant") == "gone" then return 404 end
