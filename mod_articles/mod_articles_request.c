@@ -137,7 +137,6 @@ static int req_set_header(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     size_t vlen;
     const char *value = luaL_optlstring(L, 3, NULL, &vlen);
-
     const char *why;
 
     if (!valid_header_name(name)) {
