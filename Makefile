@@ -7,11 +7,12 @@
 #   make test-asan  the Apache::Test suite against an ASan+UBSan build of the
 #                   module, under each MPM; fails on any sanitizer report
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
-#   make screenshots  en, fa and ps article pages as PNGs in docs/screenshots/
-#   make bench      the benchmark in bench/ (minutes; never part of `make test`)
+#   make screenshots  en, fa and ps article pages as PNGs in conf/screenshots/
+#   make bench      the benchmark in t/bench/ (minutes; never part of `make test`)
 #   make profile    callgrind instructions per request of each handler stage
-#   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (never part
-#                   of `make test`; see t/fuzz/README.md)
+#   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (see
+#                   t/fuzz/README.md); `make test` runs each for a few seconds
+#                   (fuzz-smoke)
 #
 # As root, `make run` and `make test` first install missing Debian packages.
 
@@ -23,7 +24,7 @@ BUILD    := build
 PKGS     := lua5.4 libxml-2.0
 
 DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev libxml2-utils pkg-config \
-            libapache2-mod-perl2 lua-check lua5.4 gcc make
+            libapache2-mod-perl2 lua-check lua5.4 gcc make clang libclang-rt-14-dev
 
 # The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
 # needs java, which `deps` installs as default-jre-headless when missing).
@@ -35,17 +36,26 @@ DATADIR    ?= $(PREFIX)/share/mod_articles
 MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
 CONFDIR    ?= /etc/apache2/mods-available
 
-CORE_SRC := mod_articles/art_buf.c mod_articles/art_snapshot.c \
-            mod_articles/art_repo.c mod_articles/art_valid.c mod_articles/art_gen.c \
+# The loader and what it links: the module, articles-check, querybench and
+# fuzz_article all read repositories with exactly these.
+LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
+              mod_articles/art_snapshot.c mod_articles/art_text.c \
+              mod_articles/art_index.c mod_articles/art_buf.c \
+              mod_articles/art_route.c mod_articles/art_hash.c \
+              mod_articles/art_html.c mod_articles/art_ltext.c \
+              mod_articles/art_tag.c mod_articles/art_url.c
+CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
-            mod_articles/art_text.c mod_articles/art_index.c \
+            mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c mod_articles/art_redirect.c
-GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_request.c \
+GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
+            mod_articles/mod_articles_request.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
+SCHEMA   := mod_articles/articles.rng
 SCHEMA_C := $(BUILD)/art_schema.c
 
 WARN     := -Wall -Wextra
@@ -54,7 +64,8 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test test-asan unit check-lua install clean bench profile screenshots fuzz
+.PHONY: all deps run test test-asan unit check-lua install clean bench profile \
+        screenshots fuzz fuzz-smoke
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
 
@@ -77,21 +88,28 @@ define ensure_pkgs
 	fi
 endef
 
+# When command $(1) is missing, install Debian package $(2) as root, or else
+# say what $(3) needs it for and fail.  A command, not a package, is checked:
+# java and npm may come from elsewhere than Debian.
+define ensure_cmd
+	@if ! command -v $(1) >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: $(2) ($(1), for $(3))"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
+	    else \
+	        echo "missing: $(1) (install $(2); $(3) needs it)"; \
+	        exit 1; \
+	    fi; \
+	fi
+endef
+
 # Installs what is missing when run as root (CI, a fresh machine); otherwise
 # only says what is missing.
 deps:
 	$(call ensure_pkgs,$(DEB_PKGS))
-	@if ! command -v java >/dev/null 2>&1; then \
-	    if [ "$$(id -u)" = 0 ]; then \
-	        echo "installing: default-jre-headless (java, for the Nu HTML checker)"; \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	            apt-get install -y -qq --no-install-recommends \
-	            default-jre-headless >/dev/null; \
-	    else \
-	        echo "missing: java (install default-jre-headless; t/html_valid.t needs it)"; \
-	        exit 1; \
-	    fi; \
-	fi
+	$(call ensure_cmd,java,default-jre-headless,the Nu HTML checker of t/html_valid.t)
+	$(call ensure_cmd,npm,npm,installing the Nu HTML checker)
 
 # ---------------------------------------------------------------- build
 
@@ -100,8 +118,8 @@ $(BUILD):
 
 # The schema is compiled into the module so the loader always enforces the
 # published one; each line becomes a C string literal.
-$(SCHEMA_C): schema/articles.rng | $(BUILD)
-	{ echo '/* Generated from schema/articles.rng by the Makefile. */'; \
+$(SCHEMA_C): $(SCHEMA) | $(BUILD)
+	{ echo '/* Generated from $(SCHEMA) by the Makefile. */'; \
 	  echo 'const char art_schema_rng[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@
@@ -122,17 +140,14 @@ $(BUILD)/mod_articles.so: $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUI
 TOOL_LINK = $(CC) $(WARN) -Werror -O2 $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
             -o $@ $(filter %.c,$^) $(APRLIBS) $(DEPLIBS)
 
-$(BUILD)/articles-check: tools/articles-check.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_buf.c $(SCHEMA_C) $(HEADERS)
+$(BUILD)/articles-check: mod_articles/articles-check.c $(LOADER_SRC) $(SCHEMA_C) \
+        $(HEADERS)
 	$(TOOL_LINK)
 
-# What related links and search cost on a repository (bench/querybench.c):
+# What related links and search cost on a repository (t/bench/querybench.c):
 # build/articles-querybench [-n SAMPLES] REPO.
-$(BUILD)/articles-querybench: bench/querybench.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_buf.c mod_articles/art_related.c \
-        mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
+$(BUILD)/articles-querybench: t/bench/querybench.c $(LOADER_SRC) \
+        mod_articles/art_related.c mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
 	$(TOOL_LINK)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
@@ -144,7 +159,8 @@ $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
 	$(TOOL_LINK)
 
 $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
-        mod_articles/art_index.c mod_articles/art_snapshot.c $(HEADERS) | $(BUILD)
+        mod_articles/art_index.c mod_articles/art_snapshot.c mod_articles/art_html.c \
+        $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
@@ -155,8 +171,12 @@ $(BUILD)/redirect_test: t/unit/redirect_test.c mod_articles/art_redirect.c \
         $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
+$(BUILD)/route_test: t/unit/route_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+        | $(BUILD)
+	$(TOOL_LINK)
+
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c $(HEADERS) | $(BUILD)
+        mod_articles/art_hash.c $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 # ---------------------------------------------------------------- run
@@ -188,14 +208,17 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/redirect_test
+        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
+        $(BUILD)/redirect_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
-	$(BUILD)/valid_test schema/articles.rng
+	$(BUILD)/valid_test $(SCHEMA)
+	$(BUILD)/route_test conf/sample/repo
 	$(BUILD)/redirect_test
 	lua5.4 t/unit/dates_test.lua
+	perl t/unit/links_test.pl
 
 check-lua:
 	luacheck --no-color -q lua
@@ -205,7 +228,7 @@ $(VNU_JAR): | $(BUILD)
 	npm install --silent --prefix $(BUILD)/vnu vnu-jar@$(VNU_VERSION)
 	@test -f $@ || { echo "npm did not install $@"; exit 1; }
 
-test: deps all unit check-lua $(VNU_JAR)
+test: deps all unit check-lua fuzz-smoke $(VNU_JAR)
 	t/run-tests
 
 # The module built with AddressSanitizer and UBSan, outside apxs (libtool
@@ -226,20 +249,20 @@ test-asan: deps all unit $(ASAN_SO) $(VNU_JAR)
 
 # Static files, none, one empty and the three shipped filters side by side in
 # one httpd, the mod_lua peer (t/bench/peer.lua) in a second, and Hugo's build
-# of the same corpus; see bench/run for what is measured and the BENCH_*
+# of the same corpus; see t/bench/run for what is measured and the BENCH_*
 # variables.  Results go to build/bench/results-<date>.md, the plot to
 # build/bench/bench.png.  mod_lua is Debian's (apache2-bin, Lua 5.3).
 BENCH_PKGS := wrk hugo gnuplot-nox lua-expat valgrind apache2-bin
 
 bench: all
 	$(call ensure_pkgs,$(BENCH_PKGS))
-	HTTPD=$(HTTPD) bench/run
+	HTTPD=$(HTTPD) t/bench/run
 
 # Instructions per request of each stage of the article page, with callgrind
-# (bench/profile; PROFILE_SIZE, PROFILE_REQS).
+# (t/bench/profile; PROFILE_SIZE, PROFILE_REQS).
 profile: all
 	$(call ensure_pkgs,valgrind)
-	HTTPD=$(HTTPD) bench/profile
+	HTTPD=$(HTTPD) t/bench/profile
 
 # ---------------------------------------------------------------- fuzz
 
@@ -252,7 +275,7 @@ profile: all
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
-FUZZ_TARGETS ?= mustache article negotiate pattern snippet redirect
+FUZZ_TARGETS ?= mustache article negotiate pattern snippet route redirect
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all $(WARN)
@@ -266,9 +289,7 @@ $(FUZZ_DIR)/fuzz_mustache: t/fuzz/fuzz_mustache.c mod_articles/art_mustache.c \
         mod_articles/art_buf.c $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
-$(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c mod_articles/art_repo.c \
-        mod_articles/art_valid.c mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_index.c \
-        mod_articles/art_buf.c $(SCHEMA_C) \
+$(FUZZ_DIR)/fuzz_article: t/fuzz/fuzz_article.c $(LOADER_SRC) $(SCHEMA_C) \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
@@ -277,8 +298,12 @@ $(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
-        mod_articles/art_snapshot.c mod_articles/art_text.c mod_articles/art_buf.c \
+        mod_articles/art_html.c mod_articles/art_text.c mod_articles/art_buf.c \
         $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_route: t/fuzz/fuzz_route.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+        | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \
@@ -315,17 +340,25 @@ fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 	    exit 1; \
 	fi
 
+# Part of `make test`: every target replays its seed corpus and fuzzes for
+# FUZZ_SMOKE_SECONDS, so a parser change that crashes on a known input, or
+# soon after, fails the build without anyone remembering to fuzz.
+FUZZ_SMOKE_SECONDS ?= 3
+
+fuzz-smoke: deps
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
 # ---------------------------------------------------------------- screenshots
 
 # The en, fa and ps article pages of the sample site rendered by headless
-# Chromium into docs/screenshots/{en,fa,ps}-article.png; tools/screenshots
+# Chromium into conf/screenshots/{en,fa,ps}-article.png; t/screenshots
 # serves the site on a private port (SHOT_PORT, 8093) and stops it afterwards.
 # Chromium and the Noto fonts (Pashto letters) are installed when root.
 SHOT_PKGS := chromium fonts-noto-core
 
 screenshots: deps all
 	$(call ensure_pkgs,$(SHOT_PKGS))
-	HTTPD=$(HTTPD) tools/screenshots
+	HTTPD=$(HTTPD) t/screenshots
 
 # ---------------------------------------------------------------- install
 
@@ -338,7 +371,7 @@ install: all
 	install -m 644 conf/articles.load conf/articles.conf $(DESTDIR)$(CONFDIR)/
 	install -m 644 conf/templates/*.mustache $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 lua/*.lua $(DESTDIR)$(DATADIR)/lua/
-	install -m 644 schema/articles.rng $(DESTDIR)$(DATADIR)/schema/
+	install -m 644 $(SCHEMA) $(DESTDIR)$(DATADIR)/schema/
 	cp -R conf/sample/repo $(DESTDIR)$(DATADIR)/sample
 	chmod -R a+rX $(DESTDIR)$(DATADIR)/sample
 

@@ -1,5 +1,4 @@
 /* art_buf.c: growable pool buffer and HTML escaping (see art_buf.h). */
-#include <stdarg.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -61,17 +60,6 @@ void art_buf_puts(art_buf_t *b, const char *s)
 void art_buf_putc(art_buf_t *b, char c)
 {
     art_buf_append(b, &c, 1);
-}
-
-void art_buf_printf(art_buf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    s = apr_pvsprintf(b->pool, fmt, ap);
-    va_end(ap);
-    art_buf_puts(b, s);
 }
 
 void art_buf_append_html(art_buf_t *b, const char *s, apr_size_t n)

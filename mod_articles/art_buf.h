@@ -24,8 +24,6 @@ void art_buf_init(art_buf_t *b, apr_pool_t *pool, apr_size_t initial);
 void art_buf_append(art_buf_t *b, const char *s, apr_size_t n);
 void art_buf_puts(art_buf_t *b, const char *s);
 void art_buf_putc(art_buf_t *b, char c);
-void art_buf_printf(art_buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 /* Append s with & < > " ' replaced by entities (HTML text and attribute safe). */
 void art_buf_append_html(art_buf_t *b, const char *s, apr_size_t n);
 

@@ -5,10 +5,10 @@
 #include <strings.h>
 
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 
 #include "art_cache.h"
-#include "art_snapshot.h"
+#include "art_hash.h"
+#include "art_mutex.h"
 
 #define HASH_SEED 0x63616368655f6b65ULL
 
@@ -28,33 +28,13 @@ struct art_cache_entry_t {
 };
 
 struct art_cache_t {
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *mutex;
-#endif
+    art_mutex_t *mutex;
     art_cache_entry_t **table;
     apr_size_t mask;                  /* buckets - 1 */
     art_cache_entry_t *newest, *oldest;
     apr_size_t max_bytes;
     art_cache_stats_t st;
 };
-
-static void cache_lock(art_cache_t *c)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(c->mutex);
-#else
-    (void)c;
-#endif
-}
-
-static void cache_unlock(art_cache_t *c)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(c->mutex);
-#else
-    (void)c;
-#endif
-}
 
 /* ---------------------------------------------------------------- lists */
 
@@ -131,12 +111,9 @@ art_cache_t *art_cache_create(apr_pool_t *p, apr_size_t max_bytes)
     while (buckets < max_bytes / 4096 && buckets < ((apr_size_t)1 << 20)) {
         buckets <<= 1;
     }
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS) {
+    if (art_mutex_create(&c->mutex, p) != APR_SUCCESS) {
         return NULL;
     }
-#endif
     c->table = apr_pcalloc(p, buckets * sizeof(*c->table));
     c->mask = buckets - 1;
     c->max_bytes = max_bytes;
@@ -228,7 +205,7 @@ art_cache_entry_t *art_cache_lookup(art_cache_t *c, const char *key,
     apr_uint64_t h = art_hash64(key, klen, HASH_SEED);
     art_cache_entry_t *e, *next, *found = NULL;
 
-    cache_lock(c);
+    art_mutex_lock(c->mutex);
     for (e = c->table[h & c->mask]; e && !found; e = next) {
         next = e->hnext;
         if (e->hash != h || e->klen != klen || memcmp(e->key, key, klen) != 0) {
@@ -253,7 +230,7 @@ art_cache_entry_t *art_cache_lookup(art_cache_t *c, const char *key,
     else {
         c->st.misses++;
     }
-    cache_unlock(c);
+    art_mutex_unlock(c->mutex);
     return found;
 }
 
@@ -266,9 +243,9 @@ void art_cache_release(art_cache_t *c, art_cache_entry_t *e)
 {
     int gone;
 
-    cache_lock(c);
+    art_mutex_lock(c->mutex);
     gone = --e->refs == 0 && !e->linked;
-    cache_unlock(c);
+    art_mutex_unlock(c->mutex);
     if (gone) {
         free(e);
     }
@@ -360,7 +337,7 @@ int art_cache_store(art_cache_t *c, const char *key, apr_size_t klen,
     memcpy(b.p, resp->body, resp->len);
     e->resp.body = b.p;
 
-    cache_lock(c);
+    art_mutex_lock(c->mutex);
     for (old = c->table[e->hash & c->mask]; old; old = next) {
         next = old->hnext;
         if (old->hash == e->hash && old->klen == klen
@@ -380,13 +357,13 @@ int art_cache_store(art_cache_t *c, const char *key, apr_size_t klen,
     c->st.bytes += size;
     c->st.entries++;
     c->st.stores++;
-    cache_unlock(c);
+    art_mutex_unlock(c->mutex);
     return 1;
 }
 
 void art_cache_stats(art_cache_t *c, art_cache_stats_t *out)
 {
-    cache_lock(c);
+    art_mutex_lock(c->mutex);
     *out = c->st;
-    cache_unlock(c);
+    art_mutex_unlock(c->mutex);
 }

@@ -1,8 +1,8 @@
 /* art_gen.c: generations of an immutable object with reference counts. */
-#include <apr_thread_mutex.h>
 #include <apr_time.h>
 
 #include "art_gen.h"
+#include "art_mutex.h"
 
 struct art_gen_ref_t {
     void *obj;
@@ -13,33 +13,13 @@ struct art_gen_ref_t {
 
 struct art_gen_t {
     apr_pool_t *pool;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *mutex;
-#endif
+    art_mutex_t *mutex;
     art_gen_ref_t *cur;
     apr_uint64_t serial;         /* of cur */
     int reloading;
     apr_uint64_t failed;         /* fingerprint that failed to load */
     apr_time_t last_check;
 };
-
-static void gen_lock(art_gen_t *g)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(g->mutex);
-#else
-    (void)g;
-#endif
-}
-
-static void gen_unlock(art_gen_t *g)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(g->mutex);
-#else
-    (void)g;
-#endif
-}
 
 static art_gen_ref_t *ref_make(void *obj, apr_pool_t *obj_pool,
                                apr_uint64_t serial)
@@ -68,9 +48,7 @@ art_gen_t *art_gen_create(apr_pool_t *p, void *obj, apr_pool_t *obj_pool)
     art_gen_t *g = apr_pcalloc(p, sizeof(*g));
 
     g->pool = p;
-#if APR_HAS_THREADS
-    apr_thread_mutex_create(&g->mutex, APR_THREAD_MUTEX_DEFAULT, p);
-#endif
+    art_mutex_create(&g->mutex, p);
     g->serial = 1;
     g->cur = ref_make(obj, obj_pool, g->serial);
     g->last_check = apr_time_now();
@@ -80,10 +58,10 @@ art_gen_t *art_gen_create(apr_pool_t *p, void *obj, apr_pool_t *obj_pool)
 
 void *art_gen_acquire(art_gen_t *g, art_gen_ref_t **ref)
 {
-    gen_lock(g);
+    art_mutex_lock(g->mutex);
     *ref = g->cur;
     g->cur->refs++;
-    gen_unlock(g);
+    art_mutex_unlock(g->mutex);
     return (*ref)->obj;
 }
 
@@ -91,9 +69,9 @@ void art_gen_release(art_gen_t *g, art_gen_ref_t *ref)
 {
     unsigned left;
 
-    gen_lock(g);
+    art_mutex_lock(g->mutex);
     left = --ref->refs;
-    gen_unlock(g);
+    art_mutex_unlock(g->mutex);
     if (left == 0) {
         apr_pool_destroy(ref->pool);
     }
@@ -103,10 +81,10 @@ void art_gen_publish(art_gen_t *g, void *obj, apr_pool_t *obj_pool)
 {
     art_gen_ref_t *old;
 
-    gen_lock(g);
+    art_mutex_lock(g->mutex);
     old = g->cur;
     g->cur = ref_make(obj, obj_pool, ++g->serial);
-    gen_unlock(g);
+    art_mutex_unlock(g->mutex);
     art_gen_release(g, old);
 }
 
@@ -118,21 +96,21 @@ int art_gen_reload_begin(art_gen_t *g, apr_interval_time_t interval)
     if (interval <= 0 || now - g->last_check < interval) {
         return 0;
     }
-    gen_lock(g);
+    art_mutex_lock(g->mutex);
     if (!g->reloading && now - g->last_check >= interval) {
         g->reloading = 1;
         go = 1;
     }
-    gen_unlock(g);
+    art_mutex_unlock(g->mutex);
     return go;
 }
 
 void art_gen_reload_done(art_gen_t *g)
 {
-    gen_lock(g);
+    art_mutex_lock(g->mutex);
     g->reloading = 0;
     g->last_check = apr_time_now();
-    gen_unlock(g);
+    art_mutex_unlock(g->mutex);
 }
 
 apr_uint64_t art_gen_failed(art_gen_t *g)

@@ -1,7 +1,7 @@
 /* art_lua.h: Lua states, the filter sandbox, budgets and the page model.
  *
- * A process keeps a pool of Lua states (art_lua_host_t).  A request takes one
- * state for itself, builds the page table from the snapshot, runs the configured
+ * A process keeps pools of Lua states (art_lua_host_t), one pool per filter
+ * list, so sites never share one.  A request takes one state for itself, builds the page table from the snapshot, runs the configured
  * filters in it, renders the page's template against that table, and gives the
  * state back.  States are created lazily and reused; each compiles a filter file
  * (and what it requires) once.  When any of those files changes, the host's code
@@ -10,7 +10,9 @@
  *
  * Filters run in a sandbox (no io, no os beyond time/date/clock, no debug, text
  * chunks only) with an instruction budget, a wall-clock deadline and a memory cap
- * per state.  Errors are logged with script, line and URI; the client only ever
+ * per state.  A spent budget stays spent until the request ends, whatever the
+ * filter catches, and library functions are charged for their work
+ * (art_lua_lib.c).  Errors are logged with script, line and URI; the client only ever
  * sees the generic error page.
  *
  * Nothing here includes httpd headers: the request object `r` is provided through
@@ -25,6 +27,7 @@
 #include <lua.h>
 
 #include "art_buf.h"
+#include "art_route.h"
 #include "art_snapshot.h"
 
 typedef struct art_lua_host_t art_lua_host_t;
@@ -40,35 +43,6 @@ typedef struct art_lua_limits_t {
     long instructions;           /* VM instructions per request */
     apr_interval_time_t timeout; /* wall clock for all filters of a request */
 } art_lua_limits_t;
-
-/* What the handler routed to; the core turns it into the page table. */
-typedef struct art_req_t {
-    apr_pool_t *pool;
-    const art_snapshot_t *snap;
-    const char *base;             /* mount prefix, no trailing slash */
-    const char *path;             /* below the mount point */
-    const char *kind;             /* page.kind */
-    int status;                   /* 200 or 404 */
-    const art_lang_t *lang;
-    const art_article_t *article;
-    const art_collection_t *collection;
-    const art_author_t *author;
-    const char *tag;              /* tag key */
-    const char *feed_of;          /* kind "feed": the list page's kind */
-    const char *feed_page;        /* kind "feed": the list page's path */
-    const char *query;            /* kind "search": the q parameter */
-    int total;                    /* kind "search": matching articles */
-    int root;                     /* the site root: filters choose page.lang,
-                                     then the handler redirects there */
-    const art_list_t *list;       /* list pages */
-    int offset, count;            /* slice of list shown */
-    int page_no, page_count;      /* 1-based */
-    void *r;                      /* request_rec, opaque here */
-    apr_array_header_t *inputs;   /* art_cache_input_t: what the filters read
-                                     of the request (art_cache_note) */
-    int uncacheable;              /* a filter did what no cache key captures */
-    int redirect;                 /* the status r:redirect returned; 0: none */
-} art_req_t;
 
 /* Pushes the `r` object for req onto L (the httpd glue implements it). */
 typedef void art_lua_request_fn(lua_State *L, art_req_t *req);
@@ -86,9 +60,13 @@ typedef struct art_lua_host_opts_t {
 art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o);
 
 /* Take a state for one request (created lazily); never NULL unless out of
- * memory.  Filter files are checked for changes first when interval has passed
- * since the last check (0: never). */
-art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval);
+ * memory.  world names the filter list the request runs (its location): each
+ * has states of its own, so nothing one site's filters leave in a state
+ * (globals, modules, metatables) is seen by another's.  Filter files are
+ * checked for changes first when interval has passed since the last check
+ * (0: never). */
+art_lstate_t *art_lua_acquire(art_lua_host_t *h, const char *world,
+                              apr_interval_time_t interval);
 void art_lua_release(art_lua_host_t *h, art_lstate_t *st);
 
 /* The host's filter-code generation, after checking the files as

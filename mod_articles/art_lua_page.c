@@ -5,8 +5,16 @@
  * access, so a list of a hundred articles costs a hundred small userdata, not a
  * hundred copies of their bodies.  A view kept past its request (in a filter's
  * global, say) refuses every access, because the snapshot it points into may be
- * gone.
+ * gone: every metamethod and API function reaches a view through check_view.
+ *
+ * What an API call allocates outside Lua (option strings, snippets, related
+ * scoring slots) comes from a scratch pool that the next API call clears, so
+ * a loop of calls holds one call's worth, not the sum.  Options tables are
+ * read raw: no metamethod (no Lua code, so no other API call) can run while
+ * a call holds scratch memory.
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -18,6 +26,8 @@
 #include "art_index.h"
 #include "art_related.h"
 #include "art_snippet.h"
+#include "art_tag.h"
+#include "art_url.h"
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
@@ -27,7 +37,8 @@ typedef struct art_view_t {
     unsigned long serial;
 } art_view_t;
 
-/* The request a C function called from Lua serves; raises when there is none. */
+/* The request a C function called from Lua serves; raises when there is
+ * none, or when its budget is spent. */
 static art_req_t *cur_req(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
@@ -35,7 +46,25 @@ static art_req_t *cur_req(lua_State *L)
     if (st->req == NULL) {
         luaL_error(L, "the articles API is only available while a request runs");
     }
+    if (st->budget_hit) {
+        art_lua_raise_spent(L);
+    }
     return st->req;
+}
+
+/* The pool for this API call's temporaries, emptied of the previous call's. */
+static apr_pool_t *call_pool(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+    art_req_t *req = cur_req(L);
+
+    if (st->scratch == NULL) {
+        apr_pool_create(&st->scratch, req->pool);
+    }
+    else {
+        apr_pool_clear(st->scratch);
+    }
+    return st->scratch;
 }
 
 static void set_str(lua_State *L, const char *k, const char *v)
@@ -98,7 +127,9 @@ void art_lua_push_article(lua_State *L, const art_article_t *a)
     luaL_setmetatable(L, ARTICLE_MT);
 }
 
-static const art_article_t *check_article(lua_State *L, int idx)
+/* The view at idx, if it belongs to the running request; raises otherwise.
+ * The only way to a view's article. */
+static art_view_t *check_view(lua_State *L, int idx)
 {
     art_view_t *v = luaL_checkudata(L, idx, ARTICLE_MT);
     art_lstate_t *st = art_lua_st(L);
@@ -106,7 +137,12 @@ static const art_article_t *check_article(lua_State *L, int idx)
     if (st->req == NULL || v->serial != st->serial) {
         luaL_error(L, "article view used after the request that made it");
     }
-    return v->a;
+    return v;
+}
+
+static const art_article_t *check_article(lua_State *L, int idx)
+{
+    return check_view(L, idx)->a;
 }
 
 static void push_author_ref(lua_State *L, art_req_t *req, const art_author_t *au,
@@ -130,8 +166,8 @@ static void push_author_ref(lua_State *L, art_req_t *req, const art_author_t *au
     if (bio && bio->lang) {
         set_str(L, "bio_lang", bio->lang);
     }
-    lua_pushfstring(L, "%s/%s/authors/%s", req->base, lang, au->id);
-    lua_setfield(L, -2, "url");
+    set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_AUTHOR, lang, au->id,
+                                          NULL));
     if (au->photo_src) {
         lua_createtable(L, 0, 2);
         set_str(L, "src", au->photo_src);
@@ -161,8 +197,193 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
     lua_createtable(L, 0, 3);
     set_str(L, "id", c->id);
     set_str(L, "title", t ? t->text : c->id);
-    lua_pushfstring(L, "%s/%s/%s/", req->base, lang, c->id);
-    lua_setfield(L, -2, "url");
+    set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_COLLECTION, lang,
+                                          c->id, NULL));
+}
+
+/* ---------------------------------------------------------------- article fields */
+
+/* The fields of an article view that are not one of its strings as stored. */
+typedef int article_field_fn(lua_State *L, art_req_t *req, const art_article_t *a);
+
+static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    lua_createtable(L, a->nauthors, 0);
+    for (i = 0; i < a->nauthors; i++) {
+        push_author_ref(L, req, a->authors[i], a->lang->code);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_body(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushlstring(L, a->body, a->body_len);
+    return 1;
+}
+
+static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    push_collection_ref(L, req, a->collection, a->lang->code);
+    return 1;
+}
+
+static int field_dir(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushstring(L, a->lang->dir);
+    return 1;
+}
+
+static int field_lang(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushstring(L, a->lang->code);
+    return 1;
+}
+
+static int field_notes(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    (void)req;
+    lua_createtable(L, a->nnotes, 0);
+    for (i = 0; i < a->nnotes; i++) {
+        lua_createtable(L, 0, 1);
+        set_str(L, "text", a->notes[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_published_iso(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    push_rfc3339(L, a->published_t);
+    return 1;
+}
+
+static int field_published_ts(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
+    return 1;
+}
+
+static int field_signature(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    if (a->signature == NULL) {
+        return 0;
+    }
+    lua_createtable(L, 0, 2);
+    set_str(L, "text", a->signature);
+    set_str(L, "date", a->signature_date);
+    return 1;
+}
+
+static int field_tags(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    lua_createtable(L, a->ntags, 0);
+    for (i = 0; i < a->ntags; i++) {
+        lua_createtable(L, 0, 3);
+        set_str(L, "name", a->tags[i].name);
+        set_str(L, "key", a->tags[i].key);
+        set_url(L, req, "url", art_route_path(call_pool(L), ART_PAGE_TAG,
+                                              a->lang->code, a->tags[i].key,
+                                              NULL));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_translations(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i, n = 0;
+
+    lua_newtable(L);
+    for (i = 0; a->translations && i < a->translations->n; i++) {
+        const art_article_t *t = a->translations->items[i];
+        if (t == a) {
+            continue;
+        }
+        lua_createtable(L, 0, 4);
+        set_str(L, "lang", t->lang->code);
+        set_str(L, "dir", t->lang->dir);
+        set_str(L, "name", t->lang->name);
+        set_str(L, "title", t->title);
+        set_url(L, req, "url", t->path);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int field_url(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    push_url(L, req, a->path);
+    return 1;
+}
+
+static int field_updated_iso(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    push_rfc3339(L, a->updated ? a->updated_t : a->published_t);
+    return 1;
+}
+
+static int field_updated_ts(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    if (a->updated == NULL) {
+        return 0;
+    }
+    lua_pushinteger(L, (lua_Integer)apr_time_sec(a->updated_t));
+    return 1;
+}
+
+/* A string member of art_article_t (nil when NULL), or a function. */
+#define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL }
+#define FN_FIELD(name) { #name, 0, field_##name }
+
+typedef struct article_field_t {
+    const char *name;
+    size_t offset;
+    article_field_fn *push;
+} article_field_t;
+
+/* Sorted by name: looked up with bsearch on every field access. */
+static const article_field_t article_fields[] = {
+    FN_FIELD(authors),
+    FN_FIELD(body),
+    FN_FIELD(collection),
+    FN_FIELD(dir),
+    STRING_FIELD(file),
+    STRING_FIELD(id),
+    FN_FIELD(lang),
+    FN_FIELD(notes),
+    STRING_FIELD(published),
+    FN_FIELD(published_iso),
+    FN_FIELD(published_ts),
+    FN_FIELD(signature),
+    STRING_FIELD(summary),
+    FN_FIELD(tags),
+    STRING_FIELD(title),
+    STRING_FIELD(translation),
+    FN_FIELD(translations),
+    STRING_FIELD(updated),
+    FN_FIELD(updated_iso),
+    FN_FIELD(updated_ts),
+    FN_FIELD(url),
+};
+
+static int field_cmp(const void *key, const void *field)
+{
+    return strcmp(key, ((const article_field_t *)field)->name);
 }
 
 static int article_index(lua_State *L)
@@ -170,181 +391,42 @@ static int article_index(lua_State *L)
     const art_article_t *a = check_article(L, 1);
     const char *k = luaL_checkstring(L, 2);
     art_req_t *req = cur_req(L);
-    int i;
+    const article_field_t *f = bsearch(k, article_fields,
+                                       sizeof(article_fields)
+                                       / sizeof(article_fields[0]),
+                                       sizeof(article_fields[0]), field_cmp);
 
-    switch (k[0]) {
-    case 'a':
-        if (strcmp(k, "authors") == 0) {
-            lua_createtable(L, a->nauthors, 0);
-            for (i = 0; i < a->nauthors; i++) {
-                push_author_ref(L, req, a->authors[i], a->lang->code);
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        break;
-    case 'b':
-        if (strcmp(k, "body") == 0) {
-            lua_pushlstring(L, a->body, a->body_len);
-            return 1;
-        }
-        break;
-    case 'c':
-        if (strcmp(k, "collection") == 0) {
-            push_collection_ref(L, req, a->collection, a->lang->code);
-            return 1;
-        }
-        break;
-    case 'd':
-        if (strcmp(k, "dir") == 0) {
-            lua_pushstring(L, a->lang->dir);
-            return 1;
-        }
-        break;
-    case 'f':
-        if (strcmp(k, "file") == 0) {
-            lua_pushstring(L, a->file);
-            return 1;
-        }
-        break;
-    case 'i':
-        if (strcmp(k, "id") == 0) {
-            lua_pushstring(L, a->id);
-            return 1;
-        }
-        break;
-    case 'l':
-        if (strcmp(k, "lang") == 0) {
-            lua_pushstring(L, a->lang->code);
-            return 1;
-        }
-        break;
-    case 'n':
-        if (strcmp(k, "notes") == 0) {
-            lua_createtable(L, a->nnotes, 0);
-            for (i = 0; i < a->nnotes; i++) {
-                lua_createtable(L, 0, 1);
-                set_str(L, "text", a->notes[i]);
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        break;
-    case 'p':
-        if (strcmp(k, "published") == 0) {
-            lua_pushstring(L, a->published);
-            return 1;
-        }
-        if (strcmp(k, "published_ts") == 0) {
-            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->published_t));
-            return 1;
-        }
-        if (strcmp(k, "published_iso") == 0) {
-            push_rfc3339(L, a->published_t);
-            return 1;
-        }
-        break;
-    case 's':
-        if (strcmp(k, "summary") == 0) {
-            lua_pushstring(L, a->summary);
-            return 1;
-        }
-        if (strcmp(k, "signature") == 0) {
-            if (a->signature == NULL) {
-                return 0;
-            }
-            lua_createtable(L, 0, 2);
-            set_str(L, "text", a->signature);
-            set_str(L, "date", a->signature_date);
-            return 1;
-        }
-        break;
-    case 't':
-        if (strcmp(k, "title") == 0) {
-            lua_pushstring(L, a->title);
-            return 1;
-        }
-        if (strcmp(k, "tags") == 0) {
-            lua_createtable(L, a->ntags, 0);
-            for (i = 0; i < a->ntags; i++) {
-                lua_createtable(L, 0, 3);
-                set_str(L, "name", a->tags[i].name);
-                set_str(L, "key", a->tags[i].key);
-                lua_pushfstring(L, "%s/%s/tags/%s", req->base, a->lang->code,
-                                art_url_segment(req->pool, a->tags[i].key));
-                lua_setfield(L, -2, "url");
-                lua_rawseti(L, -2, i + 1);
-            }
-            return 1;
-        }
-        if (strcmp(k, "translation") == 0) {
-            lua_pushstring(L, a->translation);
-            return 1;
-        }
-        if (strcmp(k, "translations") == 0) {
-            int n = 0;
-            lua_newtable(L);
-            for (i = 0; a->translations && i < a->translations->n; i++) {
-                const art_article_t *t = a->translations->items[i];
-                if (t == a) {
-                    continue;
-                }
-                lua_createtable(L, 0, 4);
-                set_str(L, "lang", t->lang->code);
-                set_str(L, "dir", t->lang->dir);
-                set_str(L, "name", t->lang->name);
-                set_str(L, "title", t->title);
-                set_url(L, req, "url", t->path);
-                lua_rawseti(L, -2, ++n);
-            }
-            return 1;
-        }
-        break;
-    case 'u':
-        if (strcmp(k, "url") == 0) {
-            push_url(L, req, a->path);
-            return 1;
-        }
-        if (strcmp(k, "updated") == 0) {
-            lua_pushstring(L, a->updated);
-            return 1;
-        }
-        if (strcmp(k, "updated_iso") == 0) {
-            push_rfc3339(L, a->updated ? a->updated_t : a->published_t);
-            return 1;
-        }
-        if (strcmp(k, "updated_ts") == 0) {
-            if (a->updated == NULL) {
-                return 0;
-            }
-            lua_pushinteger(L, (lua_Integer)apr_time_sec(a->updated_t));
-            return 1;
-        }
-        break;
+    if (f == NULL) {
+        return 0;
     }
-    return 0;
+    if (f->push) {
+        return f->push(L, req, a);
+    }
+    lua_pushstring(L, *(const char *const *)((const char *)a + f->offset));
+    return 1;
 }
 
 static int article_newindex(lua_State *L)
 {
+    check_view(L, 1);
     return luaL_error(L, "article fields are read-only (tried to set '%s')",
                       luaL_tolstring(L, 2, NULL));
 }
 
 static int article_tostring(lua_State *L)
 {
-    art_view_t *v = luaL_checkudata(L, 1, ARTICLE_MT);
+    const art_article_t *a = check_article(L, 1);
 
-    lua_pushfstring(L, "article %s/%s", v->a->lang->code, v->a->id);
+    lua_pushfstring(L, "article %s/%s", a->lang->code, a->id);
     return 1;
 }
 
+/* __eq runs only when both operands are views. */
 static int article_eq(lua_State *L)
 {
-    art_view_t *a = luaL_testudata(L, 1, ARTICLE_MT);
-    art_view_t *b = luaL_testudata(L, 2, ARTICLE_MT);
+    const art_article_t *a = check_article(L, 1);
 
-    lua_pushboolean(L, a && b && a->a == b->a);
+    lua_pushboolean(L, a == check_article(L, 2));
     return 1;
 }
 
@@ -366,14 +448,21 @@ static int api_get(lua_State *L)
     return 1;
 }
 
-static const char *opt_field(lua_State *L, int t, const char *k)
+/* t[k] without metamethods; pushes it and returns its type. */
+static int raw_field(lua_State *L, int t, const char *k)
+{
+    lua_pushstring(L, k);
+    return lua_rawget(L, t < 0 ? t - 1 : t);
+}
+
+static const char *opt_field(lua_State *L, apr_pool_t *p, int t, const char *k)
 {
     const char *v;
 
-    lua_getfield(L, t, k);
+    raw_field(L, t, k);
     v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
     /* Copied: a number converted to a string lives only on the stack. */
-    v = v ? apr_pstrdup(cur_req(L)->pool, v) : NULL;
+    v = v ? apr_pstrdup(p, v) : NULL;
     lua_pop(L, 1);
     return v;
 }
@@ -383,7 +472,7 @@ static lua_Integer int_field(lua_State *L, int t, const char *k, lua_Integer def
     lua_Integer v;
     int isnum;
 
-    lua_getfield(L, t, k);
+    raw_field(L, t, k);
     v = lua_tointegerx(L, -1, &isnum);
     lua_pop(L, 1);
     return isnum ? v : def;
@@ -433,6 +522,7 @@ static int has_tag(const art_article_t *a, const char *key)
 static int api_find(lua_State *L)
 {
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     const art_snapshot_t *s = req->snap;
     const char *lang, *author, *tag, *coll, *tagkey = NULL;
     const art_list_t *list;
@@ -440,13 +530,13 @@ static int api_find(lua_State *L)
     int i, n = 0, skipped = 0;
 
     luaL_checktype(L, 1, LUA_TTABLE);
-    lang = opt_field(L, 1, "lang");
-    author = opt_field(L, 1, "author");
-    tag = opt_field(L, 1, "tag");
-    coll = opt_field(L, 1, "collection");
+    lang = opt_field(L, p, 1, "lang");
+    author = opt_field(L, p, 1, "author");
+    tag = opt_field(L, p, 1, "tag");
+    coll = opt_field(L, p, 1, "collection");
     list_window(L, 1, &limit, &offset);
     if (tag) {
-        tagkey = art_tag_fold(req->pool, tag);
+        tagkey = art_tag_fold(p, tag);
     }
     /* Walk the narrowest index; a criterion that chose it needs no check. */
     if (lang && author) {
@@ -470,6 +560,10 @@ static int api_find(lua_State *L)
     lua_newtable(L);
     for (i = 0; list && i < list->n && n < limit; i++) {
         const art_article_t *a = list->items[i];
+        /* Walking a long list to fill a short page is work too. */
+        if ((i & 1023) == 1023) {
+            art_lua_charge(L, 1024);
+        }
         if ((author && !has_author(a, author)) || (tagkey && !has_tag(a, tagkey))
             || (coll && strcmp(a->collection->id, coll) != 0)) {
             continue;
@@ -528,31 +622,37 @@ static int api_languages(lua_State *L)
 static int api_negotiate(lua_State *L)
 {
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     const apr_array_header_t *langs = req->snap->site->langs;
-    const char *header = luaL_optstring(L, 1, "");
+    size_t hlen;
+    const char *header = luaL_optlstring(L, 1, "", &hlen);
     const char **codes;
+    lua_Unsigned len;
     int i, n, deflt = -1, best;
 
     if (lua_isnoneornil(L, 2)) {
         n = langs->nelts;
-        codes = apr_palloc(req->pool, sizeof(char *) * (n ? n : 1));
+        codes = apr_palloc(p, sizeof(char *) * (n ? n : 1));
         for (i = 0; i < n; i++) {
             codes[i] = APR_ARRAY_IDX(langs, i, art_lang_t).code;
         }
     }
     else {
         luaL_checktype(L, 2, LUA_TTABLE);
-        n = (int)luaL_len(L, 2);
-        if (n > 1000) {
+        len = lua_rawlen(L, 2);
+        if (len > 1000) {
             return luaL_error(L, "too many languages to negotiate");
         }
-        codes = apr_palloc(req->pool, sizeof(char *) * (n ? n : 1));
+        n = (int)len;
+        codes = apr_palloc(p, sizeof(char *) * (n ? n : 1));
         for (i = 0; i < n; i++) {
-            lua_geti(L, 2, i + 1);
-            codes[i] = apr_pstrdup(req->pool, luaL_checkstring(L, -1));
+            lua_rawgeti(L, 2, i + 1);
+            codes[i] = apr_pstrdup(p, luaL_checkstring(L, -1));
             lua_pop(L, 1);
         }
     }
+    /* The header is parsed against every code. */
+    art_lua_charge(L, (lua_Integer)(hlen / 16) * (n + 1));
     for (i = 0; i < n; i++) {
         if (strcmp(codes[i], req->snap->site->default_lang) == 0) {
             deflt = i;
@@ -575,7 +675,7 @@ static double num_field(lua_State *L, int t, const char *k, double def)
     double v;
     int isnum;
 
-    lua_getfield(L, t, k);
+    raw_field(L, t, k);
     v = lua_tonumberx(L, -1, &isnum);
     lua_pop(L, 1);
     return isnum ? v : def;
@@ -588,6 +688,7 @@ static int api_related(lua_State *L)
 {
     const art_article_t *a = check_article(L, 1);
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     art_related_opts_t o;
     const art_article_t *out[ART_RELATED_MAX];
     lua_Integer limit, per;
@@ -605,7 +706,7 @@ static int api_related(lua_State *L)
         o.min_score = num_field(L, 2, "min_score", o.min_score);
         limit = int_field(L, 2, "limit", limit);
         per = int_field(L, 2, "per_list", per);
-        lua_getfield(L, 2, "include_newer");
+        raw_field(L, 2, "include_newer");
         if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
             o.include_newer = 0;
         }
@@ -613,7 +714,9 @@ static int api_related(lua_State *L)
     }
     o.limit = limit < 0 || limit > ART_RELATED_MAX ? ART_RELATED_MAX : (int)limit;
     o.per_list = per < 1 ? 1 : per > 100000 ? 100000 : (int)per;
-    n = art_related_find(req->snap, a, &o, req->pool, out, NULL);
+    /* Each list looked at is walked up to per_list articles. */
+    art_lua_charge(L, (lua_Integer)o.per_list * (a->ntags + a->nauthors + 2));
+    n = art_related_find(req->snap, a, &o, p, out, NULL);
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
         art_lua_push_article(L, out[i]);
@@ -623,12 +726,18 @@ static int api_related(lua_State *L)
 }
 
 /* The snippet of a for query q, pushed as a string. */
-static void push_snippet(lua_State *L, art_req_t *req, const art_article_t *a,
+static void push_snippet(lua_State *L, apr_pool_t *p, const art_article_t *a,
                          const char *q, size_t qlen, lua_Integer width)
 {
-    lua_pushstring(L, art_snippet_make(req->pool, a->body, a->body_len,
+    lua_pushstring(L, art_snippet_make(p, a->body, a->body_len,
                                        a->lang->code, q, qlen,
                                        (apr_size_t)width));
+}
+
+/* A snippet reads the article's body once for each query word. */
+static void charge_snippet(lua_State *L, const art_article_t *a, size_t qlen)
+{
+    art_lua_charge(L, (lua_Integer)(a->body_len / 16) * (lua_Integer)(1 + qlen / 4));
 }
 
 /* The snippet width of the options table at t. */
@@ -647,6 +756,7 @@ static lua_Integer snippet_width(lua_State *L, int t)
 static int api_search(lua_State *L)
 {
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     const char *lang = luaL_checkstring(L, 1);
     size_t qlen;
     const char *q = luaL_checklstring(L, 2, &qlen);
@@ -656,11 +766,14 @@ static int api_search(lua_State *L)
 
     if (lua_istable(L, 3)) {
         list_window(L, 3, &limit, &offset);
-        lua_getfield(L, 3, "snippets");
+        raw_field(L, 3, "snippets");
         snippets = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
-    hits = apr_palloc(req->pool, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
+    /* The index walks each query word's postings: charged by the query and
+     * the window. */
+    art_lua_charge(L, (lua_Integer)qlen * 16 + limit + offset);
+    hits = apr_palloc(p, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
     if (req->snap->text && offset < ART_INDEX_WINDOW_MAX) {
         n = art_index_search(req->snap->text, lang, q, qlen, (int)limit,
                              (int)offset, hits, &total);
@@ -676,7 +789,8 @@ static int api_search(lua_State *L)
     }
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
-        push_snippet(L, req, req->snap->all.items[hits[i].doc], q, qlen,
+        charge_snippet(L, req->snap->all.items[hits[i].doc], qlen);
+        push_snippet(L, p, req->snap->all.items[hits[i].doc], q, qlen,
                      snippet_width(L, 3));
         lua_rawseti(L, -2, i + 1);
     }
@@ -690,8 +804,10 @@ static int api_snippet(lua_State *L)
     const art_article_t *a = check_article(L, 1);
     size_t qlen;
     const char *q = luaL_checklstring(L, 2, &qlen);
+    apr_pool_t *p = call_pool(L);
 
-    push_snippet(L, cur_req(L), a, q, qlen, snippet_width(L, 3));
+    charge_snippet(L, a, qlen);
+    push_snippet(L, p, a, q, qlen, snippet_width(L, 3));
     return 1;
 }
 
@@ -742,33 +858,38 @@ static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
         }
         return NULL;
     }
-    if (strcmp(req->kind, "error") == 0) {
+    if (req->kind == ART_PAGE_ERROR) {
         return NULL;
     }
     /* A list page has a version in every language it has articles in (the
-     * index and the authors page in all): swap the language segment. */
+     * index and the authors page in all); a feed is that of its list page.
+     * The sitemap, in no language, offers each language's home. */
     {
-        const char *rest = strchr(req->path + 1, '/');
+        art_page_kind_t kind = req->kind == ART_PAGE_FEED ? req->feed_of
+            : req->kind == ART_PAGE_SITEMAP ? ART_PAGE_INDEX : req->kind;
         const art_list_t *list = NULL;
+        const char *id = NULL, *p;
         int listed = 1;
         if (req->collection && !req->article) {
-            list = art_snapshot_list(req->snap->by_collection, l->code,
-                                     req->collection->id);
+            id = req->collection->id;
+            list = art_snapshot_list(req->snap->by_collection, l->code, id);
             listed = list && list->n;
         }
         else if (req->author) {
-            list = art_snapshot_list(req->snap->by_author, l->code,
-                                     req->author->id);
+            id = req->author->id;
+            list = art_snapshot_list(req->snap->by_author, l->code, id);
             listed = list && list->n;
         }
         else if (req->tag) {
-            list = art_snapshot_list(req->snap->by_tag, l->code, req->tag);
+            id = req->tag;
+            list = art_snapshot_list(req->snap->by_tag, l->code, id);
             listed = list && list->n;
         }
         if (!listed && l != req->lang) {
             return NULL;
         }
-        return apr_pstrcat(req->pool, "/", l->code, rest ? rest : "/", NULL);
+        p = art_route_path(req->pool, kind, l->code, id, NULL);
+        return req->kind == ART_PAGE_FEED ? art_route_feed_path(req->pool, p) : p;
     }
 }
 
@@ -820,8 +941,8 @@ static void push_site(lua_State *L, art_req_t *req)
     set_str(L, "host", host ? host + 3 : site->url);
     set_str(L, "email", site->email);
     set_str(L, "default_lang", site->default_lang);
-    lua_pushfstring(L, "%s/%s/", req->base, lang);
-    lua_setfield(L, -2, "home");
+    set_url(L, req, "home", art_route_path(req->pool, ART_PAGE_INDEX, lang, NULL,
+                                           NULL));
 }
 
 static void push_strings(lua_State *L, art_req_t *req)
@@ -870,12 +991,12 @@ static void push_alternates(lua_State *L, art_req_t *req)
         lua_setfield(L, -2, "href");
         lua_rawseti(L, -2, ++n);
     }
-    if (strcmp(req->kind, "index") == 0) {
+    if (req->kind == ART_PAGE_INDEX) {
         /* The root negotiates the language: the right target for x-default. */
         xdefault = "/";
     }
     if (xdefault == NULL) {
-        xdefault = strcmp(req->kind, "error") == 0 ? "/" : req->path;
+        xdefault = req->kind == ART_PAGE_ERROR ? "/" : req->path;
     }
     lua_createtable(L, 0, 3);
     set_str(L, "lang", "x-default");
@@ -895,8 +1016,8 @@ static void push_languages(lua_State *L, art_req_t *req)
         const art_lang_t *l = &APR_ARRAY_IDX(langs, i, art_lang_t);
         const char *p = page_in_lang(req, l);
         push_language(L, l);
-        set_url(L, req, "url", p ? p : apr_pstrcat(req->pool, "/", l->code, "/",
-                                                   NULL));
+        set_url(L, req, "url", p ? p : art_route_path(req->pool, ART_PAGE_INDEX,
+                                                      l->code, NULL, NULL));
         set_bool(L, "current", l == req->lang);
         lua_rawseti(L, -2, i + 1);
     }
@@ -916,8 +1037,8 @@ static void push_collection(lua_State *L, art_req_t *req)
 
     lua_createtable(L, 0, 8);
     set_str(L, "id", c->id);
-    lua_pushfstring(L, "%s/%s/%s/", req->base, lang, c->id);
-    lua_setfield(L, -2, "url");
+    set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_COLLECTION, lang,
+                                          c->id, NULL));
     if (t) {
         const char *tl = t->lang ? t->lang : lang;
         const art_lang_t *l = art_snapshot_lang(req->snap, tl);
@@ -1001,7 +1122,7 @@ static void push_feed(lua_State *L, art_req_t *req)
     int i;
 
     lua_createtable(L, 0, 5);
-    set_str(L, "of", req->feed_of);
+    set_str(L, "of", art_page_kind_name(req->feed_of));
     set_str(L, "url", apr_pstrcat(req->pool, site, req->base, req->feed_page,
                                   NULL));
     set_str(L, "self", apr_pstrcat(req->pool, site, req->base, req->path, NULL));
@@ -1017,11 +1138,11 @@ static void push_feed(lua_State *L, art_req_t *req)
 }
 
 /* One <url> of the sitemap: loc, lastmod and the alternates of the page: an
- * article's translations, or for a list page ("/<lang>" + rest) every language
- * in which that list has articles (index may be NULL: every language). */
+ * article's translations, or for a list page (kind and key) every language in
+ * which that list has articles (index may be NULL: every language). */
 static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
                         apr_time_t lastmod, const art_list_t *translations,
-                        const char *rest, apr_hash_t *index, const char *key)
+                        art_page_kind_t kind, apr_hash_t *index, const char *key)
 {
     const art_snapshot_t *s = req->snap;
     const char *site = s->site->url;
@@ -1043,7 +1164,7 @@ static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
         lua_setfield(L, -2, "href");
         lua_rawseti(L, -2, ++k);
     }
-    for (i = 0; rest && i < s->site->langs->nelts; i++) {
+    for (i = 0; kind != ART_PAGE_ARTICLE && i < s->site->langs->nelts; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
         const art_list_t *list = index ? art_snapshot_list(index, l->code, key)
             : NULL;
@@ -1052,7 +1173,8 @@ static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
         }
         lua_createtable(L, 0, 2);
         set_str(L, "lang", l->code);
-        lua_pushfstring(L, "%s%s/%s%s", site, req->base, l->code, rest);
+        lua_pushfstring(L, "%s%s%s", site, req->base,
+                        art_route_path(req->pool, kind, l->code, key, NULL));
         lua_setfield(L, -2, "href");
         lua_rawseti(L, -2, ++k);
     }
@@ -1073,19 +1195,20 @@ static void push_sitemap(lua_State *L, art_req_t *req)
     for (i = 0; i < s->site->langs->nelts && n < SITEMAP_MAX; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
         const art_list_t *all = art_snapshot_list(s->by_lang, l->code, NULL);
-        sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, "/", NULL),
-                    all && all->n ? all->items[0]->published_t : 0, NULL, "/",
-                    NULL, NULL);
+        sitemap_url(L, req, &n, art_route_path(req->pool, ART_PAGE_INDEX, l->code,
+                                               NULL, NULL),
+                    all && all->n ? all->items[0]->published_t : 0, NULL,
+                    ART_PAGE_INDEX, NULL, NULL);
         for (j = 0; j < s->collections->nelts && n < SITEMAP_MAX; j++) {
             const art_collection_t *c = APR_ARRAY_IDX(s->collections, j,
                                                       art_collection_t *);
             const art_list_t *cl = art_snapshot_list(s->by_collection, l->code,
                                                      c->id);
             if (cl && cl->n) {
-                const char *rest = apr_pstrcat(req->pool, "/", c->id, "/", NULL);
-                sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
-                                                    NULL),
-                            cl->items[0]->published_t, NULL, rest,
+                sitemap_url(L, req, &n, art_route_path(req->pool,
+                                                       ART_PAGE_COLLECTION,
+                                                       l->code, c->id, NULL),
+                            cl->items[0]->published_t, NULL, ART_PAGE_COLLECTION,
                             s->by_collection, c->id);
             }
         }
@@ -1093,19 +1216,18 @@ static void push_sitemap(lua_State *L, art_req_t *req)
             const art_author_t *au = APR_ARRAY_IDX(s->authors, j, art_author_t *);
             const art_list_t *al = art_snapshot_list(s->by_author, l->code, au->id);
             if (al && al->n) {
-                const char *rest = apr_pstrcat(req->pool, "/authors/", au->id,
-                                               NULL);
-                sitemap_url(L, req, &n, apr_pstrcat(req->pool, "/", l->code, rest,
-                                                    NULL),
-                            al->items[0]->published_t, NULL, rest, s->by_author,
-                            au->id);
+                sitemap_url(L, req, &n, art_route_path(req->pool, ART_PAGE_AUTHOR,
+                                                       l->code, au->id, NULL),
+                            al->items[0]->published_t, NULL, ART_PAGE_AUTHOR,
+                            s->by_author, au->id);
             }
         }
     }
     for (i = 0; i < s->all.n && n < SITEMAP_MAX; i++) {
         const art_article_t *a = s->all.items[i];
         sitemap_url(L, req, &n, a->path, a->updated ? a->updated_t
-                    : a->published_t, a->translations, NULL, NULL, NULL);
+                    : a->published_t, a->translations, ART_PAGE_ARTICLE, NULL,
+                    NULL);
     }
 }
 
@@ -1122,7 +1244,7 @@ static void push_results(lua_State *L, art_req_t *req)
         lua_createtable(L, 0, 2);
         art_lua_push_article(L, a);
         lua_setfield(L, -2, "article");
-        push_snippet(L, req, a, req->query, qlen, ART_SNIPPET_WIDTH);
+        push_snippet(L, req->pool, a, req->query, qlen, ART_SNIPPET_WIDTH);
         lua_setfield(L, -2, "snippet");
         lua_rawseti(L, -2, i + 1);
     }
@@ -1135,7 +1257,7 @@ int art_lua_build_page(lua_State *L)
     int i;
 
     lua_createtable(L, 0, 24);
-    set_str(L, "kind", req->kind);
+    set_str(L, "kind", art_page_kind_name(req->kind));
     if (req->root) {
         set_bool(L, "root", 1);
     }
@@ -1147,12 +1269,11 @@ int art_lua_build_page(lua_State *L)
     set_url(L, req, "url", req->path);
     /* An error page is not a page of the site: its canonical is the home of its
      * language, and the path the client sent (any bytes) is not repeated. */
-    if (strcmp(req->kind, "error") == 0) {
-        lua_pushfstring(L, "%s%s/%s/", site->url, req->base, req->lang->code);
-    }
-    else {
-        lua_pushfstring(L, "%s%s%s", site->url, req->base, req->path);
-    }
+    lua_pushfstring(L, "%s%s%s", site->url, req->base,
+                    req->kind == ART_PAGE_ERROR
+                    ? art_route_path(req->pool, ART_PAGE_INDEX, req->lang->code,
+                                     NULL, NULL)
+                    : req->path);
     lua_setfield(L, -2, "canonical");
     push_site(L, req);
     lua_setfield(L, -2, "site");
@@ -1164,8 +1285,8 @@ int art_lua_build_page(lua_State *L)
     lua_setfield(L, -2, "languages");
     lua_newtable(L);
     lua_setfield(L, -2, "related");
-    lua_pushfstring(L, "%s/%s/search", req->base, req->lang->code);
-    lua_setfield(L, -2, "search_url");
+    set_url(L, req, "search_url", art_route_path(req->pool, ART_PAGE_SEARCH,
+                                                 req->lang->code, NULL, NULL));
     if (req->query) {
         set_str(L, "query", req->query);
         set_int(L, "total", req->total);
@@ -1184,25 +1305,20 @@ int art_lua_build_page(lua_State *L)
         push_author(L, req);
         lua_setfield(L, -2, "author");
     }
-    if (strcmp(req->kind, "authors") == 0) {
+    if (req->kind == ART_PAGE_AUTHORS) {
         push_author_list(L, req);
         lua_setfield(L, -2, "authors");
     }
-    if (strcmp(req->kind, "feed") == 0) {
+    if (req->kind == ART_PAGE_FEED) {
         push_feed(L, req);
         lua_setfield(L, -2, "feed");
     }
-    if (strcmp(req->kind, "sitemap") == 0) {
+    if (req->kind == ART_PAGE_SITEMAP) {
         push_sitemap(L, req);
         lua_setfield(L, -2, "urls");
     }
-    if (req->list && strcmp(req->kind, "feed") != 0) {
-        lua_pushfstring(L, "%s%sfeed.atom", req->base, req->path);
-        if (req->path[strlen(req->path) - 1] != '/') {
-            lua_pop(L, 1);
-            lua_pushfstring(L, "%s%s/feed.atom", req->base, req->path);
-        }
-        lua_setfield(L, -2, "feed_url");
+    if (req->list && req->kind != ART_PAGE_FEED) {
+        set_url(L, req, "feed_url", art_route_feed_path(req->pool, req->path));
     }
     if (req->tag) {
         lua_createtable(L, 0, 2);

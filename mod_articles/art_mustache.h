@@ -72,7 +72,7 @@ typedef struct art_tpl_t art_tpl_t;
 typedef const art_tpl_t *(*art_tpl_resolve_fn)(void *baton, const char *name);
 
 /* Compile src (len bytes, need not be NUL-terminated; it is copied) into *out,
- * allocated from p.  name is used in error messages and by art_tpl_name().  On a
+ * allocated from p.  name is used in error messages.  On a
  * syntax error returns APR_EINVAL with *err (from p) like
  * "article.mustache:12: unclosed section 'items'". */
 apr_status_t art_tpl_compile(apr_pool_t *p, const char *name, const char *src,
@@ -88,8 +88,5 @@ apr_status_t art_tpl_compile(apr_pool_t *p, const char *name, const char *src,
 apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
                             art_tpl_resolve_fn resolve, void *baton,
                             art_buf_t *out, char **err);
-
-/* The name given to art_tpl_compile(). */
-const char *art_tpl_name(const art_tpl_t *t);
 
 #endif

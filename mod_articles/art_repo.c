@@ -24,21 +24,20 @@
 #include <libxml/tree.h>
 
 #include "art_buf.h"
+#include "art_hash.h"
+#include "art_html.h"
 #include "art_index.h"
 #include "art_repo.h"
+#include "art_route.h"
+#include "art_tag.h"
 #include "art_valid.h"
 
-/* The schema text, generated from schema/articles.rng at build time. */
+/* The schema text, generated from articles.rng at build time. */
 extern const char art_schema_rng[];
 
 static int repo_ready;
 
 #define MAX_DEPTH 16
-
-/* Collection ids that would shadow the module's own URLs. */
-static const char *const reserved_ids[] = {
-    "authors", "tags", "search", "feed.atom", "sitemap.xml", NULL
-};
 
 /* The most threads that read, parse and validate files side by side. */
 #define MAX_WORKERS 4
@@ -1030,8 +1029,8 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
     }
     a->file = apr_pstrdup(lc->pool, rel);
     a->mtime = mtime;
-    a->path = apr_pstrcat(lc->pool, "/", a->lang->code, "/", coll->id, "/", a->id,
-                          NULL);
+    a->path = art_route_path(lc->pool, ART_PAGE_ARTICLE, a->lang->code, coll->id,
+                             a->id);
     apr_hash_set(lc->files_by_key, key, APR_HASH_KEY_STRING, a->file);
     apr_hash_set(lc->snap->article_by_key, key, APR_HASH_KEY_STRING, a);
     APR_ARRAY_PUSH(lc->articles, art_article_t *) = a;
@@ -1260,7 +1259,6 @@ static art_collection_t *read_collection(load_ctx_t *lc, const char *dir,
     xmlDocPtr doc;
     xmlNodePtr root, n;
     art_collection_t *c;
-    int i;
 
     doc = load_doc(lc, path, 0, "collection", &mtime);
     if (doc == NULL) {
@@ -1276,14 +1274,11 @@ static art_collection_t *read_collection(load_ctx_t *lc, const char *dir,
         xmlFreeDoc(doc);
         return NULL;
     }
-    for (i = 0; reserved_ids[i]; i++) {
-        if (strcmp(c->id, reserved_ids[i]) == 0) {
-            report(lc, 0, ART_E_COLLECTION, path, xmlGetLineNo(root),
-                   "collection id '%s' is reserved for the module's own pages",
-                   c->id);
-            xmlFreeDoc(doc);
-            return NULL;
-        }
+    if (art_route_reserved(c->id)) {
+        report(lc, 0, ART_E_COLLECTION, path, xmlGetLineNo(root),
+               "collection id '%s' is reserved for the module's own pages", c->id);
+        xmlFreeDoc(doc);
+        return NULL;
     }
     c->titles = apr_array_make(lc->pool, 2, sizeof(art_ltext_t));
     for (n = root->children; n; n = n->next) {

@@ -4,7 +4,7 @@
  * file, parses each with libxml2 in its safest mode (no network, no DTD, no entity
  * expansion; a document that declares a DTD is refused before anything in it is
  * read), validates it against the project's RELAX NG schema (compiled into the
- * module from schema/articles.rng), checks what a schema cannot (unique ids, known
+ * module from articles.rng), checks what a schema cannot (unique ids, known
  * authors and languages, URL schemes), and builds an art_snapshot_t.
  *
  * A bad article or collection file is skipped and reported once through the log

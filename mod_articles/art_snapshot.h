@@ -16,13 +16,9 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
-#define ART_ID_MAX 128
+#include "art_ltext.h"
 
-/* A piece of text in one language; lang is NULL when the XML gave none. */
-typedef struct art_ltext_t {
-    const char *lang;
-    const char *text;
-} art_ltext_t;
+#define ART_ID_MAX 128
 
 typedef struct art_lang_t {
     const char *code;       /* "fa" */
@@ -146,34 +142,9 @@ const art_list_t *art_snapshot_list(apr_hash_t *index, const char *lang,
                                     const char *key);
 const art_lang_t *art_snapshot_lang(const art_snapshot_t *s, const char *code);
 
-/* Best text of a multilingual list for lang: exact, then the site default, then
- * an entry without language, then the first one. NULL for an empty list. */
-const art_ltext_t *art_ltext_pick(const apr_array_header_t *texts,
-                                  const char *lang, const char *fallback);
-
-/* A UI string in lang, falling back to the default language; NULL if none. */
-const char *art_site_string(const art_site_t *site, const char *lang,
-                            const char *key);
-
-/* The plain text of a body the loader wrote, which the snapshot does not
- * keep: tags dropped (a block tag leaves a space, an inline one nothing),
- * white space runs made one space, the entities art_buf_append_html writes
- * decoded.  out needs len + 1 bytes; returns the text's length and
- * NUL-terminates it. */
-apr_size_t art_html_text(const char *html, apr_size_t len, char *out);
-
 /* The plain text of a's body in p, its length in *len (may be NULL): one
  * pass over the HTML, for search snippets and the text index. */
 const char *art_article_plain(apr_pool_t *p, const art_article_t *a,
                               apr_size_t *len);
-
-/* Lower-case ASCII and fold common Unicode cases for tag keys; result in p. */
-const char *art_tag_fold(apr_pool_t *p, const char *name);
-
-/* s percent-encoded for one URL path segment (all but unreserved ASCII). */
-const char *art_url_segment(apr_pool_t *p, const char *s);
-
-/* A fast 64-bit non-cryptographic hash, used for content digests and ETags. */
-apr_uint64_t art_hash64(const void *data, apr_size_t len, apr_uint64_t seed);
 
 #endif

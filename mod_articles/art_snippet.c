@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 
 #include "art_buf.h"
+#include "art_html.h"
 #include "art_index.h"
 #include "art_snapshot.h"
 #include "art_snippet.h"

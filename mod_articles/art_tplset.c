@@ -5,6 +5,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "art_hash.h"
 #include "art_snapshot.h"
 #include "art_tplset.h"
 

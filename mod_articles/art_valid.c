@@ -1,7 +1,7 @@
 /* art_valid.c: schema validation with the XSD patterns checked in C (see
  * art_valid.h).
  *
- * Which values a pattern governs is fixed by schema/articles.rng: the table
+ * Which values a pattern governs is fixed by articles.rng: the table
  * attr_checks below names every attribute and element whose value is one of
  * its patterned types.  Names suffice because validating against the
  * stripped schema has already placed every attribute and element where the
@@ -310,7 +310,7 @@ static int check_email(const xmlChar *v)
     return skip_plain(&v, "@") == 0 && v != start;
 }
 
-/* The patterns of schema/articles.rng that have a check, by their text. */
+/* The patterns of articles.rng that have a check, by their text. */
 static const struct {
     const char *pattern;
     art_valid_check_fn *check;
@@ -388,7 +388,7 @@ static int check_slug_list(const xmlChar *v)
     }
 }
 
-/* Every attribute (is_attr) or element of schema/articles.rng whose value
+/* Every attribute (is_attr) or element of articles.rng whose value
  * has a patterned type, by name: ids and refs are slugs (collection.id's
  * exceptions stay in the stripped schema), lang, default-lang and code are
  * lang.code. */

@@ -8,7 +8,7 @@
  * The C checks are sound (a value they accept, the pattern matches) but may
  * be stricter (an unusual Unicode character).  When either step fails, the
  * document is validated against the full schema, which decides: a document
- * is refused exactly when schema/articles.rng refuses it, with libxml2's own
+ * is refused exactly when articles.rng refuses it, with libxml2's own
  * first message.
  *
  * The schemas are compiled once per process (art_valid_init); a context holds

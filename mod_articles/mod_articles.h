@@ -10,32 +10,16 @@
 
 #include "art_gen.h"
 #include "art_lua.h"
-
-extern module AP_MODULE_DECLARE_DATA articles_module;
-
-/* Server-wide settings. */
-typedef struct art_srv_conf_t {
-    apr_size_t max_file_size;         /* 0: unset */
-    apr_size_t lua_memory;            /* 0: unset */
-    apr_array_header_t *lua_path;     /* const char *; NULL: unset */
-    apr_array_header_t *redirect_hosts; /* const char *; NULL: unset */
-    apr_size_t cache_size;            /* ArticlesCacheSize; 0: unset */
-} art_srv_conf_t;
+#include "mod_articles_config.h"
 
 /* mod_articles.c declares the module, which sets up logging there itself. */
 #ifndef ART_DECLARES_MODULE
 APLOG_USE_MODULE(articles);
 #endif
 
-/* ArticlesMaxFileSize, or the default. */
-apr_size_t art_max_file_size(const art_srv_conf_t *s);
 /* The ArticlesMaxFileSize the repository at path was loaded with (that of the
  * virtual hosts naming it), for reloads. */
 apr_size_t art_repo_max_file(server_rec *s, const char *path);
-
-/* art_repo_log_fn: one error-log line for a repository file, on server baton. */
-void art_config_log(void *baton, int fatal, const char *tag, const char *file,
-                    int line, const char *reason);
 
 /* mod_articles_reload.c: start this process's watcher thread (child_init). */
 void art_reload_child_init(apr_pool_t *pchild, server_rec *s);
@@ -48,7 +32,7 @@ void art_reload_watch(request_rec *r, art_gen_t *g, int templates,
 
 /* art_lua_request_fn: push the articles.Request object `r` for req. */
 void art_request_push(lua_State *L, art_req_t *req);
-/* status when a filter may return it (docs/lua-api.md), else 500 after
+/* status when a filter may return it (lua/README.md), else 500 after
  * logging why. */
 int art_request_status(art_req_t *req, int status);
 

@@ -226,7 +226,9 @@ void art_reload_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     /* A pre-cleanup: it stops the thread before pchild destroys its
-     * subpools (the watches) and runs its other cleanups (mutex, cond). */
+     * subpools (the watches, and the thread's own pool: destroyed twice if
+     * the thread still ran, and the child would die on exit) and runs its
+     * other cleanups (mutex, cond). */
     apr_pool_pre_cleanup_register(pchild, w, watcher_stop);
     watcher = w;
 }

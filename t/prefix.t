@@ -2,7 +2,7 @@
 # t/conf/extra.conf.in, which only says SetHandler articles and inherits the
 # rest from "/"): the root redirects inside the prefix, and every link a page
 # carries (href, src, action that is a path), its canonical URL and its
-# alternates carry the prefix (docs/page-model.md: "All URLs are absolute paths
+# alternates carry the prefix (conf/page-model.md: "All URLs are absolute paths
 # that already carry the <Location> prefix").
 use strict;
 use warnings FATAL => 'all';

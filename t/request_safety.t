@@ -1,7 +1,7 @@
 # What a filter may send (issue #12): r:redirect stays on the site as a
 # browser resolves the location (the full table is t/unit/redirect_test.c),
 # r:set_header refuses hop-by-hop, framing and module-set headers, a filter
-# returns only the statuses docs/lua-api.md lists, and a redirect or status
+# returns only the statuses lua/README.md lists, and a redirect or status
 # chosen after reading the request names what it read in Vary and carries the
 # headers the filter set.  With the
 # cache on, a path holding "?" (%3F) is not the page with that query.

@@ -1,4 +1,4 @@
--- peer.lua: the mod_lua peer of `make bench` (bench/run): the article page of
+-- peer.lua: the mod_lua peer of `make bench` (t/bench/run): the article page of
 -- mod_articles, written for Debian's mod_lua (Lua 5.3) the way a capable site
 -- owner would, to compare the module with.
 --
@@ -519,7 +519,7 @@ function handle(r)
         return 405
     end
     if not site then
-        -- Logged before and after, so that bench/run can wait for every
+        -- Logged before and after, so that t/bench/run can wait for every
         -- state that has started indexing.
         r:notice("PEER0002: indexing " .. conf.repo)
         local t0 = r:clock()

@@ -37,6 +37,7 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+#include "art_html.h"
 #include "art_index.h"
 #include "art_snapshot.h"
 #include "art_text.h"

@@ -1,7 +1,7 @@
 /* valid_test.c: art_valid's C pattern checks and its two-step validation
  * against libxml2 with the full schema.
  *
- * Usage: valid_test [schema/articles.rng]
+ * Usage: valid_test [mod_articles/articles.rng]
  *
  * First every XSD pattern of the schema file is compiled with libxml2's own
  * regular expressions (what its RELAX NG validator uses) and run side by side
@@ -417,7 +417,7 @@ static void test_docs(art_valid_t *v, xmlRelaxNGValidCtxtPtr *full,
 
 int main(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : "schema/articles.rng";
+    const char *path = argc > 1 ? argv[1] : "mod_articles/articles.rng";
     char *rng = slurp(path);
     const char *err = NULL;
     xmlDocPtr doc;

@@ -1,13 +1,13 @@
 -- rotate.lua: the wrk script of `make bench`; cycles through a list of paths.
 --
---   wrk ... -s bench/rotate.lua http://127.0.0.1:PORT -- PATHS_FILE PREFIX
+--   wrk ... -s t/bench/rotate.lua http://127.0.0.1:PORT -- PATHS_FILE PREFIX
 --
 -- PATHS_FILE has one path per line (/en/politics/some-id); PREFIX is the
 -- location under test (/three).  Requests are formatted once in init, so wrk
 -- spends as little CPU as possible on the 2 cores it shares with httpd.  Each
 -- thread starts at a different place in the list so the threads do not ask
 -- for the same page at the same moment.  done() prints one machine-readable
--- line for bench/run.  wrk embeds LuaJIT, so this is Lua 5.1 (no "//").
+-- line for t/bench/run.  wrk embeds LuaJIT, so this is Lua 5.1 (no "//").
 
 local counter = 0
 

@@ -1,0 +1,56 @@
+/* art_hash.c: the module's one non-cryptographic hash.
+ *
+ * Content digests of repositories and template folders, change fingerprints,
+ * ETags and the response cache's buckets all use it; it must give the same
+ * value on every machine, since ETags are compared across servers.
+ */
+#include "art_hash.h"
+
+/* Multiply-xorshift over 8-byte words: about a byte per cycle, good dispersion,
+ * and the same value on every machine (words are read little-endian). */
+#define HASH_K1 0x9E3779B97F4A7C15ULL
+#define HASH_K2 0xC2B2AE3D27D4EB4FULL
+
+static apr_uint64_t load64le(const unsigned char *p)
+{
+    return (apr_uint64_t)p[0] | ((apr_uint64_t)p[1] << 8)
+        | ((apr_uint64_t)p[2] << 16) | ((apr_uint64_t)p[3] << 24)
+        | ((apr_uint64_t)p[4] << 32) | ((apr_uint64_t)p[5] << 40)
+        | ((apr_uint64_t)p[6] << 48) | ((apr_uint64_t)p[7] << 56);
+}
+
+static apr_uint64_t mix64(apr_uint64_t h)
+{
+    h ^= h >> 33;
+    h *= HASH_K2;
+    h ^= h >> 29;
+    return h;
+}
+
+apr_uint64_t art_hash64(const void *data, apr_size_t len, apr_uint64_t seed)
+{
+    const unsigned char *p = data;
+    apr_uint64_t a = seed ^ HASH_K1, b = seed + len;
+    apr_uint64_t tail = 0;
+    apr_size_t i;
+
+    while (len >= 16) {
+        a = (a ^ load64le(p)) * HASH_K1;
+        b = (b ^ load64le(p + 8)) * HASH_K2;
+        a ^= a >> 31;
+        b ^= b >> 27;
+        p += 16;
+        len -= 16;
+    }
+    if (len >= 8) {
+        a = (a ^ load64le(p)) * HASH_K1;
+        a ^= a >> 31;
+        p += 8;
+        len -= 8;
+    }
+    for (i = 0; i < len; i++) {
+        tail |= (apr_uint64_t)p[i] << (8 * i);
+    }
+    b = (b ^ tail) * HASH_K2;
+    return mix64(a ^ mix64(b));
+}
