@@ -441,6 +441,9 @@ static int sitemap_body(request_rec *r, art_req_t *req, art_buf_t *out)
     if (d == NULL) {
         return HTTP_NOT_FOUND;
     }
+    /* Kept already, and the news sitemap changes with the clock, which no
+     * key of the response cache holds. */
+    req->uncacheable = 1;
     out->data = (char *)d->data;
     out->len = d->len;
     out->cap = d->len;
