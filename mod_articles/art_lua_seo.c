@@ -78,16 +78,21 @@ static const char *abs_url(art_req_t *req, const char *path)
 
 /* A URL of the repository (an img src, the site logo) made absolute: as it
  * is with a scheme, against the site's URL when it starts with "/", else
- * against the folder of the page at path. */
+ * against the folder of the page at path (NULL: the site's URL itself). */
 static const char *resolve(art_req_t *req, const char *url, const char *path)
 {
     const char *slash;
 
-    if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) {
+    /* The schema lets a relative reference have no ":" before its first
+     * "/", "?" or "#"; anything else has a scheme. */
+    if (url[strcspn(url, ":/?#")] == ':') {
         return url;
     }
     if (url[0] == '/') {
         return apr_pstrcat(req->pool, req->snap->site->url, url, NULL);
+    }
+    if (path == NULL) {
+        return apr_pstrcat(req->pool, req->snap->site->url, "/", url, NULL);
     }
     slash = strrchr(path, '/');
     return apr_pstrcat(req->pool, req->snap->site->url, req->base,
@@ -241,7 +246,8 @@ static void push_jsonld(lua_State *L, art_req_t *req, const char *canonical,
                                                 site->url));
     put(L, "url", abs_url(req, "/"));
     if (site->logo) {
-        push_typed(L, "ImageObject", "url", resolve(req, site->logo, "/"));
+        /* Relative to the site's URL, not to the mount point. */
+        push_typed(L, "ImageObject", "url", resolve(req, site->logo, NULL));
         lua_setfield(L, -2, "logo");
     }
     lua_setfield(L, -2, "publisher");
