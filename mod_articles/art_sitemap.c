@@ -38,6 +38,7 @@ struct art_sitemap_t {
     int max_urls;
     apr_size_t max_bytes;
     apr_array_header_t *parts;   /* art_sitemap_doc_t, closed parts */
+    apr_pool_t *scratch;         /* the part being filled grows here */
     art_buf_t cur;               /* the part being filled */
     int cur_urls;
     apr_time_t cur_lastmod;
@@ -76,6 +77,7 @@ art_sitemap_t *art_sitemap_create(apr_pool_t *p, const char *prefix,
     sm->max_bytes = max_bytes > 0 ? max_bytes : ART_SITEMAP_MAX_BYTES;
     sm->parts = apr_array_make(p, 2, sizeof(art_sitemap_doc_t));
     art_buf_init(&sm->entry, p, 1024);
+    apr_pool_create(&sm->scratch, p);
     return sm;
 }
 
@@ -84,8 +86,11 @@ static void close_part(art_sitemap_t *sm)
     art_sitemap_doc_t *d = apr_array_push(sm->parts);
 
     art_buf_puts(&sm->cur, URLSET_CLOSE);
-    d->data = sm->cur.data;
+    /* A growing buffer leaves its smaller copies behind in its pool: keep
+     * the part at its size and let the copies go. */
+    d->data = apr_pmemdup(sm->pool, sm->cur.data, sm->cur.len + 1);
     d->len = sm->cur.len;
+    apr_pool_clear(sm->scratch);
     d->urls = sm->cur_urls;
     d->lastmod = sm->cur_lastmod;
     sm->cur.data = NULL;
@@ -95,7 +100,7 @@ static void close_part(art_sitemap_t *sm)
 
 static void open_part(art_sitemap_t *sm)
 {
-    art_buf_init(&sm->cur, sm->pool, 65536);
+    art_buf_init(&sm->cur, sm->scratch, 65536);
     art_buf_puts(&sm->cur, URLSET_OPEN);
 }
 
@@ -142,6 +147,8 @@ void art_sitemap_finish(art_sitemap_t *sm)
     if (sm->cur.data) {
         close_part(sm);
     }
+    apr_pool_destroy(sm->scratch);
+    sm->scratch = NULL;
     if (sm->parts->nelts < 2) {
         return;
     }

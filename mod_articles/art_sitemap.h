@@ -60,7 +60,8 @@ art_sitemap_t *art_sitemap_create(apr_pool_t *p, const char *prefix,
 void art_sitemap_add(art_sitemap_t *sm, const char *loc, apr_time_t lastmod,
                      const art_sitemap_alt_t *alts, int nalts);
 
-/* Close the last part and write the index when there is more than one. */
+/* Close the last part and write the index when there is more than one;
+ * nothing may be added after. */
 void art_sitemap_finish(art_sitemap_t *sm);
 
 /* After finish: the number of parts (at least 1), part n (1-based; NULL
