@@ -67,6 +67,7 @@ typedef struct art_req_t {
     int sitemap;                  /* kind ART_PAGE_SITEMAP: 0 /sitemap.xml, N
                                      /sitemap-N.xml, -1 the news sitemap
                                      (ART_SITEMAP_MAIN/NEWS of art_sitemap.h) */
+    int redirect;                 /* the status r:redirect returned; 0: none */
 } art_req_t;
 
 /* page.kind of a kind ("index", "article", ...), and back: -1 for a name
