@@ -48,6 +48,7 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
+            mod_articles/mod_articles_status.c mod_articles/mod_articles_socache.c \
             mod_articles/mod_articles_request.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
