@@ -4,6 +4,8 @@
 #                   build/articles-querybench
 #   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
 #   make test       unit tests, then the Apache::Test suite in t/
+#   make test-cluster  conf/cluster.conf for real: a front and two nodes on
+#                   CLUSTER_PORT (8780) and the two ports above it
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
 #   make screenshots  en, fa and ps article pages as PNGs in conf/screenshots/
 #   make bench      the benchmark in t/bench/ (minutes; never part of `make test`)
@@ -61,7 +63,7 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test unit check-lua install clean bench profile screenshots fuzz
+.PHONY: all deps run test test-cluster unit check-lua install clean bench profile screenshots fuzz
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
 
@@ -213,6 +215,10 @@ $(VNU_JAR): | $(BUILD)
 
 test: deps all unit check-lua $(VNU_JAR)
 	t/run-tests
+
+# Three httpds from conf/cluster.conf (t/cluster/cluster.pl, about a minute).
+test-cluster: deps all
+	HTTPD=$(HTTPD) prove t/cluster/cluster.pl
 
 # ---------------------------------------------------------------- bench
 
