@@ -10,8 +10,9 @@
 #   make screenshots  en, fa and ps article pages as PNGs in conf/screenshots/
 #   make bench      the benchmark in t/bench/ (minutes; never part of `make test`)
 #   make profile    callgrind instructions per request of each handler stage
-#   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (never part
-#                   of `make test`; see t/fuzz/README.md)
+#   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (see
+#                   t/fuzz/README.md); `make test` runs each for a few seconds
+#                   (fuzz-smoke)
 #
 # As root, `make run` and `make test` first install missing Debian packages.
 
@@ -23,7 +24,7 @@ BUILD    := build
 PKGS     := lua5.4 libxml-2.0
 
 DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev libxml2-utils pkg-config \
-            libapache2-mod-perl2 lua-check lua5.4 gcc make
+            libapache2-mod-perl2 lua-check lua5.4 gcc make clang libclang-rt-14-dev
 
 # The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
 # needs java, which `deps` installs as default-jre-headless when missing).
@@ -63,7 +64,8 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test test-cluster unit check-lua install clean bench profile screenshots fuzz
+.PHONY: all deps run test test-cluster unit check-lua install clean bench profile \
+        screenshots fuzz fuzz-smoke
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
 
@@ -86,21 +88,28 @@ define ensure_pkgs
 	fi
 endef
 
+# When command $(1) is missing, install Debian package $(2) as root, or else
+# say what $(3) needs it for and fail.  A command, not a package, is checked:
+# java and npm may come from elsewhere than Debian.
+define ensure_cmd
+	@if ! command -v $(1) >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: $(2) ($(1), for $(3))"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
+	    else \
+	        echo "missing: $(1) (install $(2); $(3) needs it)"; \
+	        exit 1; \
+	    fi; \
+	fi
+endef
+
 # Installs what is missing when run as root (CI, a fresh machine); otherwise
 # only says what is missing.
 deps:
 	$(call ensure_pkgs,$(DEB_PKGS))
-	@if ! command -v java >/dev/null 2>&1; then \
-	    if [ "$$(id -u)" = 0 ]; then \
-	        echo "installing: default-jre-headless (java, for the Nu HTML checker)"; \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	            apt-get install -y -qq --no-install-recommends \
-	            default-jre-headless >/dev/null; \
-	    else \
-	        echo "missing: java (install default-jre-headless; t/html_valid.t needs it)"; \
-	        exit 1; \
-	    fi; \
-	fi
+	$(call ensure_cmd,java,default-jre-headless,the Nu HTML checker of t/html_valid.t)
+	$(call ensure_cmd,npm,npm,installing the Nu HTML checker)
 
 # ---------------------------------------------------------------- build
 
@@ -213,7 +222,7 @@ $(VNU_JAR): | $(BUILD)
 	npm install --silent --prefix $(BUILD)/vnu vnu-jar@$(VNU_VERSION)
 	@test -f $@ || { echo "npm did not install $@"; exit 1; }
 
-test: deps all unit check-lua $(VNU_JAR)
+test: deps all unit check-lua fuzz-smoke $(VNU_JAR)
 	t/run-tests
 
 # Three httpds from conf/cluster.conf (t/cluster/cluster.pl, about a minute).
@@ -310,6 +319,14 @@ fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 	    echo "fuzz: findings in:$$failed (inputs in $(FUZZ_DIR)/artifacts-*/)"; \
 	    exit 1; \
 	fi
+
+# Part of `make test`: every target replays its seed corpus and fuzzes for
+# FUZZ_SMOKE_SECONDS, so a parser change that crashes on a known input, or
+# soon after, fails the build without anyone remembering to fuzz.
+FUZZ_SMOKE_SECONDS ?= 3
+
+fuzz-smoke: deps
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # ---------------------------------------------------------------- screenshots
 

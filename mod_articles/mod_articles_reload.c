@@ -211,9 +211,10 @@ void art_reload_child_init(apr_pool_t *pchild, server_rec *s)
                      "thread; requests will check for changes themselves");
         return;
     }
-    /* Registered after the thread starts, so it runs before the pool's
-     * other cleanups free what the thread uses. */
-    apr_pool_cleanup_register(pchild, w, watcher_stop, apr_pool_cleanup_null);
+    /* A pre-cleanup: the pool destroys its subpools, the thread's own among
+     * them, before it runs ordinary cleanups; the thread must be joined
+     * first, or its pool is destroyed twice and the child dies on exit. */
+    apr_pool_pre_cleanup_register(pchild, w, watcher_stop);
     watcher = w;
 }
 

@@ -10,9 +10,8 @@ use Apache::TestRequest qw(GET);
 use Apache::TestUtil qw(t_cmp);
 use Encode ();
 use URI::Escape ();
-use Time::HiRes qw(time);
 use lib "t/lib";
-use ArticlesTest ();    # UTF-8 test output
+use ArticlesTest qw(timed quick QUICK);
 
 sub qenc { URI::Escape::uri_escape_utf8(shift) }
 
@@ -33,7 +32,7 @@ while (<$fh>) {
 }
 close $fh;
 
-plan tests => @judged + 20;
+plan tests => @judged + 24;
 
 for my $j (@judged) {
     my ($lang, $query, $want) = @$j;
@@ -41,23 +40,37 @@ for my $j (@judged) {
     ok t_cmp($got->[0] // 'no result', $want, "/$lang/search: '$query' ranks $want first");
 }
 
-my ($res, $got) = results('fa', 'Pakistan');
-ok t_cmp(scalar(grep { !m{^/fa/} } @$got), 0, 'a Dari search returns Dari articles only');
+# A query with an English word and a Dari one matches articles of both
+# languages; each language's search lists only its own.
+my $both = "Pakistan \x{062f}\x{0631}\x{06cc}";    # Pakistan, Dari (Persian yeh)
+my ($res, $got) = results('en', $both);
+ok t_cmp(scalar(@$got) > 0 && !grep({ !m{^/en/} } @$got) ? 'English only' : "@$got",
+         'English only', "an English search for '$both' lists English articles only");
+($res, $got) = results('fa', $both);
+ok t_cmp(scalar(@$got) > 0 && !grep({ !m{^/fa/} } @$got) ? 'Dari only' : "@$got",
+         'Dari only', "a Dari search for '$both' lists Dari articles only");
 
 ($res, $got) = results('en', '');
 ok t_cmp($res->code, 200, 'an empty query shows the form');
 ok t_cmp(scalar @$got, 0, 'and no results');
 ok t_cmp($res->content, qr{<form class="search" action="/en/search"}, 'the form posts to the search URL');
 
-my $t0 = time;
-($res, $got) = results('en', join(' ', ('pakistan') x 400) . ' ' . ('x' x 2000));
+(my $took, $res, $got) = timed(sub {
+    results('en', join(' ', ('pakistan') x 400) . ' ' . ('x' x 2000)) });
 ok t_cmp($res->code, 200, 'a 5 KB query is answered');
-ok t_cmp(time - $t0 < 1 ? 'fast' : 'slow', 'fast', 'within a second');
+ok t_cmp(scalar @$got, 3, 'with a full first page of results');
+ok t_cmp(quick($took), 'quick', 'within ' . QUICK . ' s');
 
 ($res, $got) = results('en', '<script>alert(1)</script>');
-ok t_cmp($res->content !~ /<script>alert/ ? 'escaped' : 'raw', 'escaped',
-         'the query is escaped when shown back');
-ok t_cmp($res->code, 200, 'punctuation-only queries are answered');
+ok t_cmp($res->code, 200, 'a query with markup is answered');
+ok t_cmp($res->content !~ /<script>alert/ ? 'not raw' : 'raw', 'not raw',
+         'the query is never shown back raw');
+ok t_cmp($res->content, qr{&lt;script&gt;alert\(1\)&lt;/script&gt;},
+         'it is shown back escaped');
+
+($res, $got) = results('en', q{!!! ?? ... -- ;;});
+ok t_cmp($res->code . ' ' . scalar(@$got), '200 0',
+         'a punctuation-only query is answered, with no results');
 
 ok t_cmp(GET('/en/search?q=pakistan&page=99')->code, 404, 'a page past the results is 404');
 ($res) = results('en', 'pakistan');

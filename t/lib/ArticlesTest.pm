@@ -7,9 +7,12 @@ use warnings FATAL => 'all';
 use Exporter 'import';
 our @EXPORT_OK = qw(page_text decode_entities normalize stage error_log_since
                     error_log_size site_info sample_articles request links
-                    html_of bad_repo_cases run_cmd write_utf8 spread_requests);
+                    html_of bad_repo_cases run_cmd write_utf8
+                    logged_request server_error QUICK quick timed poll_until
+                    served_by spread_requests);
 
 use Encode ();
+use Time::HiRes ();
 
 # Test descriptions carry Persian and Pashto text.
 binmode STDOUT, ':encoding(UTF-8)';
@@ -219,6 +222,84 @@ sub links {
     $p->parse($html);
     $p->eof;
     return @out;
+}
+
+# The response to request(@_) and the error log lines it caused.
+sub logged_request {
+    my $offset = error_log_size();
+    my $res = request(@_);
+    return ($res, error_log_since($offset));
+}
+
+# 'server 500' when $res is the generic 500 page httpd itself sent for a Lua
+# filter error and $log (the error log lines of the request) holds the ART02xx
+# line saying why; otherwise what it is instead.  When a child dies or drops
+# the connection, the Perl client makes up a 500 of its own, marked by a
+# Client-Warning header: the status alone would count a crash as a pass.
+sub server_error {
+    my ($res, $log) = @_;
+    my $cw = $res->header('Client-Warning');
+    if (defined $cw) {
+        my ($first) = split /\n/, $res->content // '';
+        return "made up by the client ($cw): " . ($first // '');
+    }
+    return 'status ' . $res->code if $res->code != 500;
+    return 'not httpd\'s 500 page: ' . substr($res->content, 0, 200)
+        unless $res->content =~ m{<title>500 Internal Server Error</title>};
+    return 'no ART02xx line logged' unless ($log // '') =~ /\bART02\d\d: /;
+    return 'server 500';
+}
+
+# ---------------------------------------------------------------- timing
+
+# The wall-clock bound of work that must be quick.  What it guards against
+# (a budget not enforced, a quadratic parse of a hostile header) takes many
+# seconds or never ends; the budgets of t/conf/extra.conf.in are 300 ms, and a
+# 2-core machine at load 10 still answers such a request in well under this.
+use constant QUICK => 5;
+
+# How long $code took (seconds), and what it returned.
+sub timed {
+    my $code = shift;
+    my $t0 = Time::HiRes::time();
+    my @r = $code->();
+    return (Time::HiRes::time() - $t0, @r);
+}
+
+# 'quick' when $took is within QUICK seconds, otherwise how long it was.
+sub quick {
+    my $took = shift;
+    return $took < QUICK ? 'quick' : sprintf('%.2f s', $took);
+}
+
+# Call $probe until it returns a true value or $seconds have passed, and
+# return its last value.  Edits reach each process when its watcher next
+# looks (ArticlesReloadInterval 1 here), so tests wait for what they can see
+# instead of sleeping a fixed time that a loaded machine can overrun.
+sub poll_until {
+    my ($seconds, $probe) = @_;
+    my $deadline = Time::HiRes::time() + $seconds;
+    while (1) {
+        my $v = $probe->();
+        return $v if $v || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.2);
+    }
+}
+
+# The pid of the process that served the request carrying header
+# X-Test-Req: $id, from t/logs/pid_log (t/conf/extra.conf.in).  httpd writes
+# the line after sending the response, so it is waited for.
+sub served_by {
+    my $id = shift;
+    my $log = Apache::Test::vars('t_logs') . '/pid_log';
+    my $pid = poll_until(10, sub {
+        open my $fh, '<', $log or return;
+        while (<$fh>) {
+            return $1 if /^(\d+) \Q$id\E$/;
+        }
+        return;
+    });
+    return $pid // 'unknown';
 }
 
 # ---------------------------------------------------------------- t/repo-bad
