@@ -637,7 +637,6 @@ static int articles_handler(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0012: Lua state holds "
                       "%" APR_SIZE_T_FMT " bytes", art_lua_memory(st));
         art_lua_release(runtime->lua, st);
-        art_status_process(cache, runtime->lua);
     }
     if (rc == 0) {
         apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;
@@ -647,6 +646,7 @@ static int articles_handler(request_rec *r)
         }
         rc = send_body(r, req.status, out.data, out.len);
     }
+    art_status_process(cache, runtime->lua);
     art_gen_release(tg, tref);
     art_gen_release(sg, sref);
     return rc;

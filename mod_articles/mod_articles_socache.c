@@ -210,13 +210,18 @@ static int same_head(rbuf_t *b, apr_uint32_t magic, const char *key,
 
 /* ---------------------------------------------------------------- ids */
 
+/* A record's id: the hash's bytes first, then the kind.  shmcb picks the
+ * subcache by an id's first byte and checks the second before comparing the
+ * rest, so both must vary as much as the hash does. */
 static const unsigned char *record_id(apr_pool_t *p, char kind, apr_uint64_t h,
                                       unsigned int *idlen)
 {
-    char *id = apr_psprintf(p, "%c%016" APR_UINT64_T_HEX_FMT, kind, h);
+    unsigned char *id = apr_palloc(p, sizeof(h) + 1);
 
-    *idlen = (unsigned int)strlen(id);
-    return (const unsigned char *)id;
+    memcpy(id, &h, sizeof(h));
+    id[sizeof(h)] = (unsigned char)kind;
+    *idlen = sizeof(h) + 1;
+    return id;
 }
 
 /* The variant of a key for given input values, in the index's order. */
@@ -493,7 +498,7 @@ static apr_status_t count_record(ap_socache_instance_t *inst, server_rec *s,
     (void)data;
     (void)p;
     /* Pages are the variant records; indexes are bookkeeping. */
-    if (idlen && id[0] == 'E') {
+    if (idlen && id[idlen - 1] == 'E') {
         u->entries++;
         u->bytes += datalen;
     }
@@ -541,7 +546,7 @@ static int socache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     const art_srv_conf_t *sc = art_config_srv(s);
     const char *spec = art_config_socache(sc), *args, *err;
     char *name;
-    struct ap_socache_hints hints = { 256, 32 * 1024, 86400 };
+    struct ap_socache_hints hints = { 9, 32 * 1024, ENTRY_TTL };
     apr_status_t rv;
 
     (void)plog;
@@ -564,14 +569,6 @@ static int socache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                   AP_SOCACHE_PROVIDER_VERSION);
     if (provider == NULL) {
-        if (art_config_srv(s)->socache == NULL) {
-            /* The default, without mod_socache_shmcb: the per-process
-             * cache serves instead, as before the shared one existed. */
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "ART0018: no socache "
-                         "provider %s (LoadModule socache_%s_module?): "
-                         "ArticlesCache keeps pages per process", name, name);
-            return OK;
-        }
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0019: ArticlesCacheSocache: "
                      "no socache provider %s (LoadModule socache_%s_module?)",
                      name, name);
