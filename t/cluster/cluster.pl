@@ -194,6 +194,14 @@ ok defined $both && $both <= $reload + 10,
     'within a reload interval (and 10 s for a loaded machine)';
 is get('node1', '/en/')->header('ETag'), get('node2', '/en/')->header('ETag'),
     'the new index: the same ETag on both';
+# What a deploy script waits for: every node's status page shows one version.
+my %version = map {
+    my ($v) = get($_, '/articles-status?auto')->content =~ /^Repository0Version: (\w+)$/m;
+    ($_ => $v // 'none');
+} qw(node1 node2);
+ok $version{node1} ne 'none' && $version{node1} eq $version{node2},
+    'the status pages show the same repository version on both nodes'
+    or diag explain \%version;
 ok defined within($maxage + 20, sub {
     get('front', '/en/')->content =~ /Published to every node/ }),
     'the front serves the change once its copy is stale';
