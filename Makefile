@@ -6,6 +6,8 @@
 #   make test       unit tests, then the Apache::Test suite in t/
 #   make test-cluster  conf/cluster.conf for real: a front and two nodes on
 #                   CLUSTER_PORT (8780) and the two ports above it
+#   make test-asan  the Apache::Test suite against an ASan+UBSan build of the
+#                   module, under each MPM; fails on any sanitizer report
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
 #   make screenshots  en, fa and ps article pages as PNGs in conf/screenshots/
 #   make bench      the benchmark in t/bench/ (minutes; never part of `make test`)
@@ -50,7 +52,7 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c
+            mod_articles/art_cache.c mod_articles/art_redirect.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
             mod_articles/mod_articles_status.c mod_articles/mod_articles_socache.c \
             mod_articles/mod_articles_request.c \
@@ -65,7 +67,8 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test test-cluster unit check-lua install clean bench profile \
+.PHONY: all deps run test test-cluster test-asan unit check-lua install clean bench \
+        profile \
         screenshots fuzz fuzz-smoke
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
@@ -168,6 +171,10 @@ $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
 
+$(BUILD)/redirect_test: t/unit/redirect_test.c mod_articles/art_redirect.c \
+        $(HEADERS) | $(BUILD)
+	$(TOOL_LINK)
+
 $(BUILD)/route_test: t/unit/route_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
@@ -205,13 +212,15 @@ run: deps all
 # ---------------------------------------------------------------- test
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
-        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test
+        $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
+        $(BUILD)/redirect_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
 	$(BUILD)/valid_test $(SCHEMA)
 	$(BUILD)/route_test conf/sample/repo
+	$(BUILD)/redirect_test
 	lua5.4 t/unit/dates_test.lua
 	perl t/unit/links_test.pl
 
@@ -229,6 +238,20 @@ test: deps all unit check-lua fuzz-smoke $(VNU_JAR)
 # Three httpds from conf/cluster.conf (t/cluster/cluster.pl, about a minute).
 test-cluster: deps all
 	HTTPD=$(HTTPD) prove t/cluster/cluster.pl
+
+# The module built with AddressSanitizer and UBSan, outside apxs (libtool
+# would drop -fsanitize from the link), for t/run-asan.
+ASAN_SO := $(BUILD)/asan/mod_articles.so
+
+$(ASAN_SO): $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUILD)
+	mkdir -p $(BUILD)/asan
+	$(CC) -shared -fPIC -g -O1 -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined $(WARN) -Werror \
+	    -I$(shell $(APXS) -q INCLUDEDIR) $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
+	    -o $@ $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(DEPLIBS)
+
+test-asan: deps all unit $(ASAN_SO) $(VNU_JAR)
+	t/run-asan
 
 # ---------------------------------------------------------------- bench
 
@@ -260,7 +283,7 @@ profile: all
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
-FUZZ_TARGETS ?= mustache article negotiate pattern snippet route
+FUZZ_TARGETS ?= mustache article negotiate pattern snippet route redirect
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all $(WARN)
@@ -292,6 +315,10 @@ $(FUZZ_DIR)/fuzz_route: t/fuzz/fuzz_route.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS)
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_redirect: t/fuzz/fuzz_redirect.c mod_articles/art_redirect.c \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 

@@ -64,6 +64,7 @@ typedef struct art_req_t {
     apr_array_header_t *inputs;   /* art_cache_input_t: what the filters read
                                      of the request (art_cache_note) */
     int uncacheable;              /* a filter did what no cache key captures */
+    int redirect;                 /* the status r:redirect returned; 0: none */
 } art_req_t;
 
 /* page.kind of a kind ("index", "article", ...), and back: -1 for a name

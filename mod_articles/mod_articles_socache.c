@@ -473,7 +473,7 @@ int art_socache_store(request_rec *r, const char *key, apr_size_t klen,
     }
     cache_unlock();
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_TRACE2, rv, r, "ART0017: the shared "
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE2, rv, r, "ART0021: the shared "
                       "cache did not take %" APR_SIZE_T_FMT " bytes", e.len);
     }
     return rv == APR_SUCCESS;
@@ -569,14 +569,14 @@ static int socache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                   AP_SOCACHE_PROVIDER_VERSION);
     if (provider == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0019: ArticlesCacheSocache: "
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0022: ArticlesCacheSocache: "
                      "no socache provider %s (LoadModule socache_%s_module?)",
                      name, name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     err = provider->create(&instance, args, ptemp, pconf);
     if (err) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0019: ArticlesCacheSocache "
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0022: ArticlesCacheSocache "
                      "%s: %s", spec, err);
         instance = NULL;
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -590,7 +590,7 @@ static int socache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     rv = provider->init(instance, "mod_articles", &hints, s, pconf);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ART0019: cannot start the "
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "ART0022: cannot start the "
                      "shared cache %s", spec);
         instance = NULL;
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -604,7 +604,7 @@ static void socache_child_init(apr_pool_t *pchild, server_rec *s)
     if (mutex && apr_global_mutex_child_init(&mutex,
                                              apr_global_mutex_lockfile(mutex),
                                              pchild) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0020: the shared cache's "
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0023: the shared cache's "
                      "mutex failed in this process; it serves without the cache");
         instance = NULL;
     }

@@ -155,7 +155,7 @@ static int status_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                         + sizeof(st_proc_t) * (apr_size_t)(procs - 1), NULL, pconf);
     if (rv != APR_SUCCESS) {
         /* The server still serves; the page says the counters are missing. */
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "ART0030: no shared memory "
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "ART0024: no shared memory "
                      "for the status counters");
         return OK;
     }
@@ -292,11 +292,11 @@ static void record_load(st_repo_t *rec, const art_snapshot_t *snap,
 }
 
 apr_status_t art_status_load(apr_pool_t *p, server_rec *s, const char *path,
-                             art_snapshot_t **out, char **err)
+                             apr_size_t max_file_size, art_snapshot_t **out,
+                             char **err)
 {
     load_log_t l = { s, p, path, apr_array_make(p, 4, sizeof(st_skip_t)) };
-    art_repo_opts_t o = { art_config_max_file_size(art_config_srv(s)), load_log,
-                          &l };
+    art_repo_opts_t o = { max_file_size, load_log, &l };
     apr_time_t t0 = apr_time_now();
     apr_status_t rv = art_repo_load(p, path, &o, out, err);
     st_repo_t *rec = repo_record(path);
@@ -385,10 +385,10 @@ void art_status_cache_store(void)
     }
 }
 
-void art_status_process(art_cache_t *cache, art_lua_host_t *lua)
+void art_status_process(art_cache_t *cache, const apr_array_header_t *luas)
 {
-    int states;
-    apr_size_t bytes;
+    int states = 0, n, i;
+    apr_size_t bytes = 0, b;
 
     if (shared == NULL || my_slot == NULL) {
         return;
@@ -411,11 +411,13 @@ void art_status_process(art_cache_t *cache, art_lua_host_t *lua)
             }
         }
     }
-    if (lua) {
-        art_lua_host_stats(lua, &states, &bytes);
-        apr_atomic_set32(&my_slot->lua_states, (apr_uint32_t)states);
-        apr_atomic_set64(&my_slot->lua_bytes, bytes);
+    for (i = 0; luas && i < luas->nelts; i++) {
+        art_lua_host_stats(APR_ARRAY_IDX(luas, i, art_lua_host_t *), &n, &b);
+        states += n;
+        bytes += b;
     }
+    apr_atomic_set32(&my_slot->lua_states, (apr_uint32_t)states);
+    apr_atomic_set64(&my_slot->lua_bytes, bytes);
 }
 
 apr_uint64_t art_status_code_epoch(apr_uint64_t local)
@@ -639,7 +641,7 @@ static int status_handler(request_rec *r)
                  "<h1>mod_articles status</h1>\n<table>\n", r);
     }
     if (shared == NULL) {
-        row(&pg, "Counters", "unavailable (see ART0030 in the error log)");
+        row(&pg, "Counters", "unavailable (see ART0024 in the error log)");
     }
     else {
         row(&pg, "Started", "%s", iso_time(r->pool, shared->started));

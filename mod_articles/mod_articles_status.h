@@ -19,11 +19,12 @@
 /* Hooks of the status page and the segment (register_hooks). */
 void art_status_register_hooks(apr_pool_t *p);
 
-/* Load the repository at path as art_repo_load does, logging each skipped
- * file on s, and record the load: when, how long, the result, the version,
+/* Load the repository at path as art_repo_load does (files over
+ * max_file_size skipped), logging each skipped file on s, and record the load: when, how long, the result, the version,
  * the articles per language and the files skipped and why. */
 apr_status_t art_status_load(apr_pool_t *p, server_rec *s, const char *path,
-                             art_snapshot_t **out, char **err);
+                             apr_size_t max_file_size, art_snapshot_t **out,
+                             char **err);
 
 /* art_lua_filter_fn: count a filter call. */
 void art_status_filter(const art_filter_t *f, apr_interval_time_t took,
@@ -33,9 +34,9 @@ void art_status_filter(const art_filter_t *f, apr_interval_time_t took,
 void art_status_cache_lookup(int hit);
 void art_status_cache_store(void);
 
-/* What this process holds now: its per-process cache (NULL: none) and its
- * Lua states. */
-void art_status_process(art_cache_t *cache, art_lua_host_t *lua);
+/* What this process holds now: its per-process cache (NULL: none) and the
+ * Lua states of its hosts (art_lua_host_t *, each once). */
+void art_status_process(art_cache_t *cache, const apr_array_header_t *luas);
 
 /* A filter-code generation every process agrees on: it moves on whenever
  * any process sees its own generation (local) move. */
