@@ -762,6 +762,9 @@ static art_site_t *read_site(load_ctx_t *lc, xmlDocPtr doc, const char *path)
         else if (is_el(n, "email")) {
             site->email = text_of(lc, n);
         }
+        else if (is_el(n, "logo")) {
+            site->logo = text_of(lc, n);
+        }
         else if (is_el(n, "motto")) {
             art_motto_t *m = apr_array_push(site->mottos);
             m->lang = xml_lang(lc, n);
