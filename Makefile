@@ -23,10 +23,11 @@ HTTPD    ?= /usr/sbin/apache2
 PORT     ?= 8080
 REPO     ?= $(CURDIR)/conf/sample/repo
 BUILD    := build
-PKGS     := lua5.4 libxml-2.0
+PKGS     := lua5.4 libxml-2.0 lmdb
 
 DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev libxml2-utils pkg-config \
-            libapache2-mod-perl2 lua-check lua5.4 gcc make clang libclang-rt-14-dev
+            libapache2-mod-perl2 lua-check lua5.4 liblmdb-dev gcc make clang \
+            libclang-rt-14-dev
 
 # The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
 # needs java, which `deps` installs as default-jre-headless when missing).
@@ -38,14 +39,15 @@ DATADIR    ?= $(PREFIX)/share/mod_articles
 MODULEDIR  ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
 CONFDIR    ?= /etc/apache2/mods-available
 
-# The loader and what it links: the module, articles-check, querybench and
-# fuzz_article all read repositories with exactly these.
+# The loader and the store, and what they link: the module, articles-check,
+# querybench and fuzz_article all read repositories with exactly these.
 LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
               mod_articles/art_snapshot.c mod_articles/art_text.c \
               mod_articles/art_index.c mod_articles/art_buf.c \
               mod_articles/art_route.c mod_articles/art_hash.c \
               mod_articles/art_html.c mod_articles/art_ltext.c \
-              mod_articles/art_tag.c mod_articles/art_url.c
+              mod_articles/art_tag.c mod_articles/art_url.c \
+              mod_articles/art_store.c
 CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
@@ -57,7 +59,7 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_lua_seo.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
             mod_articles/mod_articles_status.c mod_articles/mod_articles_socache.c \
-            mod_articles/mod_articles_request.c \
+            mod_articles/mod_articles_request.c mod_articles/mod_articles_store.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
 SCHEMA   := mod_articles/articles.rng
@@ -173,6 +175,11 @@ $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
 
+# The store: built, updated, compared with the loader, broken and rebuilt.
+$(BUILD)/store_test: t/unit/store_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+        | $(BUILD)
+	$(TOOL_LINK)
+
 $(BUILD)/redirect_test: t/unit/redirect_test.c mod_articles/art_redirect.c \
         $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
@@ -223,13 +230,15 @@ run: deps all
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
         $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
-        $(BUILD)/redirect_test $(BUILD)/json_test $(BUILD)/sitemap_test
+        $(BUILD)/store_test $(BUILD)/redirect_test $(BUILD)/json_test \
+        $(BUILD)/sitemap_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
 	$(BUILD)/valid_test $(SCHEMA)
 	$(BUILD)/route_test conf/sample/repo
+	$(BUILD)/store_test conf/sample/repo
 	$(BUILD)/redirect_test
 	$(BUILD)/json_test
 	$(BUILD)/sitemap_test t/unit/sitemap.xsd conf/sample/repo

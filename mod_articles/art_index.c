@@ -66,6 +66,7 @@ struct art_index_t {
     apr_uint32_t mask;           /* slots - 1, a power of two minus one */
     apr_uint16_t *doc_lang;
     float *doc_norm;             /* k1 * (1 - b + b * dl / avgdl) */
+    apr_uint32_t *doc_len;       /* weighted terms per document */
     unsigned char *ntop;           /* top terms kept per document */
     apr_uint32_t *top_term;      /* ndocs * ART_INDEX_TOP_TERMS */
     float *top_weight;
@@ -367,6 +368,10 @@ static void index_finish(index_build_t *b, apr_uint32_t *doc_len)
     slots = index_palloc(ix, p, (ix->mask + 1) * sizeof(*slots));
     langs = index_palloc(ix, p, ix->nlangs * sizeof(*langs));
     ix->doc_norm = index_palloc(ix, p, ix->ndocs * sizeof(float));
+    ix->doc_len = index_palloc(ix, p, ix->ndocs * sizeof(apr_uint32_t));
+    if (ix->ndocs) {
+        memcpy(ix->doc_len, doc_len, ix->ndocs * sizeof(apr_uint32_t));
+    }
     ix->ntop = index_palloc(ix, p, ix->ndocs);
     ix->top_term = index_palloc(ix, p, (apr_size_t)ix->ndocs
                                 * ART_INDEX_TOP_TERMS * sizeof(apr_uint32_t));
@@ -875,4 +880,22 @@ int art_index_similar_df(const art_index_t *ix, int doc, int limit, int max_df,
         return 0;
     }
     return index_rank(ix, ids, n, doc, limit, 0, hits, NULL);
+}
+
+void art_index_each_term(const art_index_t *ix, art_index_term_fn *fn,
+                         void *baton)
+{
+    apr_uint32_t i;
+
+    for (i = 0; i < ix->nterms; i++) {
+        const index_term_t *t = &ix->terms[i];
+
+        fn(baton, ix->langs[t->lang].code, t->text, t->len, t->df, t->docs,
+           t->tfs);
+    }
+}
+
+apr_uint32_t art_index_doc_len(const art_index_t *ix, int doc)
+{
+    return doc >= 0 && doc < ix->ndocs ? ix->doc_len[doc] : 0;
 }

@@ -91,6 +91,22 @@ int art_index_similar(const art_index_t *ix, int doc, int limit,
 int art_index_similar_df(const art_index_t *ix, int doc, int limit, int max_df,
                          art_index_hit_t *hits, float *self);
 
+/* Receives one term of the index: its language ("" for none), its text
+ * (len bytes, NUL-terminated) and its df postings, ids ascending. */
+typedef void art_index_term_fn(void *baton, const char *lang, const char *term,
+                               size_t len, apr_uint32_t df,
+                               const apr_uint32_t *docs,
+                               const apr_uint16_t *tfs);
+
+/* Every term of the index, in no particular order: how the store
+ * (art_store.c) writes a full build's postings without tokenizing twice. */
+void art_index_each_term(const art_index_t *ix, art_index_term_fn *fn,
+                         void *baton);
+
+/* doc's length as BM25 counts it (title and tag terms weighted); 0 for an
+ * unknown doc. */
+apr_uint32_t art_index_doc_len(const art_index_t *ix, int doc);
+
 /* Documents indexed, and the bytes the index holds in its pool. */
 int art_index_ndocs(const art_index_t *ix);
 apr_size_t art_index_memory(const art_index_t *ix);

@@ -32,6 +32,7 @@
 
 #define ARTICLE_MT "articles.Article"
 #define FIND_LIMIT_MAX 1000
+#define FIND_RUN 64                 /* articles read from a list at a time */
 
 typedef struct art_view_t {
     const art_article_t *a;
@@ -305,12 +306,18 @@ static int field_tags(lua_State *L, art_req_t *req, const art_article_t *a)
 
 static int field_translations(lua_State *L, art_req_t *req, const art_article_t *a)
 {
-    int i, n = 0;
+    const art_list_t *tr = art_article_translations(req->snap, a);
+    const art_article_t **group = NULL;
+    int i, n = 0, m = 0;
 
+    if (tr) {
+        group = apr_palloc(req->pool, sizeof(*group) * (apr_size_t)tr->n);
+        m = art_list_slice(tr, 0, tr->n, group);
+    }
     lua_newtable(L);
-    for (i = 0; a->translations && i < a->translations->n; i++) {
-        const art_article_t *t = a->translations->items[i];
-        if (t == a) {
+    for (i = 0; i < m; i++) {
+        const art_article_t *t = group[i];
+        if (t == a || t->doc == a->doc) {
             continue;
         }
         lua_createtable(L, 0, 4);
@@ -528,7 +535,7 @@ static int api_find(lua_State *L)
     const char *lang, *author, *tag, *coll, *tagkey = NULL;
     const art_list_t *list;
     lua_Integer limit, offset;
-    int i, n = 0, skipped = 0;
+    int i, pos, want, n = 0, skipped = 0, unfiltered = 0;
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lang = opt_field(L, p, 1, "lang");
@@ -541,40 +548,54 @@ static int api_find(lua_State *L)
     }
     /* Walk the narrowest index; a criterion that chose it needs no check. */
     if (lang && author) {
-        list = art_snapshot_list(s->by_author, lang, author);
+        list = art_snapshot_list(s, ART_LIST_AUTHOR, lang, author);
         author = NULL;
     }
     else if (lang && tagkey) {
-        list = art_snapshot_list(s->by_tag, lang, tagkey);
+        list = art_snapshot_list(s, ART_LIST_TAG, lang, tagkey);
         tagkey = NULL;
     }
     else if (lang && coll) {
-        list = art_snapshot_list(s->by_collection, lang, coll);
+        list = art_snapshot_list(s, ART_LIST_COLLECTION, lang, coll);
         coll = NULL;
     }
     else if (lang) {
-        list = art_snapshot_list(s->by_lang, lang, NULL);
+        list = art_snapshot_list(s, ART_LIST_LANG, lang, NULL);
     }
     else {
-        list = &s->all;
+        list = art_snapshot_list(s, ART_LIST_ALL, NULL, NULL);
     }
     lua_newtable(L);
-    for (i = 0; list && i < list->n && n < limit; i++) {
-        const art_article_t *a = list->items[i];
+    if (!author && !tagkey && !coll) {
+        /* Nothing to filter: read only the window, no article past it. */
+        skipped = (int)offset;
+        unfiltered = 1;
+    }
+    for (pos = skipped; list && pos < list->n && n < limit; pos += want) {
+        const art_article_t *run[FIND_RUN];
+        int m;
+
+        want = unfiltered && limit - n < FIND_RUN ? (int)(limit - n) : FIND_RUN;
+        m = art_list_slice(list, pos, want, run);
+
         /* Walking a long list to fill a short page is work too. */
-        if ((i & 1023) == 1023) {
+        if ((pos & ~1023) != ((pos + m) & ~1023)) {
             art_lua_charge(L, 1024);
         }
-        if ((author && !has_author(a, author)) || (tagkey && !has_tag(a, tagkey))
-            || (coll && strcmp(a->collection->id, coll) != 0)) {
-            continue;
+        for (i = 0; i < m && n < limit; i++) {
+            const art_article_t *a = run[i];
+            if ((author && !has_author(a, author))
+                || (tagkey && !has_tag(a, tagkey))
+                || (coll && strcmp(a->collection->id, coll) != 0)) {
+                continue;
+            }
+            if (skipped < offset) {
+                skipped++;
+                continue;
+            }
+            art_lua_push_article(L, a);
+            lua_rawseti(L, -2, ++n);
         }
-        if (skipped < offset) {
-            skipped++;
-            continue;
-        }
-        art_lua_push_article(L, a);
-        lua_rawseti(L, -2, ++n);
     }
     return 1;
 }
@@ -763,7 +784,8 @@ static int api_search(lua_State *L)
     const char *q = luaL_checklstring(L, 2, &qlen);
     lua_Integer limit = 10, offset = 0;
     art_index_hit_t *hits;
-    int i, n = 0, total = 0, snippets = 0;
+    const art_article_t **found;
+    int i, n = 0, m = 0, total = 0, snippets = 0;
 
     if (lua_istable(L, 3)) {
         list_window(L, 3, &limit, &offset);
@@ -775,24 +797,30 @@ static int api_search(lua_State *L)
      * the window. */
     art_lua_charge(L, (lua_Integer)qlen * 16 + limit + offset);
     hits = apr_palloc(p, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
-    if (req->snap->text && offset < ART_INDEX_WINDOW_MAX) {
-        n = art_index_search(req->snap->text, lang, q, qlen, (int)limit,
-                             (int)offset, hits, &total);
+    if (offset < ART_INDEX_WINDOW_MAX) {
+        n = art_snapshot_search(req->snap, lang, q, qlen, (int)limit,
+                                (int)offset, hits, &total);
     }
-    lua_createtable(L, n, 0);
+    found = apr_palloc(p, sizeof(*found) * (apr_size_t)(n + 1));
     for (i = 0; i < n; i++) {
-        art_lua_push_article(L, req->snap->all.items[hits[i].doc]);
+        const art_article_t *a = art_snapshot_doc(req->snap, hits[i].doc);
+        if (a) {
+            found[m++] = a;
+        }
+    }
+    lua_createtable(L, m, 0);
+    for (i = 0; i < m; i++) {
+        art_lua_push_article(L, found[i]);
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushinteger(L, total);
     if (!snippets) {
         return 2;
     }
-    lua_createtable(L, n, 0);
-    for (i = 0; i < n; i++) {
-        charge_snippet(L, req->snap->all.items[hits[i].doc], qlen);
-        push_snippet(L, p, req->snap->all.items[hits[i].doc], q, qlen,
-                     snippet_width(L, 3));
+    lua_createtable(L, m, 0);
+    for (i = 0; i < m; i++) {
+        charge_snippet(L, found[i], qlen);
+        push_snippet(L, p, found[i], q, qlen, snippet_width(L, 3));
         lua_rawseti(L, -2, i + 1);
     }
     return 3;
@@ -847,14 +875,16 @@ void art_lua_open_api(lua_State *L)
 static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
 {
     if (req->article) {
-        const art_list_t *tr = req->article->translations;
+        const art_list_t *tr = art_article_translations(req->snap,
+                                                        req->article);
+        const art_article_t *t;
         int i;
         if (req->article->lang == l) {
             return req->article->path;
         }
         for (i = 0; tr && i < tr->n; i++) {
-            if (tr->items[i]->lang == l) {
-                return tr->items[i]->path;
+            if (art_list_slice(tr, i, 1, &t) == 1 && t->lang == l) {
+                return t->path;
             }
         }
         return NULL;
@@ -873,17 +903,18 @@ static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
         int listed = 1;
         if (req->collection && !req->article) {
             id = req->collection->id;
-            list = art_snapshot_list(req->snap->by_collection, l->code, id);
+            list = art_snapshot_list(req->snap, ART_LIST_COLLECTION, l->code,
+                                     id);
             listed = list && list->n;
         }
         else if (req->author) {
             id = req->author->id;
-            list = art_snapshot_list(req->snap->by_author, l->code, id);
+            list = art_snapshot_list(req->snap, ART_LIST_AUTHOR, l->code, id);
             listed = list && list->n;
         }
         else if (req->tag) {
             id = req->tag;
-            list = art_snapshot_list(req->snap->by_tag, l->code, id);
+            list = art_snapshot_list(req->snap, ART_LIST_TAG, l->code, id);
             listed = list && list->n;
         }
         if (!listed && l != req->lang) {
@@ -1104,7 +1135,7 @@ static void push_author_list(lua_State *L, art_req_t *req)
     lua_newtable(L);
     for (i = 0; i < all->nelts; i++) {
         const art_author_t *au = APR_ARRAY_IDX(all, i, art_author_t *);
-        const art_list_t *l = art_snapshot_list(req->snap->by_author,
+        const art_list_t *l = art_snapshot_list(req->snap, ART_LIST_AUTHOR,
                                                 req->lang->code, au->id);
         if (l == NULL || l->n == 0) {
             continue;
@@ -1120,15 +1151,20 @@ static void push_feed(lua_State *L, art_req_t *req)
 {
     const char *site = req->snap->site->url;
     apr_time_t newest = 0;
-    int i;
+    const art_article_t **shown = NULL;
+    int i, n = 0;
 
     lua_createtable(L, 0, 5);
     set_str(L, "of", art_page_kind_name(req->feed_of));
     set_str(L, "url", apr_pstrcat(req->pool, site, req->base, req->feed_page,
                                   NULL));
     set_str(L, "self", apr_pstrcat(req->pool, site, req->base, req->path, NULL));
-    for (i = 0; req->list && i < req->list->n && i < req->count; i++) {
-        const art_article_t *a = req->list->items[i];
+    if (req->list && req->count > 0) {
+        shown = apr_palloc(req->pool, sizeof(*shown) * (apr_size_t)req->count);
+        n = art_list_slice(req->list, 0, req->count, shown);
+    }
+    for (i = 0; i < n; i++) {
+        const art_article_t *a = shown[i];
         apr_time_t t = a->updated ? a->updated_t : a->published_t;
         if (t > newest) {
             newest = t;
@@ -1144,9 +1180,16 @@ static void push_results(lua_State *L, art_req_t *req)
     size_t qlen = strlen(req->query);
     int i;
 
-    lua_createtable(L, req->list ? req->count : 0, 0);
-    for (i = 0; req->list && i < req->count && i < req->list->n; i++) {
-        const art_article_t *a = req->list->items[req->offset + i];
+    const art_article_t **shown = NULL;
+    int n = 0;
+
+    if (req->list && req->count > 0) {
+        shown = apr_palloc(req->pool, sizeof(*shown) * (apr_size_t)req->count);
+        n = art_list_slice(req->list, req->offset, req->count, shown);
+    }
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        const art_article_t *a = shown[i];
 
         lua_createtable(L, 0, 2);
         art_lua_push_article(L, a);
@@ -1238,11 +1281,14 @@ int art_lua_build_page(lua_State *L)
         lua_setfield(L, -2, "tag");
     }
     if (req->list) {
-        int end = req->offset + req->count;
-        lua_createtable(L, req->count, 0);
-        for (i = req->offset; i < end && i < req->list->n; i++) {
-            art_lua_push_article(L, req->list->items[i]);
-            lua_rawseti(L, -2, i - req->offset + 1);
+        const art_article_t **shown = apr_palloc(req->pool, sizeof(*shown)
+                                                 * (apr_size_t)(req->count + 1));
+        int n = req->count > 0 ? art_list_slice(req->list, req->offset,
+                                                req->count, shown) : 0;
+        lua_createtable(L, n, 0);
+        for (i = 0; i < n; i++) {
+            art_lua_push_article(L, shown[i]);
+            lua_rawseti(L, -2, i + 1);
         }
         lua_setfield(L, -2, "articles");
         push_pager(L, req);

@@ -176,14 +176,28 @@ static const char *ltext(art_req_t *req, const apr_array_header_t *texts,
 
 /* ---------------------------------------------------------------- JSON-LD */
 
-/* The translation the group of a started from (see the top of the file). */
-static const art_article_t *original_of(const art_article_t *a)
+/* a's translation group (self included) into *group, in p; how many. */
+static int group_of(art_req_t *req, const art_article_t *a,
+                    const art_article_t ***group)
 {
-    const art_article_t *o = a;
-    int i;
+    const art_list_t *tr = art_article_translations(req->snap, a);
 
-    for (i = 0; a->translations && i < a->translations->n; i++) {
-        const art_article_t *t = a->translations->items[i];
+    *group = NULL;
+    if (tr == NULL) {
+        return 0;
+    }
+    *group = apr_palloc(req->pool, sizeof(**group) * (apr_size_t)(tr->n + 1));
+    return art_list_slice(tr, 0, tr->n, *group);
+}
+
+/* The translation the group of a started from (see the top of the file). */
+static const art_article_t *original_of(art_req_t *req, const art_article_t *a)
+{
+    const art_article_t *o = a, **group;
+    int i, n = group_of(req, a, &group);
+
+    for (i = 0; i < n; i++) {
+        const art_article_t *t = group[i];
         if (t->published_t < o->published_t
             || (t->published_t == o->published_t
                 && t->lang->index < o->lang->index)) {
@@ -214,10 +228,11 @@ static void push_typed(lua_State *L, const char *type, const char *key,
 static void push_jsonld(lua_State *L, art_req_t *req, const char *canonical,
                         const char *image)
 {
-    const art_article_t *a = req->article, *orig = original_of(a);
+    const art_article_t *a = req->article, *orig = original_of(req, a);
     const art_site_t *site = req->snap->site;
     const char *lang = a->lang->code;
-    int i, n;
+    const art_article_t **group;
+    int i, n, m;
 
     lua_createtable(L, 0, 20);
     put(L, "@context", SCHEMA_ORG);
@@ -280,11 +295,11 @@ static void push_jsonld(lua_State *L, art_req_t *req, const char *canonical,
         push_work_ref(L, req, orig);
         lua_setfield(L, -2, "translationOfWork");
     }
-    else if (a->translations && a->translations->n > 1) {
-        lua_createtable(L, a->translations->n - 1, 0);
-        for (i = 0, n = 0; i < a->translations->n; i++) {
-            if (a->translations->items[i] != a) {
-                push_work_ref(L, req, a->translations->items[i]);
+    else if ((m = group_of(req, a, &group)) > 1) {
+        lua_createtable(L, m - 1, 0);
+        for (i = 0, n = 0; i < m; i++) {
+            if (group[i] != a) {
+                push_work_ref(L, req, group[i]);
                 lua_rawseti(L, -2, ++n);
             }
         }

@@ -6,22 +6,31 @@
  * tag, author or collection with, and the best ART_RELATED_TEXT_HITS of the
  * text index's "more like this" query.  The best `limit` are then kept by
  * insertion into a sorted array, far fewer moves than sorting every
- * candidate.
+ * candidate.  Lists are read as entries (document id and time), so with a
+ * store-backed snapshot no article is read to score it: only ties of score
+ * and time and the winners are.
  */
 #include <string.h>
 
 #include "art_index.h"
 #include "art_related.h"
 
+/* A candidate: its list entry, its score, and its article once read (only
+ * ties of score and time and the winners need it). */
 typedef struct {
+    int doc;
+    int used;
+    apr_time_t published;
     const art_article_t *a;
+    const char *id;              /* read for a tie, NULL until then */
     double score;
 } related_cand_t;
 
 typedef struct {
+    const art_snapshot_t *s;
     const art_article_t *self;
     apr_time_t newest;           /* 0: any date */
-    related_cand_t *slots;       /* a NULL for empty */
+    related_cand_t *slots;       /* used 0 for empty */
     apr_uint32_t mask;           /* slots - 1, slots a power of two */
 } related_ctx_t;
 
@@ -38,49 +47,84 @@ void art_related_defaults(art_related_opts_t *o)
     o->include_newer = 1;
 }
 
-/* Higher score, then newer, then id: a strict order, so results are stable. */
-static int related_better(const related_cand_t *x, const related_cand_t *y)
+static const art_article_t *related_article(related_ctx_t *c,
+                                            related_cand_t *x)
 {
+    if (x->a == NULL) {
+        x->a = art_snapshot_doc(c->s, x->doc);
+    }
+    return x->a;
+}
+
+/* Its id, read alone: ties are common (tag weights are whole numbers and
+ * dates are days), and a tie needs no more of the article. */
+static const char *related_id(related_ctx_t *c, related_cand_t *x)
+{
+    if (x->id == NULL) {
+        x->id = x->a ? x->a->id : art_snapshot_doc_id(c->s, x->doc, NULL);
+    }
+    return x->id;
+}
+
+/* Higher score, then newer, then id: a strict order, so results are stable. */
+static int related_better(related_ctx_t *c, related_cand_t *x,
+                          related_cand_t *y)
+{
+    const char *a, *b;
+
     if (x->score != y->score) {
         return x->score > y->score;
     }
-    if (x->a->published_t != y->a->published_t) {
-        return x->a->published_t > y->a->published_t;
+    if (x->published != y->published) {
+        return x->published > y->published;
     }
-    return strcmp(x->a->id, y->a->id) < 0;
+    a = related_id(c, x);
+    b = related_id(c, y);
+    return a && b ? strcmp(a, b) < 0 : a != NULL;
 }
 
-static related_cand_t *related_slot(related_ctx_t *c, const art_article_t *a)
+static related_cand_t *related_slot(related_ctx_t *c, int doc)
 {
-    apr_uint32_t i = ((apr_uint32_t)a->doc * 2654435761u) & c->mask;
+    apr_uint32_t i = ((apr_uint32_t)doc * 2654435761u) & c->mask;
 
-    while (c->slots[i].a && c->slots[i].a != a) {
+    while (c->slots[i].used && c->slots[i].doc != doc) {
         i = (i + 1) & c->mask;
     }
     return &c->slots[i];
 }
 
-static void related_add(related_ctx_t *c, const art_article_t *a, double w)
+/* Lists and the text query hold articles of self's language only. */
+static void related_add(related_ctx_t *c, int doc, apr_time_t published,
+                        double w)
 {
     related_cand_t *cand;
 
-    if (a == c->self || a->lang != c->self->lang
-        || (c->newest && a->published_t > c->newest)) {
+    if (doc == c->self->doc || (c->newest && published > c->newest)) {
         return;
     }
-    cand = related_slot(c, a);
-    cand->a = a;
+    cand = related_slot(c, doc);
+    cand->used = 1;
+    cand->doc = doc;
+    cand->published = published;
     cand->score += w;
 }
 
-/* Add w to the first per_list articles of list. */
+/* Add w to the first per_list articles of list, read as entries: no
+ * article is read to score it. */
 static void related_add_list(related_ctx_t *c, const art_list_t *list,
-                             int per_list, double w)
+                             int per_list, double w, apr_pool_t *p)
 {
-    int i;
+    art_list_entry_t *e;
+    int i, n;
 
-    for (i = 0; list && i < list->n && i < per_list; i++) {
-        related_add(c, list->items[i], w);
+    if (list == NULL) {
+        return;
+    }
+    n = list->n < per_list ? list->n : per_list;
+    e = apr_palloc(p, sizeof(*e) * (apr_size_t)(n + 1));
+    n = art_list_entries(list, 0, n, e);
+    for (i = 0; i < n; i++) {
+        related_add(c, e[i].doc, e[i].published, w);
     }
 }
 
@@ -94,21 +138,30 @@ static void related_add_text(related_ctx_t *c, const art_snapshot_t *s,
                              double weight, double min)
 {
     art_index_hit_t hits[ART_RELATED_TEXT_HITS];
-    const art_list_t *all = art_snapshot_list(s->by_lang, c->self->lang->code,
-                                              NULL);
+    const art_list_t *all = art_snapshot_list(s, ART_LIST_LANG,
+                                              c->self->lang->code, NULL);
     int max_df = all && all->n / 100 > RELATED_DF_MIN ? all->n / 100
                  : RELATED_DF_MIN;
     float self;
     int i, n;
 
-    n = art_index_similar_df(s->text, c->self->doc, ART_RELATED_TEXT_HITS,
-                             max_df, hits, &self);
+    n = art_snapshot_similar(s, c->self, ART_RELATED_TEXT_HITS, max_df, hits,
+                             &self);
     for (i = 0; i < n && self > 0; i++) {
         double sim = hits[i].score / self;
+        apr_time_t published;
+        const char *id;
 
-        if (sim >= min) {
-            related_add(c, s->all.items[hits[i].doc],
+        if (sim >= min && (id = art_snapshot_doc_id(s, hits[i].doc,
+                                                    &published)) != NULL) {
+            related_cand_t *x;
+
+            related_add(c, hits[i].doc, published,
                         weight * (sim < 1 ? sim : 1));
+            x = related_slot(c, hits[i].doc);
+            if (x->used) {
+                x->id = id;
+            }
         }
     }
 }
@@ -124,14 +177,16 @@ static apr_uint32_t related_slots(const art_snapshot_t *s,
     int i;
 
     for (i = 0; o->tags != 0 && i < a->ntags; i++) {
-        l = art_snapshot_list(s->by_tag, a->lang->code, a->tags[i].key);
+        l = art_snapshot_list(s, ART_LIST_TAG, a->lang->code, a->tags[i].key);
         bound += l ? (apr_size_t)(l->n < per ? l->n : per) : 0;
     }
     for (i = 0; o->authors != 0 && i < a->nauthors; i++) {
-        l = art_snapshot_list(s->by_author, a->lang->code, a->authors[i]->id);
+        l = art_snapshot_list(s, ART_LIST_AUTHOR, a->lang->code,
+                              a->authors[i]->id);
         bound += l ? (apr_size_t)(l->n < per ? l->n : per) : 0;
     }
-    l = art_snapshot_list(s->by_collection, a->lang->code, a->collection->id);
+    l = art_snapshot_list(s, ART_LIST_COLLECTION, a->lang->code,
+                          a->collection->id);
     bound += o->collection != 0 && l ? (apr_size_t)(l->n < per ? l->n : per)
              : 0;
     while (cap < 2 * bound) {
@@ -149,6 +204,7 @@ int art_related_find(const art_snapshot_t *s, const art_article_t *a,
     int i, j, n = 0, npin = 0;
     related_ctx_t c;
     related_cand_t *best;
+    const art_article_t **pinned;
     apr_uint32_t k, nslots;
 
     if (limit <= 0) {
@@ -157,13 +213,16 @@ int art_related_find(const art_snapshot_t *s, const art_article_t *a,
     if (limit > ART_RELATED_MAX) {
         limit = ART_RELATED_MAX;
     }
-    for (i = 0; i < a->npinned && npin < limit; i++) {
-        out[npin] = a->pinned[i];
+    pinned = apr_palloc(p, sizeof(*pinned) * (apr_size_t)(a->npinned_ids + 1));
+    j = art_article_pinned(s, a, pinned);
+    for (i = 0; i < j && npin < limit; i++) {
+        out[npin] = pinned[i];
         if (scores) {
             scores[npin] = 0;
         }
         npin++;
     }
+    c.s = s;
     c.self = a;
     c.newest = o->include_newer ? 0 : a->published_t;
     nslots = related_slots(s, a, o, per);
@@ -173,38 +232,42 @@ int art_related_find(const art_snapshot_t *s, const art_article_t *a,
         for (j = 0; j < i && strcmp(a->tags[j].key, a->tags[i].key) != 0; j++) {
         }
         if (j == i) {
-            related_add_list(&c, art_snapshot_list(s->by_tag, lang,
+            related_add_list(&c, art_snapshot_list(s, ART_LIST_TAG, lang,
                                                    a->tags[i].key),
-                             per, o->tags);
+                             per, o->tags, p);
         }
     }
     for (i = 0; o->authors != 0 && i < a->nauthors; i++) {
-        related_add_list(&c, art_snapshot_list(s->by_author, lang,
+        related_add_list(&c, art_snapshot_list(s, ART_LIST_AUTHOR, lang,
                                                a->authors[i]->id),
-                         per, o->authors);
+                         per, o->authors, p);
     }
     if (o->collection != 0) {
-        related_add_list(&c, art_snapshot_list(s->by_collection, lang,
+        related_add_list(&c, art_snapshot_list(s, ART_LIST_COLLECTION, lang,
                                                a->collection->id),
-                         per, o->collection);
+                         per, o->collection, p);
     }
-    if (o->text != 0 && s->text) {
+    if (o->text != 0) {
         related_add_text(&c, s, o->text, o->text_min);
     }
     /* Pinned ones are already listed: taking them out of the running keeps
      * the scored places for others. */
     for (i = 0; i < npin; i++) {
-        related_slot(&c, out[i])->score = -1e300;
+        related_cand_t *x = related_slot(&c, out[i]->doc);
+
+        if (x->used) {
+            x->score = -1e300;
+        }
     }
     limit -= npin;
     best = apr_palloc(p, sizeof(*best) * (apr_size_t)(limit + 1));
     for (k = 0; k < nslots && limit > 0; k++) {
         related_cand_t *cand = &c.slots[k];
 
-        if (cand->a == NULL || cand->score < o->min_score) {
+        if (!cand->used || cand->score < o->min_score) {
             continue;
         }
-        for (i = n; i > 0 && related_better(cand, &best[i - 1]); i--) {
+        for (i = n; i > 0 && related_better(&c, cand, &best[i - 1]); i--) {
             best[i] = best[i - 1];
         }
         if (i < limit) {
@@ -214,11 +277,17 @@ int art_related_find(const art_snapshot_t *s, const art_article_t *a,
             }
         }
     }
+    j = 0;
     for (i = 0; i < n; i++) {
-        out[npin + i] = best[i].a;
-        if (scores) {
-            scores[npin + i] = best[i].score;
+        const art_article_t *r = related_article(&c, &best[i]);
+
+        if (r) {
+            out[npin + j] = r;
+            if (scores) {
+                scores[npin + j] = best[i].score;
+            }
+            j++;
         }
     }
-    return npin + n;
+    return npin + j;
 }

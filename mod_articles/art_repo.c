@@ -85,6 +85,7 @@ typedef struct load_ctx_t {
     apr_pool_t *pool;            /* the snapshot's pool */
     apr_pool_t *scratch;         /* cleared after each file */
     const art_repo_opts_t *opts;
+    const art_repo_hooks_t *hooks;  /* never NULL */
     art_snapshot_t *snap;
     apr_array_header_t *articles;   /* art_article_t * */
     apr_hash_t *files_by_key;       /* "lang/id" -> file, for duplicate reports */
@@ -1146,6 +1147,35 @@ static void list_articles(apr_pool_t *p, const char *dir, const char *rel,
     }
 }
 
+/* Keep only the jobs the caller's want hook asks for (too-deep reports
+ * stay); one stat per file, no read. */
+static void drop_unwanted(load_ctx_t *lc, apr_pool_t *p,
+                          apr_array_header_t *jobs)
+{
+    file_job_t *j = (file_job_t *)jobs->elts;
+    int i, n = 0;
+
+    for (i = 0; i < jobs->nelts; i++) {
+        apr_finfo_t fi;
+        int keep = 1;
+
+        if (!j[i].too_deep) {
+            if (apr_stat(&fi, j[i].path, APR_FINFO_SIZE | APR_FINFO_MTIME, p)
+                == APR_SUCCESS) {
+                keep = lc->hooks->want(lc->hooks->baton, j[i].rel, fi.size,
+                                      fi.mtime);
+            }
+            else {
+                keep = lc->hooks->want(lc->hooks->baton, j[i].rel, 0, 0);
+            }
+        }
+        if (keep) {
+            j[n++] = j[i];
+        }
+    }
+    jobs->nelts = n;
+}
+
 static void run_jobs(worker_t *w)
 {
     int i;
@@ -1222,6 +1252,9 @@ static void load_articles(load_ctx_t *lc, const char *dir, const char *rel,
     apr_pool_create(&file, sub);
     jobs = apr_array_make(sub, 64, sizeof(file_job_t));
     list_articles(sub, dir, rel, 0, jobs);
+    if (lc->hooks->want) {
+        drop_unwanted(lc, sub, jobs);
+    }
     for (at = 0; at < jobs->nelts; at += BATCH) {
         file_job_t *batch = &APR_ARRAY_IDX(jobs, at, file_job_t);
         int n = jobs->nelts - at < BATCH ? jobs->nelts - at : BATCH;
@@ -1240,9 +1273,21 @@ static void load_articles(load_ctx_t *lc, const char *dir, const char *rel,
             else if ((doc = job_finish(lc, j, 0)) != NULL) {
                 apr_time_t t = stage_now(lc->want_stats);
 
+                int before = lc->articles->nelts;
+
                 read_article(lc, doc, j->path, j->rel, coll, j->mtime);
                 xmlFreeDoc(doc);
                 stage_end(lc->want_stats, &lc->st.build, &t);
+                if (lc->hooks->seen) {
+                    lc->hooks->seen(lc->hooks->baton, j->rel,
+                                   (apr_off_t)j->size, j->mtime, j->hash,
+                                   lc->articles->nelts > before);
+                }
+            }
+            else if (lc->hooks->seen && j->rel) {
+                lc->hooks->seen(lc->hooks->baton, j->rel,
+                               j->read ? (apr_off_t)j->size : 0,
+                               j->read ? j->mtime : 0, j->read ? j->hash : 0, 0);
             }
             lc->scratch = saved;
             apr_pool_clear(file);
@@ -1472,7 +1517,9 @@ static void build_indexes(load_ctx_t *lc)
     }
     resolve_pinned(lc);
     stage_end(lc->want_stats, &lc->st.build, &t);
-    s->text = art_index_build(p, s->all.n, index_doc, lc);
+    if (!lc->hooks->no_text_index) {
+        s->text = art_index_build(p, s->all.n, index_doc, lc);
+    }
     stage_end(lc->want_stats, &lc->st.index, &t);
 }
 
@@ -1506,6 +1553,8 @@ static apr_status_t ctx_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+static const art_repo_hooks_t no_hooks = { NULL, NULL, NULL, 0 };
+
 static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
                             const char *root, const art_repo_opts_t *opts)
 {
@@ -1519,6 +1568,7 @@ static load_ctx_t *ctx_make(apr_pool_t *pool, apr_pool_t *scratch,
     lc->pool = pool;
     lc->scratch = scratch;
     lc->opts = opts;
+    lc->hooks = &no_hooks;
     lc->snap = s;
     lc->articles = apr_array_make(pool, 64, sizeof(art_article_t *));
     lc->files_by_key = apr_hash_make(scratch);
@@ -1645,6 +1695,16 @@ apr_status_t art_repo_load_ex(apr_pool_t *p, const char *root,
                               art_repo_stats_t *stats,
                               art_snapshot_t **out, char **err)
 {
+    return art_repo_load_hooked(p, root, opts, NULL, stats, out, err);
+}
+
+apr_status_t art_repo_load_hooked(apr_pool_t *p, const char *root,
+                                  const art_repo_opts_t *opts,
+                                  const art_repo_hooks_t *hooks,
+                                  art_repo_stats_t *stats,
+                                  art_snapshot_t **out, char **err)
+{
+
     apr_pool_t *pool, *scratch;
     load_ctx_t *lc;
     fatal_catch_t fc = { opts, p, NULL };
@@ -1665,6 +1725,7 @@ apr_status_t art_repo_load_ex(apr_pool_t *p, const char *root,
     apr_pool_tag(pool, "articles_snapshot");
     apr_pool_create(&scratch, pool);
     lc = ctx_make(pool, scratch, root, &o);
+    lc->hooks = hooks ? hooks : &no_hooks;
     lc->want_stats = lc->workers[0].want_stats = stats != NULL;
     tpool = start_workers(lc);
     /* Taken first, so a change made while loading is seen by the next check. */

@@ -63,6 +63,26 @@ typedef struct art_repo_opts_t {
     void *baton;
 } art_repo_opts_t;
 
+/* For incremental loads (the store, art_store.c): asked once per article file
+ * (rel to the repository) before it is read; non-zero reads it, zero leaves
+ * it out of the snapshot as if it were absent. */
+typedef int art_repo_want_fn(void *baton, const char *rel, apr_off_t size,
+                             apr_time_t mtime);
+
+/* Told once per article file read, in file order, after it was taken up:
+ * its size, time and content hash as read (all 0 when it could not be read),
+ * and whether it gave an article of the snapshot. */
+typedef void art_repo_seen_fn(void *baton, const char *rel, apr_off_t size,
+                              apr_time_t mtime, apr_uint64_t hash, int ok);
+
+typedef struct art_repo_hooks_t {
+    art_repo_want_fn *want;      /* NULL: every file */
+    art_repo_seen_fn *seen;      /* may be NULL */
+    void *baton;                 /* for want and seen */
+    int no_text_index;           /* leave the snapshot's text NULL (the
+                                    store keeps postings of its own) */
+} art_repo_hooks_t;
+
 #define ART_REPO_DEFAULT_MAX_FILE (1024 * 1024)
 
 /* Prepare libxml2 and the schema; call once per process before any load, from one
@@ -87,6 +107,13 @@ apr_status_t art_repo_load_ex(apr_pool_t *p, const char *root,
                               const art_repo_opts_t *opts,
                               art_repo_stats_t *stats,
                               art_snapshot_t **out, char **err);
+
+/* As art_repo_load_ex (stats may be NULL) with hooks (may be NULL). */
+apr_status_t art_repo_load_hooked(apr_pool_t *p, const char *root,
+                                  const art_repo_opts_t *opts,
+                                  const art_repo_hooks_t *hooks,
+                                  art_repo_stats_t *stats,
+                                  art_snapshot_t **out, char **err);
 
 /* Parse and check only site.xml and authors.xml: for configuration time, so that
  * "apachectl configtest" reports a broken site before anything starts. */

@@ -271,18 +271,20 @@ static void search_page(art_req_t *req, const char *q, int psize, int page)
     req->query = q ? q : "";
     /* Pages past the window are 404 whatever the total; not searching them
      * also keeps the offset of a page near a billion from overflowing. */
-    if (page >= 1 && page - 1 <= ART_INDEX_WINDOW_MAX / psize && *req->query
-        && req->snap->text) {
-        n = art_index_search(req->snap->text, req->lang->code, req->query,
-                             strlen(req->query), psize, (page - 1) * psize, hits,
-                             &total);
+    if (page >= 1 && page - 1 <= ART_INDEX_WINDOW_MAX / psize && *req->query) {
+        n = art_snapshot_search(req->snap, req->lang->code, req->query,
+                                strlen(req->query), psize, (page - 1) * psize,
+                                hits, &total);
     }
     if (total > ART_INDEX_WINDOW_MAX) {
         total = ART_INDEX_WINDOW_MAX;
     }
     list->items = apr_palloc(req->pool, sizeof(art_article_t *) * (apr_size_t)psize);
     for (i = 0; i < n; i++) {
-        list->items[list->n++] = req->snap->all.items[hits[i].doc];
+        const art_article_t *a = art_snapshot_doc(req->snap, hits[i].doc);
+        if (a) {
+            list->items[list->n++] = (art_article_t *)a;
+        }
     }
     req->kind = ART_PAGE_SEARCH;
     req->total = total;
@@ -324,7 +326,7 @@ static art_route_result_t route_segments(art_req_t *req, route_in_t *in)
             return redirect_slash(req);
         }
         req->kind = ART_PAGE_INDEX;
-        set_list(req, art_snapshot_list(snap->by_lang, lang, NULL), psize, page);
+        set_list(req, art_snapshot_list(snap, ART_LIST_LANG, lang, NULL), psize, page);
         return ART_ROUTE_PAGE;
     }
     if (strcmp(seg[1], SEG_AUTHORS) == 0) {
@@ -341,14 +343,14 @@ static art_route_result_t route_segments(art_req_t *req, route_in_t *in)
             return ART_ROUTE_PAGE;
         }
         req->kind = ART_PAGE_AUTHOR;
-        set_list(req, art_snapshot_list(snap->by_author, lang, seg[2]), psize, page);
+        set_list(req, art_snapshot_list(snap, ART_LIST_AUTHOR, lang, seg[2]), psize, page);
         return ART_ROUTE_PAGE;
     }
     if (strcmp(seg[1], SEG_TAGS) == 0) {
         const art_list_t *l = NULL;
         if (n == 3 && !trailing) {
             req->tag = art_tag_fold(req->pool, seg[2]);
-            l = art_snapshot_list(snap->by_tag, lang, req->tag);
+            l = art_snapshot_list(snap, ART_LIST_TAG, lang, req->tag);
         }
         if (l == NULL) {
             art_route_not_found(req);
@@ -373,7 +375,7 @@ static art_route_result_t route_segments(art_req_t *req, route_in_t *in)
             return redirect_slash(req);
         }
         req->kind = ART_PAGE_COLLECTION;
-        set_list(req, art_snapshot_list(snap->by_collection, lang, seg[1]), psize,
+        set_list(req, art_snapshot_list(snap, ART_LIST_COLLECTION, lang, seg[1]), psize,
                  page);
         return ART_ROUTE_PAGE;
     }
@@ -472,6 +474,6 @@ void art_route_root(art_req_t *req, const art_lang_t *lang, int page_size)
     req->lang = lang;
     req->root = 1;
     req->kind = ART_PAGE_INDEX;
-    set_list(req, art_snapshot_list(req->snap->by_lang, lang->code, NULL),
+    set_list(req, art_snapshot_list(req->snap, ART_LIST_LANG, lang->code, NULL),
              page_size, 1);
 }

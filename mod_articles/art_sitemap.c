@@ -32,6 +32,9 @@
 #define INDEX_OPEN XML_HEAD "<sitemapindex xmlns=\"" NS_SITEMAP "\">\n"
 #define INDEX_CLOSE "</sitemapindex>\n"
 
+/* Articles read from a list at a time. */
+#define SITEMAP_RUN 64
+
 struct art_sitemap_t {
     apr_pool_t *pool;
     const char *prefix;
@@ -195,25 +198,31 @@ const art_sitemap_doc_t *art_sitemap_main(const art_sitemap_t *sm)
 
 /* ---------------------------------------------------------------- builders */
 
-/* The alternates of a page: an article's translations (self included), or
- * for a list page (kind, key) every language in which that list has
- * articles (index NULL: every language). */
+/* The alternates of a page: an article's translations (self included, at
+ * most max), or for a list page (kind, key) every language in which that
+ * list (list_kind; -1: every language) has articles. */
 static int page_alts(apr_pool_t *p, const art_snapshot_t *s, const char *prefix,
                      const art_list_t *translations, art_page_kind_t kind,
-                     apr_hash_t *index, const char *key, art_sitemap_alt_t *alts)
+                     int list_kind, const char *key, art_sitemap_alt_t *alts,
+                     int max)
 {
-    int i, n = 0;
+    const art_article_t **group = NULL;
+    int i, m = 0, n = 0;
 
-    for (i = 0; translations && i < translations->n; i++) {
-        alts[n].lang = translations->items[i]->lang->code;
-        alts[n++].href = apr_pstrcat(p, prefix, translations->items[i]->path,
-                                     NULL);
+    if (translations) {
+        group = apr_palloc(p, sizeof(*group) * (apr_size_t)(translations->n + 1));
+        m = art_list_slice(translations, 0, translations->n < max
+                           ? translations->n : max, group);
+    }
+    for (i = 0; i < m; i++) {
+        alts[n].lang = group[i]->lang->code;
+        alts[n++].href = apr_pstrcat(p, prefix, group[i]->path, NULL);
     }
     for (i = 0; kind != ART_PAGE_ARTICLE && i < s->site->langs->nelts; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
-        const art_list_t *list = index ? art_snapshot_list(index, l->code, key)
-            : NULL;
-        if (index && (list == NULL || list->n == 0)) {
+        const art_list_t *list = list_kind >= 0
+            ? art_snapshot_list(s, (art_list_e)list_kind, l->code, key) : NULL;
+        if (list_kind >= 0 && (list == NULL || list->n == 0)) {
             continue;
         }
         alts[n].lang = l->code;
@@ -223,75 +232,91 @@ static int page_alts(apr_pool_t *p, const art_snapshot_t *s, const char *prefix,
     return n;
 }
 
-/* One list page (kind, key) of language l, when it has articles. */
-static void add_list(art_sitemap_t *sm, apr_pool_t *tmp, const art_snapshot_t *s,
-                     const art_lang_t *l, art_page_kind_t kind, apr_hash_t *index,
-                     const char *key, art_sitemap_alt_t *alts)
+/* The newest article's time of a list, 0 for none. */
+static apr_time_t list_newest(const art_list_t *l)
 {
-    const art_list_t *list = art_snapshot_list(index, l->code, key);
+    art_list_entry_t e;
+
+    return l && art_list_entries(l, 0, 1, &e) == 1 ? e.published : 0;
+}
+
+/* One list page (kind, key; list_kind its list) of language l, when it has
+ * articles. */
+static void add_list(art_sitemap_t *sm, apr_pool_t *tmp, const art_snapshot_t *s,
+                     const art_lang_t *l, art_page_kind_t kind, art_list_e list_kind,
+                     const char *key, art_sitemap_alt_t *alts, int max)
+{
+    const art_list_t *list = art_snapshot_list(s, list_kind, l->code, key);
     int n;
 
     if (list == NULL || list->n == 0) {
         return;
     }
-    n = page_alts(tmp, s, sm->prefix, NULL, kind,
-                  kind == ART_PAGE_INDEX ? NULL : index, key, alts);
+    n = page_alts(tmp, s, sm->prefix, NULL, kind, (int)list_kind, key, alts,
+                  max);
     art_sitemap_add(sm, apr_pstrcat(tmp, sm->prefix,
                                     art_route_path(tmp, kind, l->code, key, NULL),
                                     NULL),
-                    list->items[0]->published_t, alts, n);
+                    list_newest(list), alts, n);
 }
+
+/* The most articles one translation group may list: one per language, as
+ * the loader keeps no two of a language in a group. */
+#define GROUP_MAX(s) ((s)->site->langs->nelts)
 
 art_sitemap_t *art_sitemap_build(apr_pool_t *p, const art_snapshot_t *s,
                                  const char *prefix, int max_urls,
                                  apr_size_t max_bytes)
 {
     art_sitemap_t *sm = art_sitemap_create(p, prefix, max_urls, max_bytes);
-    int nlangs = s->site->langs->nelts, i, j, n, most = nlangs;
+    int nlangs = s->site->langs->nelts, i, j, n, most = GROUP_MAX(s);
+    const art_list_t *every = art_snapshot_list(s, ART_LIST_ALL, NULL, NULL);
     art_sitemap_alt_t *alts;
     apr_pool_t *tmp;
 
-    for (i = 0; i < s->all.n; i++) {
-        if (s->all.items[i]->translations
-            && s->all.items[i]->translations->n > most) {
-            most = s->all.items[i]->translations->n;
-        }
-    }
-    alts = apr_palloc(p, sizeof(*alts) * (apr_size_t)most);
+    alts = apr_palloc(p, sizeof(*alts) * (apr_size_t)(most + 1));
     /* The URLs' own strings are copied into the parts: scratch them. */
     apr_pool_create(&tmp, p);
     for (i = 0; i < nlangs; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
         /* A language index is listed even when it is empty. */
-        const art_list_t *all = art_snapshot_list(s->by_lang, l->code, NULL);
-        n = page_alts(tmp, s, prefix, NULL, ART_PAGE_INDEX, NULL, NULL, alts);
+        const art_list_t *all = art_snapshot_list(s, ART_LIST_LANG, l->code,
+                                                  NULL);
+        n = page_alts(tmp, s, prefix, NULL, ART_PAGE_INDEX, -1, NULL, alts,
+                      most);
         art_sitemap_add(sm, apr_pstrcat(tmp, prefix,
                                         art_route_path(tmp, ART_PAGE_INDEX,
                                                        l->code, NULL, NULL),
                                         NULL),
-                        all && all->n ? all->items[0]->published_t : 0, alts, n);
+                        list_newest(all), alts, n);
         for (j = 0; j < s->collections->nelts; j++) {
             const art_collection_t *c = APR_ARRAY_IDX(s->collections, j,
                                                       art_collection_t *);
-            add_list(sm, tmp, s, l, ART_PAGE_COLLECTION, s->by_collection, c->id,
-                     alts);
+            add_list(sm, tmp, s, l, ART_PAGE_COLLECTION, ART_LIST_COLLECTION,
+                     c->id, alts, most);
         }
         for (j = 0; j < s->authors->nelts; j++) {
             const art_author_t *au = APR_ARRAY_IDX(s->authors, j,
                                                    art_author_t *);
-            add_list(sm, tmp, s, l, ART_PAGE_AUTHOR, s->by_author, au->id, alts);
+            add_list(sm, tmp, s, l, ART_PAGE_AUTHOR, ART_LIST_AUTHOR, au->id,
+                     alts, most);
         }
         apr_pool_clear(tmp);
     }
-    for (i = 0; i < s->all.n; i++) {
-        const art_article_t *a = s->all.items[i];
-        n = page_alts(tmp, s, prefix, a->translations, ART_PAGE_ARTICLE, NULL,
-                      NULL, alts);
-        art_sitemap_add(sm, apr_pstrcat(tmp, prefix, a->path, NULL),
-                        a->updated ? a->updated_t : a->published_t, alts, n);
-        if (i % 1024 == 1023) {
-            apr_pool_clear(tmp);
+    /* Articles in runs; a store-backed snapshot decodes each into its own
+     * pool as it is read (the request's), which the run's work outlives. */
+    for (i = 0; every && i < every->n; i += SITEMAP_RUN) {
+        const art_article_t *run[SITEMAP_RUN];
+        int m = art_list_slice(every, i, SITEMAP_RUN, run);
+
+        for (j = 0; j < m; j++) {
+            const art_article_t *a = run[j];
+            n = page_alts(tmp, s, prefix, art_article_translations(s, a),
+                          ART_PAGE_ARTICLE, -1, NULL, alts, most);
+            art_sitemap_add(sm, apr_pstrcat(tmp, prefix, a->path, NULL),
+                            a->updated ? a->updated_t : a->published_t, alts, n);
         }
+        apr_pool_clear(tmp);
     }
     apr_pool_destroy(tmp);
     art_sitemap_finish(sm);
@@ -304,25 +329,32 @@ art_sitemap_doc_t *art_sitemap_news(apr_pool_t *p, const art_snapshot_t *s,
 {
     art_sitemap_doc_t *d = apr_pcalloc(p, sizeof(*d));
     apr_time_t from = now - ART_SITEMAP_NEWS_WINDOW, next = 0;
+    const art_list_t *every = art_snapshot_list(s, ART_LIST_ALL, NULL, NULL);
     char when[ART_RFC3339_SIZE];
     art_buf_t b;
     int i;
 
     art_buf_init(&b, p, 4096);
     art_buf_puts(&b, NEWS_OPEN);
-    /* s->all is newest first: the window is one run of it. */
-    for (i = 0; i < s->all.n; i++) {
-        const art_article_t *a = s->all.items[i];
+    /* Every article, newest first: the window is one run of it. */
+    for (i = 0; every && i < every->n; i++) {
+        const art_article_t *a;
         const art_ltext_t *name;
+        art_list_entry_t e;
 
-        if (a->published_t > now) {
-            next = a->published_t;      /* the oldest of those still to come */
-            continue;
-        }
-        if (a->published_t < from) {
+        /* The time first: only the articles listed are read. */
+        if (art_list_entries(every, i, 1, &e) != 1) {
             break;
         }
-        if (d->urls == ART_SITEMAP_NEWS_MAX) {
+        if (e.published > now) {
+            next = e.published;         /* the oldest of those still to come */
+            continue;
+        }
+        if (e.published < from) {
+            break;
+        }
+        if (d->urls == ART_SITEMAP_NEWS_MAX
+            || art_list_slice(every, i, 1, &a) != 1) {
             continue;
         }
         /* Leaves the window when it is two days old; the oldest shown

@@ -45,12 +45,35 @@ typedef struct art_site_t {
 } art_site_t;
 
 typedef struct art_article_t art_article_t;
+typedef struct art_snapshot_t art_snapshot_t;
 
-/* Articles of one list, newest first. */
+/* The lists of a snapshot. */
+typedef enum {
+    ART_LIST_ALL,            /* every article; lang and key NULL */
+    ART_LIST_LANG,           /* one language's; key NULL */
+    ART_LIST_COLLECTION,     /* key: collection id */
+    ART_LIST_AUTHOR,         /* key: author id */
+    ART_LIST_TAG,            /* key: folded tag key */
+    ART_LIST_TRANSLATION     /* a translation group; lang NULL, key: its key */
+} art_list_e;
+
+/* Articles of one list, newest first.  A list of an in-memory snapshot (or
+ * made by a request, as search results are) has its items; a list of a
+ * store-backed snapshot has none and is read with art_list_slice and
+ * art_list_entries, which work on both. */
 typedef struct art_list_t {
-    art_article_t **items;
+    art_article_t **items;       /* NULL for a list in the store */
     int n;
+    const art_snapshot_t *s;     /* store lists: where they are read */
+    art_list_e kind;
+    const char *lang, *key;
 } art_list_t;
+
+/* One place of a list without the article: its document id and time. */
+typedef struct art_list_entry_t {
+    int doc;
+    apr_time_t published;
+} art_list_entry_t;
 
 /* A link of an author (a personal site, a profile). */
 typedef struct art_link_t {
@@ -103,8 +126,9 @@ struct art_article_t {
     apr_time_t mtime;            /* the file's modification time */
     const char *path;            /* "/en/collection/id", below the mount point */
     const art_list_t *translations; /* the whole group, self included; may be NULL */
-    int doc;                     /* position in the snapshot's list of all
-                                    articles: the document id in `text` */
+    int doc;                     /* document id: the position in the list
+                                    of all articles in memory (the id in
+                                    `text`), the store's id otherwise */
     const char **pinned_ids;     /* <related ref>, document order */
     const art_article_t **pinned;/* those found in the language, in order;
                                     NULL while loading */
@@ -112,8 +136,30 @@ struct art_article_t {
 };
 
 struct art_index_t;
+struct art_index_hit_t;
 
-typedef struct art_snapshot_t {
+/* What a snapshot backed by the store (art_store.c) does instead of reading
+ * the in-memory fields below; NULL for a loaded snapshot. */
+typedef struct art_snapshot_ops_t {
+    const art_article_t *(*article)(const art_snapshot_t *s, const char *lang,
+                                    const char *id);
+    const art_article_t *(*doc)(const art_snapshot_t *s, int doc);
+    const char *(*doc_id)(const art_snapshot_t *s, int doc,
+                          apr_time_t *published);
+    const art_list_t *(*list)(const art_snapshot_t *s, art_list_e kind,
+                              const char *lang, const char *key);
+    int (*entries)(const art_list_t *l, int offset, int n,
+                   art_list_entry_t *out);
+    int (*search)(const art_snapshot_t *s, const char *lang, const char *q,
+                  size_t qlen, int limit, int offset,
+                  struct art_index_hit_t *hits, int *total);
+    int (*similar)(const art_snapshot_t *s, const art_article_t *a, int limit,
+                   int max_df, struct art_index_hit_t *hits, float *self);
+    int (*pinned)(const art_snapshot_t *s, const art_article_t *a,
+                  const art_article_t **out);
+} art_snapshot_ops_t;
+
+struct art_snapshot_t {
     apr_pool_t *pool;
     const char *root;            /* repository folder */
     art_site_t *site;
@@ -134,14 +180,54 @@ typedef struct art_snapshot_t {
     apr_uint64_t fingerprint;        /* art_repo_fingerprint before loading */
     int nerrors;                     /* files skipped */
     apr_size_t xml_bytes;            /* bytes of XML read */
-} art_snapshot_t;
+    const art_snapshot_ops_t *ops;   /* store-backed: see above */
+    void *ops_data;
+    int count;                       /* store-backed: articles */
+};
 
-/* Lookups; NULL when absent. */
+/* Lookups; NULL when absent (an empty list is absent too). */
 const art_article_t *art_snapshot_article(const art_snapshot_t *s,
                                           const char *lang, const char *id);
-const art_list_t *art_snapshot_list(apr_hash_t *index, const char *lang,
-                                    const char *key);
+const art_list_t *art_snapshot_list(const art_snapshot_t *s, art_list_e kind,
+                                    const char *lang, const char *key);
 const art_lang_t *art_snapshot_lang(const art_snapshot_t *s, const char *code);
+
+/* The article of document id doc (a search hit's), NULL when none. */
+const art_article_t *art_snapshot_doc(const art_snapshot_t *s, int doc);
+
+/* The id (and published time, if published is not NULL) of document doc
+ * without reading the rest of it; NULL when there is none. */
+const char *art_snapshot_doc_id(const art_snapshot_t *s, int doc,
+                                apr_time_t *published);
+
+/* Articles in the snapshot. */
+int art_snapshot_count(const art_snapshot_t *s);
+
+/* Up to n articles of l from position offset on into out; returns how many. */
+int art_list_slice(const art_list_t *l, int offset, int n,
+                   const art_article_t **out);
+
+/* The same places as document ids and times, without reading articles. */
+int art_list_entries(const art_list_t *l, int offset, int n,
+                     art_list_entry_t *out);
+
+/* a's translation group (self included), NULL when it has none. */
+const art_list_t *art_article_translations(const art_snapshot_t *s,
+                                           const art_article_t *a);
+
+/* a's <related ref> articles found in its language, in document order, into
+ * out (room for a->npinned_ids); returns how many. */
+int art_article_pinned(const art_snapshot_t *s, const art_article_t *a,
+                       const art_article_t **out);
+
+/* BM25 search and "more like this" over the snapshot's text (art_index.h
+ * says what they do); hits' doc fields are for art_snapshot_doc. */
+int art_snapshot_search(const art_snapshot_t *s, const char *lang,
+                        const char *q, size_t qlen, int limit, int offset,
+                        struct art_index_hit_t *hits, int *total);
+int art_snapshot_similar(const art_snapshot_t *s, const art_article_t *a,
+                         int limit, int max_df, struct art_index_hit_t *hits,
+                         float *self);
 
 /* The plain text of a's body in p, its length in *len (may be NULL): one
  * pass over the HTML, for search snippets and the text index. */

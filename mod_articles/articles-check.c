@@ -11,6 +11,12 @@
  * resident set, which is what an httpd parent carries into its children.
  * --threads N sets how many threads read and parse (default: one per
  * processor, at most 4), so one run can compare one thread with several.
+ *
+ * --store DIR builds or brings up to date the LMDB store in DIR with the
+ * module's own builder (art_store.c), as the server does at start: a
+ * publishing pipeline can build it once and copy it to every node.  Only
+ * files changed since the store was written are parsed; the problems of
+ * every file are printed all the same, as the store keeps them.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -23,12 +29,15 @@
 
 #include "art_index.h"
 #include "art_repo.h"
+#include "art_store.h"
 
+/* baton: an int counting the problems that skip a file (warnings aside). */
 static void print(void *baton, int fatal, const char *tag, const char *file,
                   int line, const char *reason)
 {
-    (void)baton;
-    (void)fatal;
+    if (baton && !fatal && strcmp(tag, ART_W_RELATED) != 0) {
+        ++*(int *)baton;
+    }
     if (line > 0) {
         fprintf(stderr, "%s: %s:%d: %s\n", tag, file, line, reason);
     }
@@ -40,7 +49,7 @@ static void print(void *baton, int fatal, const char *tag, const char *file,
 static void usage(void)
 {
     fprintf(stderr, "usage: articles-check [--stats] [--threads N] "
-            "[--max-file-size BYTES] REPO\n");
+            "[--max-file-size BYTES] [--store DIR] REPO\n");
 }
 
 /* Resident set of this process in bytes, 0 when /proc cannot tell. */
@@ -110,13 +119,45 @@ static void print_stats(const art_snapshot_t *snap, const art_repo_stats_t *st,
            st->text_bytes ? (double)ix / (double)st->text_bytes : 0.0);
 }
 
+/* --store: exit 2 when the store could not be brought up to date, 1 when
+ * files were skipped, else 0. */
+static int update_store(apr_pool_t *p, const char *dir, const char *root,
+                        const art_repo_opts_t *ro)
+{
+    art_store_opts_t so = { 0, print, NULL };
+    art_store_result_t res;
+    art_store_t *st;
+    char *err = NULL;
+    int skipped;
+
+    if (art_store_open(p, dir, &so, &st, &err) != APR_SUCCESS) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    if (art_store_update(st, p, root, ro, ART_STORE_WAIT | ART_STORE_QUIET,
+                         &res, &err) != APR_SUCCESS) {
+        fprintf(stderr, "%s\n", err);
+        art_store_close(st);
+        return 2;
+    }
+    /* Every problem of the version, also those of files not parsed now. */
+    skipped = art_store_problems(st, p, print, NULL);
+    printf("%s: store %s %s: %d articles, %d files skipped; %d files parsed, "
+           "%d articles removed, %d kept at their last good version; %.0f "
+           "ms\n", root, dir, !res.committed ? "was current" : res.full
+           ? "built" : "updated", res.articles, skipped, res.parsed,
+           res.removed, res.kept, (double)res.elapsed / 1000.0);
+    art_store_close(st);
+    return skipped ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     apr_pool_t *p;
     art_repo_opts_t o = { ART_REPO_DEFAULT_MAX_FILE, print, NULL };
     art_snapshot_t *snap;
     art_repo_stats_t st;
-    const char *root = NULL;
+    const char *root = NULL, *store = NULL;
     char *err = NULL;
     apr_size_t heap0, rss0;
     apr_interval_time_t cpu0;
@@ -125,6 +166,9 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--max-file-size") == 0 && i + 1 < argc) {
             o.max_file_size = (apr_size_t)strtoull(argv[++i], NULL, 10);
+        }
+        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+            store = argv[++i];
         }
         else if (strcmp(argv[i], "--stats") == 0) {
             stats = 1;
@@ -150,6 +194,9 @@ int main(int argc, char **argv)
     if (art_repo_init(p, &err) != APR_SUCCESS) {
         fprintf(stderr, "articles-check: %s\n", err);
         return 2;
+    }
+    if (store) {
+        return update_store(p, store, root, &o);
     }
     heap0 = heap_bytes();
     rss0 = rss_bytes();

@@ -3,8 +3,9 @@
  * Directives and their defaults are in mod_articles_config.c; at
  * configuration time each ArticlesRepository is checked (site.xml and
  * authors.xml), so "apachectl configtest" fails on a broken site.  In post_config,
- * in the parent before children are forked, every repository is loaded into a
- * snapshot and every template folder compiled; children share both through
+ * in the parent before children are forked, the store of every repository is
+ * brought up to date (mod_articles_store.c) and every template folder
+ * compiled; children read the stores and share the templates through
  * copy-on-write.  A request routes its path to a page, takes a Lua state, builds
  * and filters the page table, renders the template, and answers with a strong
  * ETag made from the bytes it sends.  Repositories and templates that change on
@@ -50,7 +51,7 @@
 
 /* What one configuration generation loaded; rebuilt by post_config. */
 typedef struct art_runtime_t {
-    apr_hash_t *repos;               /* path -> art_gen_t (snapshots) */
+    apr_hash_t *repos;               /* path -> art_source_t */
     apr_hash_t *tplsets;             /* path -> art_gen_t (template sets) */
     apr_hash_t *luas;                /* server_rec * -> art_lua_host_t */
     apr_array_header_t *lua_list;    /* each art_lua_host_t * once */
@@ -170,24 +171,17 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     for (i = 0; repos && i < repos->nelts; i++) {
         const char *path = APR_ARRAY_IDX(repos, i, const char *);
         apr_size_t *max = apr_palloc(pconf, sizeof(*max));
-        art_snapshot_t *snap;
-        apr_time_t t0 = apr_time_now();
+        art_source_t *src;
 
+        /* Set first: the store's builder reads it through art_repo_max_file. */
         *max = art_config_repo_max_file_size(s, path);
         apr_hash_set(runtime->max_file, path, APR_HASH_KEY_STRING, max);
-
-        if (art_status_load(ptemp, s, path, *max, &snap, &err) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0001: cannot load "
-                         "repository %s: %s", path, err);
+        src = art_source_create(pconf, ptemp, s, path, art_config_store(path),
+                                art_config_store_size(art_config_srv(s)));
+        if (src == NULL) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "ART0002: loaded %s: %d "
-                     "articles, %d files skipped, %" APR_SIZE_T_FMT " bytes of "
-                     "XML in %" APR_TIME_T_FMT " ms", path, snap->all.n,
-                     snap->nerrors, snap->xml_bytes,
-                     apr_time_as_msec(apr_time_now() - t0));
-        apr_hash_set(runtime->repos, path, APR_HASH_KEY_STRING,
-                     art_gen_create(pconf, snap, snap->pool));
+        apr_hash_set(runtime->repos, path, APR_HASH_KEY_STRING, src);
     }
     for (i = 0; tdirs && i < tdirs->nelts; i++) {
         const char *path = APR_ARRAY_IDX(tdirs, i, const char *);
@@ -610,8 +604,10 @@ static int build_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
 static int articles_handler(request_rec *r)
 {
     const art_dir_conf_t *c;
-    art_gen_t *sg, *tg;
-    art_gen_ref_t *sref, *tref;
+    art_source_t *src;
+    art_source_ref_t sref;
+    art_gen_t *tg;
+    art_gen_ref_t *tref;
     art_snapshot_t *snap;
     art_tplset_t *tpls;
     art_req_t req;
@@ -638,9 +634,9 @@ static int articles_handler(request_rec *r)
                       "needs ArticlesRepository and ArticlesTemplates here");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    sg = apr_hash_get(runtime->repos, c->repository, APR_HASH_KEY_STRING);
+    src = apr_hash_get(runtime->repos, c->repository, APR_HASH_KEY_STRING);
     tg = apr_hash_get(runtime->tplsets, c->templates, APR_HASH_KEY_STRING);
-    if (sg == NULL || tg == NULL) {
+    if (src == NULL || tg == NULL) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -655,14 +651,23 @@ static int articles_handler(request_rec *r)
     }
     req.path = r->uri[blen] ? r->uri + blen : "/";
 
-    art_reload_watch(r, sg, 0, c->repository, art_config_reload(c));
+    if (art_source_memory(src)) {
+        art_reload_watch(r, art_source_memory(src), 0, c->repository,
+                         art_config_reload(c));
+    }
+    else {
+        art_reload_watch_source(r, src, art_config_reload(c));
+    }
     art_reload_watch(r, tg, 1, c->templates, art_config_reload(c));
-    snap = art_gen_acquire(sg, &sref);
+    snap = art_source_acquire(src, r, &sref);
+    if (snap == NULL) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     tpls = art_gen_acquire(tg, &tref);
     req.snap = snap;
 
     if (cache_on(c)) {
-        gen.snapshot = art_gen_serial(sref);
+        gen.snapshot = sref.serial;
         gen.templates = art_gen_serial(tref);
         gen.code = art_lua_code_gen(lua_host(r), art_config_reload(c));
         key = cache_key(r, c, &klen);
@@ -677,7 +682,7 @@ static int articles_handler(request_rec *r)
                               "from the shared cache");
                 rc = send_cached(r, &shared_resp);
                 art_gen_release(tg, tref);
-                art_gen_release(sg, sref);
+                art_source_release(src, &sref);
                 return rc;
             }
         }
@@ -692,7 +697,7 @@ static int articles_handler(request_rec *r)
             rc = send_cached(r, art_cache_response(hit));
             art_cache_release(cache, hit);
             art_gen_release(tg, tref);
-            art_gen_release(sg, sref);
+            art_source_release(src, &sref);
             return rc;
         }
     }
@@ -704,7 +709,7 @@ static int articles_handler(request_rec *r)
     case ART_ROUTE_REDIRECT:
         apr_table_setn(r->headers_out, "Location", req.location);
         art_gen_release(tg, tref);
-        art_gen_release(sg, sref);
+        art_source_release(src, &sref);
         return req.status;
     case ART_ROUTE_PAGE:
         break;
@@ -758,7 +763,7 @@ static int articles_handler(request_rec *r)
     }
     art_status_process(cache, runtime->lua_list);
     art_gen_release(tg, tref);
-    art_gen_release(sg, sref);
+    art_source_release(src, &sref);
     return rc;
 }
 
@@ -802,8 +807,17 @@ static int articles_map_to_storage(request_rec *r)
  * processes do not. */
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    apr_hash_index_t *hi;
+
     if (!art_socache_on()) {
         cache = art_cache_create(pchild, art_config_cache_size(art_config_srv(s)));
+    }
+    for (hi = runtime ? apr_hash_first(pchild, runtime->repos) : NULL; hi;
+         hi = apr_hash_next(hi)) {
+        void *src;
+
+        apr_hash_this(hi, NULL, NULL, &src);
+        art_source_child_init(pchild, src);
     }
     art_reload_child_init(pchild, s);
 }

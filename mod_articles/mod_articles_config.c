@@ -16,6 +16,7 @@
 #include "http_config.h"
 #include "http_log.h"
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "art_repo.h"
@@ -39,6 +40,10 @@
 static apr_array_header_t *conf_repos;
 static apr_array_header_t *conf_tpls;
 
+/* Repository path -> ArticlesStore folder, from the first location that
+ * names both. */
+static apr_hash_t *conf_stores;
+
 /* Each (repository, server) that an ArticlesRepository names: the loader uses
  * the ArticlesMaxFileSize of the virtual host that names the repository. */
 typedef struct repo_user_t {
@@ -53,6 +58,7 @@ static apr_status_t reset_lists(void *data)
     conf_repos = NULL;
     conf_repo_users = NULL;
     conf_tpls = NULL;
+    conf_stores = NULL;
     return APR_SUCCESS;
 }
 
@@ -100,6 +106,7 @@ void *art_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     c->base = a->base ? a->base : b->base;
     c->repository = a->repository ? a->repository : b->repository;
+    c->store = a->store ? a->store : b->store;
     c->templates = a->templates ? a->templates : b->templates;
     /* A location that names filters replaces the inherited list as a whole:
      * filters depend on each other's order, so splicing lists would surprise. */
@@ -129,6 +136,7 @@ void *art_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->lua_path = a->lua_path ? a->lua_path : b->lua_path;
     c->redirect_hosts = a->redirect_hosts ? a->redirect_hosts : b->redirect_hosts;
     c->cache_size = a->cache_size ? a->cache_size : b->cache_size;
+    c->store_size = a->store_size ? a->store_size : b->store_size;
     c->socache = a->socache ? a->socache : b->socache;
     return c;
 }
@@ -148,6 +156,12 @@ const art_srv_conf_t *art_config_srv(const server_rec *s)
 const apr_array_header_t *art_config_repositories(void)
 {
     return conf_repos;
+}
+
+const char *art_config_store(const char *repository)
+{
+    return conf_stores ? apr_hash_get(conf_stores, repository,
+                                      APR_HASH_KEY_STRING) : NULL;
 }
 
 const apr_array_header_t *art_config_template_dirs(void)
@@ -191,6 +205,11 @@ apr_size_t art_config_lua_memory(const art_srv_conf_t *s)
 apr_size_t art_config_cache_size(const art_srv_conf_t *s)
 {
     return s->cache_size ? s->cache_size : DEFAULT_CACHE_SIZE;
+}
+
+apr_size_t art_config_store_size(const art_srv_conf_t *s)
+{
+    return s->store_size;
 }
 
 const char *art_config_cache_control(const art_dir_conf_t *c)
@@ -245,6 +264,22 @@ void art_config_log(void *baton, int fatal, const char *tag, const char *file,
     }
 }
 
+/* Note c's store folder for its repository once both are known, whichever
+ * directive came first; the first location naming both decides. */
+static void remember_store(apr_pool_t *p, const art_dir_conf_t *c)
+{
+    if (c->repository == NULL || c->store == NULL) {
+        return;
+    }
+    if (conf_stores == NULL) {
+        conf_stores = apr_hash_make(p);
+        apr_pool_cleanup_register(p, NULL, reset_lists, apr_pool_cleanup_null);
+    }
+    if (apr_hash_get(conf_stores, c->repository, APR_HASH_KEY_STRING) == NULL) {
+        apr_hash_set(conf_stores, c->repository, APR_HASH_KEY_STRING, c->store);
+    }
+}
+
 static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_dir_conf_t *c = dc;
@@ -270,6 +305,21 @@ static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
     u = apr_array_push(conf_repo_users);
     u->path = path;
     u->s = cmd->server;
+    remember_store(cmd->pool, c);
+    return NULL;
+}
+
+/* ArticlesStore DIR: the store of the location's repository. */
+static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+
+    if (path == NULL) {
+        return apr_pstrcat(cmd->pool, "ArticlesStore: invalid path ", arg, NULL);
+    }
+    c->store = path;
+    remember_store(cmd->pool, c);
     return NULL;
 }
 
@@ -436,6 +486,19 @@ static const char *set_cache(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *set_store_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+    const char *err = set_size(arg, 1024 * 1024, &sc->store_size);
+
+    (void)dc;
+    if (err == NULL && cmd->server->is_virtual) {
+        err = "applies to every store: set it in the main server only";
+    }
+    return err ? apr_pstrcat(cmd->pool, "ArticlesStoreSize ", err, NULL) : NULL;
+}
+
 static const char *set_cache_size(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
@@ -507,6 +570,12 @@ static const char *add_redirect_host(cmd_parms *cmd, void *dc, const char *arg)
 }
 
 const command_rec art_config_cmds[] = {
+    AP_INIT_TAKE1("ArticlesStore", set_store, NULL, OR_NONE | ACCESS_CONF,
+                  "folder of the repository's LMDB store (default: a folder "
+                  "under DefaultRuntimeDir named from the repository)"),
+    AP_INIT_TAKE1("ArticlesStoreSize", set_store_size, NULL, RSRC_CONF,
+                  "address space reserved for each store's map, bytes or with "
+                  "K/M (default 16384M on 64-bit systems)"),
     AP_INIT_TAKE1("ArticlesRepository", set_repository, NULL, OR_NONE | ACCESS_CONF,
                   "folder of the XML article repository (site.xml, authors.xml, "
                   "collections)"),

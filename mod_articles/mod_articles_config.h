@@ -19,6 +19,7 @@ extern module AP_MODULE_DECLARE_DATA articles_module;
 typedef struct art_dir_conf_t {
     const char *base;                 /* the <Location> path */
     const char *repository;
+    const char *store;                /* ArticlesStore; NULL: the default */
     const char *templates;
     apr_array_header_t *filters;      /* art_filter_t; NULL: inherit */
     int page_size;                    /* -1: unset, as all below */
@@ -36,6 +37,7 @@ typedef struct art_srv_conf_t {
     apr_array_header_t *lua_path;     /* const char *; NULL: unset */
     apr_array_header_t *redirect_hosts; /* const char *; NULL: unset */
     apr_size_t cache_size;            /* ArticlesCacheSize; 0: unset */
+    apr_size_t store_size;            /* ArticlesStoreSize; 0: unset */
     const char *socache;              /* ArticlesCacheSocache; NULL: unset,
                                          "none": the per-process cache */
 } art_srv_conf_t;
@@ -55,6 +57,10 @@ const art_srv_conf_t *art_config_srv(const server_rec *s);
  * first named, no repeats; NULL when none.  Valid until the configuration
  * pool is cleared. */
 const apr_array_header_t *art_config_repositories(void);
+
+/* The ArticlesStore folder of a repository (from the first location that
+ * names both), NULL for the default. */
+const char *art_config_store(const char *repository);
 const apr_array_header_t *art_config_template_dirs(void);
 
 /* The settings, defaults applied. */
@@ -66,6 +72,8 @@ void art_config_request_limits(const art_dir_conf_t *c, art_lua_limits_t *lim);
 apr_size_t art_config_max_file_size(const art_srv_conf_t *s);
 apr_size_t art_config_lua_memory(const art_srv_conf_t *s);
 apr_size_t art_config_cache_size(const art_srv_conf_t *s);
+apr_size_t art_config_store_size(const art_srv_conf_t *s);   /* 0: default */
+
 /* The Cache-Control header of pages here, NULL for none. */
 const char *art_config_cache_control(const art_dir_conf_t *c);
 /* "provider[:args]" of the shared response cache, or NULL for the

@@ -12,7 +12,9 @@
  * never answers from a snapshot older than the files.  After that the thread
  * checks each folder once per interval and publishes a new generation when
  * the files changed.  A broken reload keeps the previous generation and is
- * reported once per change, not at every check.  Where no thread can run, the
+ * reported once per change, not at every check.  A repository served from
+ * its store is not reloaded but brought up to date (art_source_check): one
+ * process writes the change, every process reads the new version.  Where no thread can run, the
  * request does the check itself, as often as the interval allows.
  */
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 
 typedef struct watch_t {
     art_gen_t *g;
+    art_source_t *src;                /* a repository served from its store */
     int templates;                    /* 0: a repository */
     const char *path;
     server_rec *s;                    /* whose limits and log */
@@ -174,7 +177,13 @@ static void *APR_THREAD_FUNC watch_loop(apr_thread_t *t, void *data)
         for (i = 0; i < ndue; i++) {
             /* An interval of 1 µs: the thread keeps the time, art_gen only
              * keeps it from running beside a request's first check. */
-            check_now(due[i]->s, due[i]->g, due[i]->templates, due[i]->path, 1);
+            if (due[i]->src) {
+                art_source_check(due[i]->src, due[i]->s, 1);
+            }
+            else {
+                check_now(due[i]->s, due[i]->g, due[i]->templates,
+                          due[i]->path, 1);
+            }
         }
         apr_thread_mutex_lock(w->mutex);
     }
@@ -236,30 +245,26 @@ void art_reload_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---------------------------------------------------------------- requests */
 
-void art_reload_watch(request_rec *r, art_gen_t *g, int templates,
-                      const char *path, apr_interval_time_t interval)
+/* Register x (g or src) with the watcher; returns 1 the first time. */
+static int watch_register(request_rec *r, art_gen_t *g, art_source_t *src,
+                          int templates, const char *path,
+                          apr_interval_time_t interval)
 {
     watcher_t *w = watcher;
     watch_t *x = NULL;
     int i, first = 0;
 
-    if (interval <= 0) {
-        return;
-    }
-    if (w == NULL) {
-        check_now(r->server, g, templates, path, interval);
-        return;
-    }
     apr_thread_mutex_lock(w->mutex);
     for (i = 0; i < w->watches->nelts && x == NULL; i++) {
         watch_t *y = APR_ARRAY_IDX(w->watches, i, watch_t *);
-        if (y->g == g) {
+        if ((g && y->g == g) || (src && y->src == src)) {
             x = y;
         }
     }
     if (x == NULL) {
         x = apr_pcalloc(w->pool, sizeof(*x));
         x->g = g;
+        x->src = src;
         x->templates = templates;
         x->path = apr_pstrdup(w->pool, path);
         x->s = r->server;
@@ -274,7 +279,35 @@ void art_reload_watch(request_rec *r, art_gen_t *g, int templates,
         apr_thread_cond_signal(w->wake);
     }
     apr_thread_mutex_unlock(w->mutex);
-    if (first) {
+    return first;
+}
+
+void art_reload_watch(request_rec *r, art_gen_t *g, int templates,
+                      const char *path, apr_interval_time_t interval)
+{
+    if (interval <= 0) {
+        return;
+    }
+    if (watcher == NULL) {
+        check_now(r->server, g, templates, path, interval);
+        return;
+    }
+    if (watch_register(r, g, NULL, templates, path, interval)) {
         check_now(r->server, g, templates, path, 1);
+    }
+}
+
+void art_reload_watch_source(request_rec *r, art_source_t *src,
+                             apr_interval_time_t interval)
+{
+    if (interval <= 0) {
+        return;
+    }
+    if (watcher == NULL) {
+        art_source_check(src, r->server, interval);
+        return;
+    }
+    if (watch_register(r, NULL, src, 0, art_source_repo(src), interval)) {
+        art_source_check(src, r->server, 1);
     }
 }

@@ -210,24 +210,34 @@ static void status_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---------------------------------------------------------------- repositories */
 
-typedef struct load_log_t {
+struct art_status_load_t {
     server_rec *s;
     apr_pool_t *p;
     const char *root;
-    apr_array_header_t *skips;        /* st_skip_t */
-} load_log_t;
+    apr_array_header_t *skips;        /* st_skip_t, the first ST_SKIPPED */
+    int nskipped;                     /* every file skipped */
+    int quiet;                        /* collect only: already logged */
+    apr_time_t t0;
+};
+typedef struct art_status_load_t load_log_t;
 
 /* art_repo_log_fn: log as always, and keep what was skipped.  The loader
  * reports from its loading thread only (it counts nerrors unguarded). */
-static void load_log(void *baton, int fatal, const char *tag, const char *file,
-                     int line, const char *reason)
+void art_status_log(void *baton, int fatal, const char *tag, const char *file,
+                    int line, const char *reason)
 {
     load_log_t *l = baton;
     apr_size_t n = strlen(l->root);
     st_skip_t *k;
 
-    art_config_log(l->s, fatal, tag, file, line, reason);
-    if (fatal || l->skips->nelts >= ST_SKIPPED) {
+    if (!l->quiet) {
+        art_config_log(l->s, fatal, tag, file, line, reason);
+    }
+    if (fatal) {
+        return;
+    }
+    l->nskipped++;
+    if (l->skips->nelts >= ST_SKIPPED) {
         return;
     }
     if (strncmp(file, l->root, n) == 0 && file[n] == '/') {
@@ -274,36 +284,66 @@ static void record_load(st_repo_t *rec, const art_snapshot_t *snap,
         rec->version = snap->digest;
         rec->since = now;
     }
-    rec->articles = snap->all.n;
+    rec->articles = art_snapshot_count(snap);
     rec->nlangs = 0;
     for (i = 0; i < snap->site->langs->nelts && i < ST_LANGS; i++) {
         const art_lang_t *lang = &APR_ARRAY_IDX(snap->site->langs, i, art_lang_t);
-        const art_list_t *list = apr_hash_get(snap->by_lang, lang->code,
-                                              APR_HASH_KEY_STRING);
+        const art_list_t *list = art_snapshot_list(snap, ART_LIST_LANG,
+                                                   lang->code, NULL);
 
         apr_cpystrn(rec->langs[i].code, lang->code, sizeof(rec->langs[i].code));
         rec->langs[i].articles = list ? list->n : 0;
         rec->nlangs++;
     }
-    rec->skipped = snap->nerrors;
+    /* A store-backed version has no count of its own: its problems were
+     * collected through art_status_log. */
+    rec->skipped = snap->nerrors > l->nskipped ? snap->nerrors : l->nskipped;
     rec->nlisted = l->skips->nelts;
     memcpy(rec->list, l->skips->elts, sizeof(st_skip_t) * (apr_size_t)rec->nlisted);
     spin_unlock(&rec->lock);
+}
+
+art_status_load_t *art_status_begin(apr_pool_t *p, server_rec *s,
+                                    const char *path)
+{
+    load_log_t *l = apr_palloc(p, sizeof(*l));
+
+    l->s = s;
+    l->p = p;
+    l->root = path;
+    l->skips = apr_array_make(p, 4, sizeof(st_skip_t));
+    l->nskipped = 0;
+    l->quiet = 0;
+    l->t0 = apr_time_now();
+    return l;
+}
+
+void art_status_recollect(art_status_load_t *l)
+{
+    apr_array_clear(l->skips);
+    l->nskipped = 0;
+    l->quiet = 1;
+}
+
+void art_status_end(art_status_load_t *l, const art_snapshot_t *snap,
+                    const char *err)
+{
+    st_repo_t *rec = repo_record(l->root);
+
+    if (rec) {
+        record_load(rec, snap, l, l->t0, err);
+    }
 }
 
 apr_status_t art_status_load(apr_pool_t *p, server_rec *s, const char *path,
                              apr_size_t max_file_size, art_snapshot_t **out,
                              char **err)
 {
-    load_log_t l = { s, p, path, apr_array_make(p, 4, sizeof(st_skip_t)) };
-    art_repo_opts_t o = { max_file_size, load_log, &l };
-    apr_time_t t0 = apr_time_now();
+    load_log_t *l = art_status_begin(p, s, path);
+    art_repo_opts_t o = { max_file_size, art_status_log, l };
     apr_status_t rv = art_repo_load(p, path, &o, out, err);
-    st_repo_t *rec = repo_record(path);
 
-    if (rec) {
-        record_load(rec, rv == APR_SUCCESS ? *out : NULL, &l, t0, *err);
-    }
+    art_status_end(l, rv == APR_SUCCESS ? *out : NULL, *err);
     return rv;
 }
 

@@ -26,6 +26,23 @@ apr_status_t art_status_load(apr_pool_t *p, server_rec *s, const char *path,
                              apr_size_t max_file_size, art_snapshot_t **out,
                              char **err);
 
+/* The same record for a load made elsewhere (a repository's store): begin
+ * it, pass art_status_log with the returned baton as the loader's log
+ * callback (it logs on s as art_config_log does and keeps what was skipped),
+ * and end it with the version now served (NULL: the load failed, err says
+ * why). */
+typedef struct art_status_load_t art_status_load_t;
+art_status_load_t *art_status_begin(apr_pool_t *p, server_rec *s,
+                                    const char *path);
+void art_status_log(void *baton, int fatal, const char *tag, const char *file,
+                    int line, const char *reason);
+void art_status_end(art_status_load_t *l, const art_snapshot_t *snap,
+                    const char *err);
+/* Forget what l collected and collect again without logging: for a
+ * version's whole list of problems, replayed after the update logged its
+ * own. */
+void art_status_recollect(art_status_load_t *l);
+
 /* art_lua_filter_fn: count a filter call. */
 void art_status_filter(const art_filter_t *f, apr_interval_time_t took,
                        int outcome);

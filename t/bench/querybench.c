@@ -1,6 +1,6 @@
 /* querybench: what related links and search cost on a real repository.
  *
- *   build/articles-querybench [-n SAMPLES] [-r ROUNDS] REPO
+ *   build/articles-querybench [-n SAMPLES] [-r ROUNDS] [--store DIR] REPO
  *
  * Loads REPO with the module's loader (art_repo.c, index included), then
  * measures in this one process:
@@ -14,6 +14,10 @@
  *     loader drops its copy of the text once the index is built, so the body
  *     text is recovered from the body HTML; the build sees the same words);
  *   - the index's bytes against the bytes of text it indexes.
+ * With --store DIR, related links and search are measured on the LMDB store
+ * in DIR instead (brought up to date first), each sample through a fresh
+ * store-backed snapshot as a request makes one, so reading the lists,
+ * postings and candidate articles from the map is counted.
  * Each sample is timed ROUNDS times (default 3) and its fastest time kept:
  * the machine is shared, and a query that lost the CPU to another process
  * says nothing about this code.  Every figure is printed on its own
@@ -32,6 +36,7 @@
 #include "art_related.h"
 #include "art_repo.h"
 #include "art_snippet.h"
+#include "art_store.h"
 #include "art_text.h"
 
 #define QB_SEARCH_HITS 10
@@ -99,6 +104,22 @@ static void qb_report(const char *name, double *t, int n)
 /* Time art_related_find with o for samples articles spread over the list. */
 static int qb_rounds = 3;
 
+/* --store: the read transaction every sample's view is made from. */
+static art_store_txn_t *qb_txn;
+
+/* What a sample reads: the loaded snapshot, or a fresh view of the store in
+ * p, as a request makes one. */
+static const art_snapshot_t *qb_view(const art_snapshot_t *snap, apr_pool_t *p)
+{
+    return qb_txn ? art_store_snapshot(qb_txn, p) : snap;
+}
+
+/* a (of the loaded snapshot) in view v. */
+static const art_article_t *qb_in(const art_snapshot_t *v, const art_article_t *a)
+{
+    return qb_txn ? art_snapshot_article(v, a->lang->code, a->id) : a;
+}
+
 static void qb_related(const art_snapshot_t *snap, const art_related_opts_t *o,
                        apr_pool_t *scratch, double *t, int samples,
                        const char *name)
@@ -112,11 +133,20 @@ static void qb_related(const art_snapshot_t *snap, const art_related_opts_t *o,
                                                  / samples];
 
         for (r = 0; r < qb_rounds; r++) {
+            const art_snapshot_t *v;
+            const art_article_t *va;
             double us;
 
             apr_pool_clear(scratch);
+            v = qb_view(snap, scratch);
+            va = qb_in(v, a);
+            if (va == NULL) {
+                fprintf(stderr, "articles-querybench: %s/%s is not in the store\n",
+                        a->lang->code, a->id);
+                exit(1);
+            }
             t0 = apr_time_now();
-            art_related_find(snap, a, o, scratch, out, NULL);
+            art_related_find(v, va, o, scratch, out, NULL);
             us = (double)(apr_time_now() - t0);
             t[i] = r == 0 || us < t[i] ? us : t[i];
         }
@@ -153,7 +183,7 @@ int main(int argc, char **argv)
     art_related_opts_t ro;
     art_snapshot_t *snap;
     apr_pool_t *p, *scratch, *ipool;
-    const char *root = NULL;
+    const char *root = NULL, *store = NULL;
     char *err = NULL;
     int samples = 2000, nlog = 0, i, n = 0, total_hits = 0;
     double *rel_t, *search_t, *page_t;
@@ -168,6 +198,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
             qb_rounds = atoi(argv[++i]);
         }
+        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+            store = argv[++i];
+        }
         else if (argv[i][0] == '-') {
             root = NULL;
             break;
@@ -178,7 +211,7 @@ int main(int argc, char **argv)
     }
     if (root == NULL || samples < 1 || qb_rounds < 1) {
         fprintf(stderr, "usage: articles-querybench [-n SAMPLES] [-r ROUNDS] "
-                "REPO\n");
+                "[--store DIR] REPO\n");
         return 2;
     }
     apr_initialize();
@@ -226,6 +259,21 @@ int main(int argc, char **argv)
     printf("index_bytes_per_text_byte %.3f\n",
            (double)art_index_memory(snap->text) / (double)docs.text_bytes);
 
+    if (store) {
+        art_store_opts_t so = { 0, qb_log, &nlog };
+        art_store_result_t res;
+        art_store_t *st;
+
+        if (art_store_open(p, store, &so, &st, &err) != APR_SUCCESS
+            || art_store_update(st, p, root, &o, ART_STORE_WAIT | ART_STORE_QUIET,
+                                &res, &err) != APR_SUCCESS
+            || art_store_begin(st, &qb_txn, &err) != APR_SUCCESS) {
+            fprintf(stderr, "articles-querybench: %s\n", err);
+            return 2;
+        }
+        printf("store %s\nstore_update_ms %.1f\n", store,
+               res.elapsed / 1000.0);
+    }
     if (samples > snap->all.n) {
         samples = snap->all.n;
     }
@@ -258,17 +306,21 @@ int main(int argc, char **argv)
         art_text_tokenize(a->title, strlen(a->title), a->lang->code,
                           qb_query_word, &q);
         for (r = 0; r < qb_rounds; r++) {
+            const art_snapshot_t *v = qb_view(snap, scratch);
             double us, page_us;
 
             t0 = apr_time_now();
-            n = art_index_search(snap->text, a->lang->code, q.q, strlen(q.q),
-                                 QB_SEARCH_HITS, 0, hits, NULL);
+            n = art_snapshot_search(v, a->lang->code, q.q, strlen(q.q),
+                                    QB_SEARCH_HITS, 0, hits, NULL);
             us = (double)(apr_time_now() - t0);
             for (k = 0; k < n; k++) {
-                const art_article_t *h = snap->all.items[hits[k].doc];
+                const art_article_t *h = art_snapshot_doc(v, hits[k].doc);
 
-                art_snippet_make(scratch, h->body, h->body_len, h->lang->code,
-                                 q.q, strlen(q.q), ART_SNIPPET_WIDTH);
+                if (h) {
+                    art_snippet_make(scratch, h->body, h->body_len,
+                                     h->lang->code, q.q, strlen(q.q),
+                                     ART_SNIPPET_WIDTH);
+                }
             }
             page_us = (double)(apr_time_now() - t0);
             search_t[i] = r == 0 || us < search_t[i] ? us : search_t[i];

@@ -109,9 +109,9 @@ static void feed(const char *path, int of, const char *list_page)
           "%s: the feed shows the %d newest", path, ART_FEED_SIZE);
 }
 
-static int list_len(apr_hash_t *index, const char *lang, const char *key)
+static int list_len(art_list_e kind, const char *lang, const char *key)
 {
-    const art_list_t *l = art_snapshot_list(index, lang, key);
+    const art_list_t *l = art_snapshot_list(snap, kind, lang, key);
     return l ? l->n : 0;
 }
 
@@ -119,7 +119,7 @@ static int list_len(apr_hash_t *index, const char *lang, const char *key)
 static void table(void)
 {
     art_req_t req, *r;
-    int pages = (list_len(snap->by_lang, "en", NULL) + PSIZE - 1) / PSIZE;
+    int pages = (list_len(ART_LIST_LANG, "en", NULL) + PSIZE - 1) / PSIZE;
     char last[32], past[32];
 
     CHECK(route(&req, "/", NULL) == ART_ROUTE_ROOT, "/: the root");
@@ -350,7 +350,7 @@ static void round_trip(void)
                                            NULL);
             r = page(p, NULL, ART_PAGE_COLLECTION, 200, l);
             CHECK(r->collection == c, "%s: the same collection", p);
-            if (list_len(snap->by_collection, l, c->id)) {
+            if (list_len(ART_LIST_COLLECTION, l, c->id)) {
                 r = page(art_route_feed_path(pool, p), NULL, ART_PAGE_FEED, 200, l);
                 CHECK(r->feed_of == ART_PAGE_COLLECTION, "%s: its feed", p);
             }
