@@ -64,6 +64,8 @@ typedef struct art_req_t {
     apr_array_header_t *inputs;   /* art_cache_input_t: what the filters read
                                      of the request (art_cache_note) */
     int uncacheable;              /* a filter did what no cache key captures */
+    int preview;                  /* ArticlesPreview: drafts and scheduled
+                                     articles shown, marked, never cached */
 } art_req_t;
 
 /* page.kind of a kind ("index", "article", ...), and back: -1 for a name
