@@ -48,6 +48,7 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
+            mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
             mod_articles/art_cache.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \

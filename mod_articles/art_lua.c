@@ -22,17 +22,27 @@
 #include "art_mutex.h"
 
 #define HOOK_EVERY 1000          /* instructions between budget checks */
+#define HOOK_SLOW_EVERY 10       /* ... once instructions turn out expensive */
+#define HOOK_SLOW (10 * 1000)    /* µs a check period may take before that */
+#define ALLOC_BYTES_PER_INSTR 64 /* allocation charged to the instructions */
 #define ERR_TAG_FILTER "ART0201"
 #define ERR_TAG_BUDGET "ART0202"
 #define ERR_TAG_RESULT "ART0203"
 #define ERR_TAG_LOAD   "ART0204"
 #define ERR_TAG_STATE  "ART0205"
 
+/* The states of one filter list (location): a filter never shares a state,
+ * and so its globals, modules and metatables, with another list's filters. */
+typedef struct art_lua_world_t {
+    const char *key;
+    art_lstate_t *free;          /* idle states */
+} art_lua_world_t;
+
 struct art_lua_host_t {
     apr_pool_t *pool;
     art_lua_host_opts_t opts;
-    art_mutex_t *mutex;          /* guards free, watched, code_gen */
-    art_lstate_t *free;          /* idle states */
+    art_mutex_t *mutex;          /* guards worlds, watched, code_gen */
+    apr_hash_t *worlds;          /* key -> art_lua_world_t */
     apr_hash_t *watched;         /* path -> apr_time_t * (mtime when loaded) */
     unsigned code_gen;           /* moves on when a watched file changes */
     apr_time_t last_check;
@@ -42,10 +52,18 @@ struct art_lua_host_t {
 /* ---------------------------------------------------------------- allocator */
 
 /* Counts every byte a state holds and refuses to pass its cap, so a memory bomb
- * ends in a Lua "not enough memory" error instead of the OOM killer. */
+ * ends in a Lua "not enough memory" error instead of the OOM killer.
+ *
+ * A refusal alone does not spend the memory budget: Lua then collects garbage
+ * and asks again with the same arguments, and only when that second request
+ * fails too is there no room.  Growth is also charged to the instruction
+ * budget, since copying is work the hook does not see (one concatenation of
+ * two large strings is a single instruction), and once a budget is spent
+ * nothing grows any more, except for the error report. */
 static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     art_lstate_t *st = ud;
+    size_t tag = osize;
 
     if (nsize == 0) {
         if (ptr) {
@@ -57,33 +75,156 @@ static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (ptr == NULL) {
         osize = 0;
     }
-    if (nsize > osize && st->mem_limit
-        && st->mem + (nsize - osize) > st->mem_limit) {
-        st->budget_hit = "memory budget";
-        return NULL;
+    if (nsize > osize && st->mem_limit) {
+        size_t grow = nsize - osize;
+
+        if (st->budget_hit && !st->reporting) {
+            return NULL;
+        }
+        if (st->mem + st->mem_extra + grow > st->mem_limit) {
+            if (st->refused && st->refused_ptr == ptr
+                && st->refused_osize == tag && st->refused_nsize == nsize) {
+                st->budget_hit = st->budget_hit ? st->budget_hit
+                                                : "memory budget";
+            }
+            st->refused = 1;
+            st->refused_ptr = ptr;
+            st->refused_osize = tag;
+            st->refused_nsize = nsize;
+            return NULL;
+        }
+        if (st->req && !st->budget_hit) {
+            st->instr_left -= (long)(grow / ALLOC_BYTES_PER_INSTR);
+            if (st->instr_left < 0) {
+                st->budget_hit = "instruction budget";
+                return NULL;
+            }
+        }
     }
     ptr = realloc(ptr, nsize);
     if (ptr) {
         st->mem = st->mem - osize + nsize;
+        st->refused = 0;
     }
     return ptr;
 }
 
 /* ---------------------------------------------------------------- budgets */
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
+/* The budgets' names (st->budget_hit) are registry keys whose values are the
+ * error messages, made when the state is: raising one then allocates nothing,
+ * which matters because nothing may grow once a budget is spent. */
+static const char *const budget_names[] = {
+    "instruction budget", "time budget", "memory budget", NULL
+};
+
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+/* From now on the hook runs at every instruction of L and of the main thread
+ * (other coroutines get there at their next check), and raises. */
+static void spend(lua_State *L, const char *which)
 {
     art_lstate_t *st = art_lua_st(L);
 
-    (void)ar;
-    st->instr_left -= HOOK_EVERY;
-    if (st->instr_left < 0) {
-        st->budget_hit = "instruction budget";
-        luaL_error(L, "instruction budget exceeded");
+    if (st->budget_hit == NULL) {
+        st->budget_hit = which;
     }
-    if (st->deadline && apr_time_now() > st->deadline) {
-        st->budget_hit = "time budget";
-        luaL_error(L, "time budget exceeded");
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    if (L != st->L) {
+        lua_sethook(st->L, budget_hook, LUA_MASKCOUNT, 1);
+    }
+}
+
+int art_lua_raise_spent(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    spend(L, st->budget_hit ? st->budget_hit : "instruction budget");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, st->budget_hit) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "budget exceeded");
+    }
+    return lua_error(L);
+}
+
+int art_lua_spent(lua_State *L)
+{
+    return art_lua_st(L)->budget_hit != NULL;
+}
+
+void art_lua_note_errmem(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->budget_hit == NULL && st->mem_limit) {
+        st->budget_hit = "memory budget";
+    }
+}
+
+void art_lua_charge(lua_State *L, lua_Integer n)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->budget_hit == NULL) {
+        if (n > (lua_Integer)st->instr_left) {
+            st->instr_left = -1;
+            st->budget_hit = "instruction budget";
+        }
+        else {
+            st->instr_left -= (long)n;
+            if (st->deadline && apr_time_now() > st->deadline) {
+                st->budget_hit = "time budget";
+            }
+        }
+    }
+    if (st->budget_hit) {
+        art_lua_raise_spent(L);
+    }
+}
+
+void art_lua_charge_memory(lua_State *L, apr_size_t bytes)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    st->mem_extra += bytes;
+    if (st->mem_limit && st->mem + st->mem_extra > st->mem_limit) {
+        st->budget_hit = st->budget_hit ? st->budget_hit : "memory budget";
+    }
+    if (st->budget_hit) {
+        art_lua_raise_spent(L);
+    }
+}
+
+/* Every HOOK_EVERY instructions: charge them, check the deadline.  A period
+ * that took long means single instructions are expensive (long strings
+ * compared or converted, large varargs copied), so this thread is then
+ * checked more often.  Once a budget is spent, it raises at every
+ * instruction. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    art_lstate_t *st = art_lua_st(L);
+    apr_time_t now;
+
+    (void)ar;
+    if (st->budget_hit == NULL) {
+        st->instr_left -= lua_gethookcount(L);
+        if (st->instr_left < 0) {
+            st->budget_hit = "instruction budget";
+        }
+        else if (st->deadline) {
+            now = apr_time_now();
+            if (now > st->deadline) {
+                st->budget_hit = "time budget";
+            }
+            else if (now - st->last_hook > HOOK_SLOW
+                     && lua_gethookcount(L) > HOOK_SLOW_EVERY) {
+                lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_SLOW_EVERY);
+            }
+            st->last_hook = now;
+        }
+    }
+    if (st->budget_hit) {
+        art_lua_raise_spent(L);
     }
 }
 
@@ -93,17 +234,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
  * instruction. */
 static void pattern_check(lua_State *L)
 {
-    art_lstate_t *st = art_lua_st(L);
-
-    st->instr_left -= ART_PATTERN_CHECK_EVERY;
-    if (st->instr_left < 0) {
-        st->budget_hit = "instruction budget";
-        luaL_error(L, "instruction budget exceeded in pattern matching");
-    }
-    if (st->deadline && apr_time_now() > st->deadline) {
-        st->budget_hit = "time budget";
-        luaL_error(L, "time budget exceeded in pattern matching");
-    }
+    art_lua_charge(L, ART_PATTERN_CHECK_EVERY);
 }
 
 /* ---------------------------------------------------------------- sandbox */
@@ -116,8 +247,19 @@ static int sandbox_load(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &len);
     const char *name = luaL_optstring(L, 2, "=(load)");
     int has_env = !lua_isnone(L, 4);
+    int status;
 
-    if (luaL_loadbufferx(L, s, len, name, "t") != LUA_OK) {
+    /* Compiling is C work the hook does not see: about one instruction's
+     * worth per byte. */
+    art_lua_charge(L, (lua_Integer)len);
+    status = luaL_loadbufferx(L, s, len, name, "t");
+    if (status != LUA_OK) {
+        if (status == LUA_ERRMEM) {
+            art_lua_note_errmem(L);
+        }
+        if (art_lua_spent(L)) {
+            return art_lua_raise_spent(L);
+        }
         luaL_pushfail(L);
         lua_insert(L, -2);
         return 2;
@@ -334,7 +476,11 @@ static void open_sandbox(lua_State *L)
         { NULL, NULL }
     };
     static const char *const drop[] = {
-        "dofile", "loadfile", "collectgarbage", "print", NULL
+        "dofile", "loadfile", "collectgarbage", "print", "warn", NULL
+    };
+    static const char *const messages[] = {
+        "instruction budget exceeded", "time budget exceeded",
+        "memory budget exceeded", NULL
     };
     const luaL_Reg *l;
     int i;
@@ -361,6 +507,11 @@ static void open_sandbox(lua_State *L)
     lua_setglobal(L, "load");
     lua_pushcfunction(L, sandbox_require);
     lua_setglobal(L, "require");
+    art_lua_lib_open(L);
+    for (i = 0; budget_names[i]; i++) {
+        lua_pushstring(L, messages[i]);
+        lua_setfield(L, LUA_REGISTRYINDEX, budget_names[i]);
+    }
 
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "articles.filters");
@@ -380,7 +531,8 @@ static int state_open(lua_State *L)
     return 0;
 }
 
-static art_lstate_t *state_new(art_lua_host_t *h, unsigned gen)
+static art_lstate_t *state_new(art_lua_host_t *h, const char *world,
+                               unsigned gen)
 {
     art_lstate_t *st = calloc(1, sizeof(*st));
 
@@ -388,6 +540,7 @@ static art_lstate_t *state_new(art_lua_host_t *h, unsigned gen)
         return NULL;
     }
     st->host = h;
+    st->world = world;
     st->code_gen = gen;
     st->mem_limit = 0;           /* the libraries load without a cap */
     st->L = lua_newstate(state_alloc, st);
@@ -418,13 +571,17 @@ static void state_free(art_lstate_t *st)
 static apr_status_t host_cleanup(void *data)
 {
     art_lua_host_t *h = data;
+    apr_hash_index_t *hi;
     art_lstate_t *st, *next;
 
-    for (st = h->free; st; st = next) {
-        next = st->next;
-        state_free(st);
+    for (hi = apr_hash_first(NULL, h->worlds); hi; hi = apr_hash_next(hi)) {
+        art_lua_world_t *w = apr_hash_this_val(hi);
+        for (st = w->free; st; st = next) {
+            next = st->next;
+            state_free(st);
+        }
+        w->free = NULL;
     }
-    h->free = NULL;
     return APR_SUCCESS;
 }
 
@@ -436,6 +593,7 @@ art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o)
     h->opts = *o;
     art_mutex_create(&h->mutex, p);
     h->watched = apr_hash_make(p);
+    h->worlds = apr_hash_make(p);
     h->last_check = apr_time_now();
     apr_pool_cleanup_register(p, h, host_cleanup, apr_pool_cleanup_null);
     return h;
@@ -503,17 +661,26 @@ apr_uint64_t art_lua_state_gen(const art_lstate_t *st)
     return st->code_gen;
 }
 
-art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval)
+art_lstate_t *art_lua_acquire(art_lua_host_t *h, const char *world,
+                              apr_interval_time_t interval)
 {
     art_lstate_t *st, *stale = NULL;
+    art_lua_world_t *w;
     unsigned gen;
 
     check_files(h, interval);
     art_mutex_lock(h->mutex);
     gen = h->code_gen;
-    st = h->free;
+    w = apr_hash_get(h->worlds, world, APR_HASH_KEY_STRING);
+    if (w == NULL) {
+        /* Kept for the life of the host: one per filter list. */
+        w = apr_pcalloc(h->pool, sizeof(*w));
+        w->key = apr_pstrdup(h->pool, world);
+        apr_hash_set(h->worlds, w->key, APR_HASH_KEY_STRING, w);
+    }
+    st = w->free;
     if (st) {
-        h->free = st->next;
+        w->free = st->next;
     }
     art_mutex_unlock(h->mutex);
     if (st && (st->code_gen != gen || st->dead)) {
@@ -522,7 +689,7 @@ art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval)
     }
     state_free(stale);
     if (st == NULL) {
-        st = state_new(h, gen);
+        st = state_new(h, w->key, gen);
     }
     if (st) {
         st->next = NULL;
@@ -532,6 +699,8 @@ art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval)
 
 void art_lua_release(art_lua_host_t *h, art_lstate_t *st)
 {
+    art_lua_world_t *w;
+
     if (st == NULL) {
         return;
     }
@@ -540,8 +709,9 @@ void art_lua_release(art_lua_host_t *h, art_lstate_t *st)
         return;
     }
     art_mutex_lock(h->mutex);
-    st->next = h->free;
-    h->free = st;
+    w = apr_hash_get(h->worlds, st->world, APR_HASH_KEY_STRING);
+    st->next = w->free;
+    w->free = st;
     art_mutex_unlock(h->mutex);
 }
 
@@ -562,15 +732,21 @@ int art_lua_page_index(art_lstate_t *st)
 
 /* ---------------------------------------------------------------- pipeline */
 
+/* The message handler of the pipeline.  It may allocate when a budget is
+ * spent (the report is small and bounded), and it calls no metamethod of the
+ * error object. */
 static int traceback(lua_State *L)
 {
+    art_lstate_t *st = art_lua_st(L);
     const char *msg = lua_tostring(L, 1);
 
+    st->reporting = 1;
     if (msg == NULL) {
         msg = lua_pushfstring(L, "(error object is a %s value)",
                               luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
+    st->reporting = 0;
     return 1;
 }
 
@@ -662,12 +838,20 @@ static void log_error(art_lstate_t *st, art_req_t *req, const char *tag,
                                             req->path, m));
 }
 
-/* Errors that can leave a state damaged (budgets, memory) retire it. */
-static int fail(art_lstate_t *st, art_req_t *req, const char *tag,
+/* Errors that can leave a state damaged (budgets, memory) retire it.  status
+ * is what the protected call returned. */
+static int fail(art_lstate_t *st, art_req_t *req, int status, const char *tag,
                 const char *what)
 {
-    const char *msg = lua_tostring(st->L, -1);
+    /* Only a string: converting a number would allocate, outside any
+     * protected call, when allocations may be refused. */
+    const char *msg = status == LUA_OK ? "returned after spending it"
+        : lua_type(st->L, -1) == LUA_TSTRING ? lua_tostring(st->L, -1) : NULL;
 
+    st->reporting = 0;
+    if (status == LUA_ERRMEM) {
+        art_lua_note_errmem(st->L);
+    }
     if (st->budget_hit) {
         tag = ERR_TAG_BUDGET;
         st->dead = 1;
@@ -681,20 +865,26 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
                 const art_lua_limits_t *limits)
 {
     lua_State *L = st->L;
-    int i, tb;
+    int i, tb, rc;
 
     st->req = req;
     st->serial++;
     st->budget_hit = NULL;
+    st->reporting = 0;
+    st->refused = 0;
+    st->mem_extra = 0;
+    st->scratch = NULL;
     st->instr_left = limits->instructions > 0 ? limits->instructions : LONG_MAX;
-    st->deadline = limits->timeout > 0 ? apr_time_now() + limits->timeout : 0;
+    st->last_hook = apr_time_now();
+    st->deadline = limits->timeout > 0 ? st->last_hook + limits->timeout : 0;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     lua_settop(L, 0);
     lua_pushcfunction(L, traceback);
     tb = lua_gettop(L);
 
     lua_pushcfunction(L, art_lua_build_page);
-    if (lua_pcall(L, 0, 1, tb) != LUA_OK) {
-        return fail(st, req, ERR_TAG_STATE, "building the page");
+    if ((rc = lua_pcall(L, 0, 1, tb)) != LUA_OK) {
+        return fail(st, req, rc, ERR_TAG_STATE, "building the page");
     }
     st->page_idx = lua_gettop(L);
 
@@ -709,14 +899,17 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
         st->script_dir = dir;
         lua_pushcfunction(L, push_filter);
         lua_pushlightuserdata(L, (void *)f);
-        if (lua_pcall(L, 1, 1, tb) != LUA_OK) {
-            return fail(st, req, ERR_TAG_LOAD, f->file);
+        if ((rc = lua_pcall(L, 1, 1, tb)) != LUA_OK) {
+            return fail(st, req, rc, ERR_TAG_LOAD, f->file);
         }
         lua_pushcfunction(L, call_filter);
         lua_insert(L, -2);
         lua_pushvalue(L, st->page_idx);
-        if (lua_pcall(L, 2, 1, tb) != LUA_OK) {
-            return fail(st, req, ERR_TAG_FILTER, f->file);
+        rc = lua_pcall(L, 2, 1, tb);
+        /* A filter that caught its budget's error and returned anyway has
+         * still spent it. */
+        if (rc != LUA_OK || st->budget_hit) {
+            return fail(st, req, rc, ERR_TAG_FILTER, f->file);
         }
         type = lua_type(L, -1);
         if (type == LUA_TNUMBER && lua_isinteger(L, -1)

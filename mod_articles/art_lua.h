@@ -1,7 +1,7 @@
 /* art_lua.h: Lua states, the filter sandbox, budgets and the page model.
  *
- * A process keeps a pool of Lua states (art_lua_host_t).  A request takes one
- * state for itself, builds the page table from the snapshot, runs the configured
+ * A process keeps pools of Lua states (art_lua_host_t), one pool per filter
+ * list, so sites never share one.  A request takes one state for itself, builds the page table from the snapshot, runs the configured
  * filters in it, renders the page's template against that table, and gives the
  * state back.  States are created lazily and reused; each compiles a filter file
  * (and what it requires) once.  When any of those files changes, the host's code
@@ -10,7 +10,9 @@
  *
  * Filters run in a sandbox (no io, no os beyond time/date/clock, no debug, text
  * chunks only) with an instruction budget, a wall-clock deadline and a memory cap
- * per state.  Errors are logged with script, line and URI; the client only ever
+ * per state.  A spent budget stays spent until the request ends, whatever the
+ * filter catches, and library functions are charged for their work
+ * (art_lua_lib.c).  Errors are logged with script, line and URI; the client only ever
  * sees the generic error page.
  *
  * Nothing here includes httpd headers: the request object `r` is provided through
@@ -58,9 +60,13 @@ typedef struct art_lua_host_opts_t {
 art_lua_host_t *art_lua_host_create(apr_pool_t *p, const art_lua_host_opts_t *o);
 
 /* Take a state for one request (created lazily); never NULL unless out of
- * memory.  Filter files are checked for changes first when interval has passed
- * since the last check (0: never). */
-art_lstate_t *art_lua_acquire(art_lua_host_t *h, apr_interval_time_t interval);
+ * memory.  world names the filter list the request runs (its location): each
+ * has states of its own, so nothing one site's filters leave in a state
+ * (globals, modules, metatables) is seen by another's.  Filter files are
+ * checked for changes first when interval has passed since the last check
+ * (0: never). */
+art_lstate_t *art_lua_acquire(art_lua_host_t *h, const char *world,
+                              apr_interval_time_t interval);
 void art_lua_release(art_lua_host_t *h, art_lstate_t *st);
 
 /* The host's filter-code generation, after checking the files as

@@ -12,14 +12,25 @@ struct art_lstate_t {
     lua_State *L;
     art_lua_host_t *host;
     art_lstate_t *next;          /* free list */
+    const char *world;           /* the filter list whose states these are */
     unsigned code_gen;           /* host generation the state was made in */
     int dead;                    /* retire instead of reusing */
     apr_size_t mem;              /* bytes held by L */
+    apr_size_t mem_extra;        /* request-pool bytes charged to the cap */
     apr_size_t mem_limit;        /* 0 while the libraries load */
     long instr_left;             /* instruction budget left for this request */
     apr_time_t deadline;         /* 0: none */
-    const char *budget_hit;      /* which budget ended the request, if any */
+    apr_time_t last_hook;        /* when the count hook last ran */
+    const char *budget_hit;      /* which budget is spent, if any: from then
+                                    on every hook, guarded call and growing
+                                    allocation fails until the request ends */
+    int reporting;               /* the error report may still allocate */
+    int refused;                 /* the allocation below was refused ... */
+    const void *refused_ptr;     /* ... with these arguments; the same one */
+    size_t refused_osize;        /* again means Lua's emergency collection */
+    size_t refused_nsize;        /* did not make room */
     art_req_t *req;              /* the request being served, NULL between */
+    apr_pool_t *scratch;         /* for one API call's temporaries */
     unsigned long serial;        /* request number: views of older ones are stale */
     const char *script_dir;      /* folder of the running filter, for require */
     int page_idx;                /* stack index of page after art_lua_run */
@@ -29,6 +40,33 @@ static inline art_lstate_t *art_lua_st(lua_State *L)
 {
     return *(art_lstate_t **)lua_getextraspace(L);
 }
+
+/* Charge n VM instructions' worth of work to the running request before a C
+ * function does it; raises the budget's error (and keeps it spent) when the
+ * instruction budget cannot pay or the deadline has passed.  n = 0 only
+ * checks.  The hook cannot interrupt a C function, so every library function
+ * whose work is not bounded by a constant or by what it allocates calls this
+ * first (art_lua_lib.c). */
+void art_lua_charge(lua_State *L, lua_Integer n);
+
+/* Count bytes the module allocates outside Lua on a filter's behalf (request
+ * pool) against ArticlesLuaMemory; raises the memory budget's error when they
+ * do not fit. */
+void art_lua_charge_memory(lua_State *L, apr_size_t bytes);
+
+/* Whether a budget of the running request is spent. */
+int art_lua_spent(lua_State *L);
+
+/* Raise the spent budget's error (allocating nothing). */
+int art_lua_raise_spent(lua_State *L);
+
+/* A protected call ended in LUA_ERRMEM: no collection could make room, so the
+ * memory budget is spent. */
+void art_lua_note_errmem(lua_State *L);
+
+/* Wrap the standard library of a fresh state so that filters cannot escape
+ * the budgets (art_lua_lib.c). */
+void art_lua_lib_open(lua_State *L);
 
 /* Push the `articles` API table (art_lua_page.c). */
 void art_lua_open_api(lua_State *L);

@@ -5,7 +5,13 @@
  * access, so a list of a hundred articles costs a hundred small userdata, not a
  * hundred copies of their bodies.  A view kept past its request (in a filter's
  * global, say) refuses every access, because the snapshot it points into may be
- * gone.
+ * gone: every metamethod and API function reaches a view through check_view.
+ *
+ * What an API call allocates outside Lua (option strings, snippets, related
+ * scoring slots) comes from a scratch pool that the next API call clears, so
+ * a loop of calls holds one call's worth, not the sum.  Options tables are
+ * read raw: no metamethod (no Lua code, so no other API call) can run while
+ * a call holds scratch memory.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -32,7 +38,8 @@ typedef struct art_view_t {
     unsigned long serial;
 } art_view_t;
 
-/* The request a C function called from Lua serves; raises when there is none. */
+/* The request a C function called from Lua serves; raises when there is
+ * none, or when its budget is spent. */
 static art_req_t *cur_req(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
@@ -40,7 +47,25 @@ static art_req_t *cur_req(lua_State *L)
     if (st->req == NULL) {
         luaL_error(L, "the articles API is only available while a request runs");
     }
+    if (st->budget_hit) {
+        art_lua_raise_spent(L);
+    }
     return st->req;
+}
+
+/* The pool for this API call's temporaries, emptied of the previous call's. */
+static apr_pool_t *call_pool(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+    art_req_t *req = cur_req(L);
+
+    if (st->scratch == NULL) {
+        apr_pool_create(&st->scratch, req->pool);
+    }
+    else {
+        apr_pool_clear(st->scratch);
+    }
+    return st->scratch;
 }
 
 static void set_str(lua_State *L, const char *k, const char *v)
@@ -103,7 +128,9 @@ void art_lua_push_article(lua_State *L, const art_article_t *a)
     luaL_setmetatable(L, ARTICLE_MT);
 }
 
-static const art_article_t *check_article(lua_State *L, int idx)
+/* The view at idx, if it belongs to the running request; raises otherwise.
+ * The only way to a view's article. */
+static art_view_t *check_view(lua_State *L, int idx)
 {
     art_view_t *v = luaL_checkudata(L, idx, ARTICLE_MT);
     art_lstate_t *st = art_lua_st(L);
@@ -111,7 +138,12 @@ static const art_article_t *check_article(lua_State *L, int idx)
     if (st->req == NULL || v->serial != st->serial) {
         luaL_error(L, "article view used after the request that made it");
     }
-    return v->a;
+    return v;
+}
+
+static const art_article_t *check_article(lua_State *L, int idx)
+{
+    return check_view(L, idx)->a;
 }
 
 static void push_author_ref(lua_State *L, art_req_t *req, const art_author_t *au,
@@ -302,7 +334,7 @@ static int field_tags(lua_State *L, art_req_t *req, const art_article_t *a)
         lua_createtable(L, 0, 3);
         set_str(L, "name", a->tags[i].name);
         set_str(L, "key", a->tags[i].key);
-        set_url(L, req, "url", art_route_path(req->pool, ART_PAGE_TAG,
+        set_url(L, req, "url", art_route_path(call_pool(L), ART_PAGE_TAG,
                                               a->lang->code, a->tags[i].key,
                                               NULL));
         lua_rawseti(L, -2, i + 1);
@@ -426,24 +458,25 @@ static int article_index(lua_State *L)
 
 static int article_newindex(lua_State *L)
 {
+    check_view(L, 1);
     return luaL_error(L, "article fields are read-only (tried to set '%s')",
                       luaL_tolstring(L, 2, NULL));
 }
 
 static int article_tostring(lua_State *L)
 {
-    art_view_t *v = luaL_checkudata(L, 1, ARTICLE_MT);
+    const art_article_t *a = check_article(L, 1);
 
-    lua_pushfstring(L, "article %s/%s", v->a->lang->code, v->a->id);
+    lua_pushfstring(L, "article %s/%s", a->lang->code, a->id);
     return 1;
 }
 
+/* __eq runs only when both operands are views. */
 static int article_eq(lua_State *L)
 {
-    art_view_t *a = luaL_testudata(L, 1, ARTICLE_MT);
-    art_view_t *b = luaL_testudata(L, 2, ARTICLE_MT);
+    const art_article_t *a = check_article(L, 1);
 
-    lua_pushboolean(L, a && b && a->a == b->a);
+    lua_pushboolean(L, a == check_article(L, 2));
     return 1;
 }
 
@@ -465,14 +498,21 @@ static int api_get(lua_State *L)
     return 1;
 }
 
-static const char *opt_field(lua_State *L, int t, const char *k)
+/* t[k] without metamethods; pushes it and returns its type. */
+static int raw_field(lua_State *L, int t, const char *k)
+{
+    lua_pushstring(L, k);
+    return lua_rawget(L, t < 0 ? t - 1 : t);
+}
+
+static const char *opt_field(lua_State *L, apr_pool_t *p, int t, const char *k)
 {
     const char *v;
 
-    lua_getfield(L, t, k);
+    raw_field(L, t, k);
     v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
     /* Copied: a number converted to a string lives only on the stack. */
-    v = v ? apr_pstrdup(cur_req(L)->pool, v) : NULL;
+    v = v ? apr_pstrdup(p, v) : NULL;
     lua_pop(L, 1);
     return v;
 }
@@ -482,7 +522,7 @@ static lua_Integer int_field(lua_State *L, int t, const char *k, lua_Integer def
     lua_Integer v;
     int isnum;
 
-    lua_getfield(L, t, k);
+    raw_field(L, t, k);
     v = lua_tointegerx(L, -1, &isnum);
     lua_pop(L, 1);
     return isnum ? v : def;
@@ -532,6 +572,7 @@ static int has_tag(const art_article_t *a, const char *key)
 static int api_find(lua_State *L)
 {
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     const art_snapshot_t *s = req->snap;
     const char *lang, *author, *tag, *coll, *tagkey = NULL;
     const art_list_t *list;
@@ -539,13 +580,13 @@ static int api_find(lua_State *L)
     int i, pos, want, n = 0, skipped = 0, unfiltered = 0;
 
     luaL_checktype(L, 1, LUA_TTABLE);
-    lang = opt_field(L, 1, "lang");
-    author = opt_field(L, 1, "author");
-    tag = opt_field(L, 1, "tag");
-    coll = opt_field(L, 1, "collection");
+    lang = opt_field(L, p, 1, "lang");
+    author = opt_field(L, p, 1, "author");
+    tag = opt_field(L, p, 1, "tag");
+    coll = opt_field(L, p, 1, "collection");
     list_window(L, 1, &limit, &offset);
     if (tag) {
-        tagkey = art_tag_fold(req->pool, tag);
+        tagkey = art_tag_fold(p, tag);
     }
     /* Walk the narrowest index; a criterion that chose it needs no check. */
     if (lang && author) {
@@ -579,6 +620,10 @@ static int api_find(lua_State *L)
         want = unfiltered && limit - n < FIND_RUN ? (int)(limit - n) : FIND_RUN;
         m = art_list_slice(list, pos, want, run);
 
+        /* Walking a long list to fill a short page is work too. */
+        if ((pos & ~1023) != ((pos + m) & ~1023)) {
+            art_lua_charge(L, 1024);
+        }
         for (i = 0; i < m && n < limit; i++) {
             const art_article_t *a = run[i];
             if ((author && !has_author(a, author))
@@ -641,31 +686,37 @@ static int api_languages(lua_State *L)
 static int api_negotiate(lua_State *L)
 {
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     const apr_array_header_t *langs = req->snap->site->langs;
-    const char *header = luaL_optstring(L, 1, "");
+    size_t hlen;
+    const char *header = luaL_optlstring(L, 1, "", &hlen);
     const char **codes;
+    lua_Unsigned len;
     int i, n, deflt = -1, best;
 
     if (lua_isnoneornil(L, 2)) {
         n = langs->nelts;
-        codes = apr_palloc(req->pool, sizeof(char *) * (n ? n : 1));
+        codes = apr_palloc(p, sizeof(char *) * (n ? n : 1));
         for (i = 0; i < n; i++) {
             codes[i] = APR_ARRAY_IDX(langs, i, art_lang_t).code;
         }
     }
     else {
         luaL_checktype(L, 2, LUA_TTABLE);
-        n = (int)luaL_len(L, 2);
-        if (n > 1000) {
+        len = lua_rawlen(L, 2);
+        if (len > 1000) {
             return luaL_error(L, "too many languages to negotiate");
         }
-        codes = apr_palloc(req->pool, sizeof(char *) * (n ? n : 1));
+        n = (int)len;
+        codes = apr_palloc(p, sizeof(char *) * (n ? n : 1));
         for (i = 0; i < n; i++) {
-            lua_geti(L, 2, i + 1);
-            codes[i] = apr_pstrdup(req->pool, luaL_checkstring(L, -1));
+            lua_rawgeti(L, 2, i + 1);
+            codes[i] = apr_pstrdup(p, luaL_checkstring(L, -1));
             lua_pop(L, 1);
         }
     }
+    /* The header is parsed against every code. */
+    art_lua_charge(L, (lua_Integer)(hlen / 16) * (n + 1));
     for (i = 0; i < n; i++) {
         if (strcmp(codes[i], req->snap->site->default_lang) == 0) {
             deflt = i;
@@ -688,7 +739,7 @@ static double num_field(lua_State *L, int t, const char *k, double def)
     double v;
     int isnum;
 
-    lua_getfield(L, t, k);
+    raw_field(L, t, k);
     v = lua_tonumberx(L, -1, &isnum);
     lua_pop(L, 1);
     return isnum ? v : def;
@@ -701,6 +752,7 @@ static int api_related(lua_State *L)
 {
     const art_article_t *a = check_article(L, 1);
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     art_related_opts_t o;
     const art_article_t *out[ART_RELATED_MAX];
     lua_Integer limit, per;
@@ -718,7 +770,7 @@ static int api_related(lua_State *L)
         o.min_score = num_field(L, 2, "min_score", o.min_score);
         limit = int_field(L, 2, "limit", limit);
         per = int_field(L, 2, "per_list", per);
-        lua_getfield(L, 2, "include_newer");
+        raw_field(L, 2, "include_newer");
         if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
             o.include_newer = 0;
         }
@@ -726,7 +778,9 @@ static int api_related(lua_State *L)
     }
     o.limit = limit < 0 || limit > ART_RELATED_MAX ? ART_RELATED_MAX : (int)limit;
     o.per_list = per < 1 ? 1 : per > 100000 ? 100000 : (int)per;
-    n = art_related_find(req->snap, a, &o, req->pool, out, NULL);
+    /* Each list looked at is walked up to per_list articles. */
+    art_lua_charge(L, (lua_Integer)o.per_list * (a->ntags + a->nauthors + 2));
+    n = art_related_find(req->snap, a, &o, p, out, NULL);
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
         art_lua_push_article(L, out[i]);
@@ -736,12 +790,18 @@ static int api_related(lua_State *L)
 }
 
 /* The snippet of a for query q, pushed as a string. */
-static void push_snippet(lua_State *L, art_req_t *req, const art_article_t *a,
+static void push_snippet(lua_State *L, apr_pool_t *p, const art_article_t *a,
                          const char *q, size_t qlen, lua_Integer width)
 {
-    lua_pushstring(L, art_snippet_make(req->pool, a->body, a->body_len,
+    lua_pushstring(L, art_snippet_make(p, a->body, a->body_len,
                                        a->lang->code, q, qlen,
                                        (apr_size_t)width));
+}
+
+/* A snippet reads the article's body once for each query word. */
+static void charge_snippet(lua_State *L, const art_article_t *a, size_t qlen)
+{
+    art_lua_charge(L, (lua_Integer)(a->body_len / 16) * (lua_Integer)(1 + qlen / 4));
 }
 
 /* The snippet width of the options table at t. */
@@ -760,6 +820,7 @@ static lua_Integer snippet_width(lua_State *L, int t)
 static int api_search(lua_State *L)
 {
     art_req_t *req = cur_req(L);
+    apr_pool_t *p = call_pool(L);
     const char *lang = luaL_checkstring(L, 1);
     size_t qlen;
     const char *q = luaL_checklstring(L, 2, &qlen);
@@ -770,16 +831,19 @@ static int api_search(lua_State *L)
 
     if (lua_istable(L, 3)) {
         list_window(L, 3, &limit, &offset);
-        lua_getfield(L, 3, "snippets");
+        raw_field(L, 3, "snippets");
         snippets = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
-    hits = apr_palloc(req->pool, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
+    /* The index walks each query word's postings: charged by the query and
+     * the window. */
+    art_lua_charge(L, (lua_Integer)qlen * 16 + limit + offset);
+    hits = apr_palloc(p, sizeof(*hits) * (apr_size_t)(limit ? limit : 1));
     if (offset < ART_INDEX_WINDOW_MAX) {
         n = art_snapshot_search(req->snap, lang, q, qlen, (int)limit,
                                 (int)offset, hits, &total);
     }
-    found = apr_palloc(req->pool, sizeof(*found) * (apr_size_t)(n + 1));
+    found = apr_palloc(p, sizeof(*found) * (apr_size_t)(n + 1));
     for (i = 0; i < n; i++) {
         const art_article_t *a = art_snapshot_doc(req->snap, hits[i].doc);
         if (a) {
@@ -797,7 +861,8 @@ static int api_search(lua_State *L)
     }
     lua_createtable(L, m, 0);
     for (i = 0; i < m; i++) {
-        push_snippet(L, req, found[i], q, qlen, snippet_width(L, 3));
+        charge_snippet(L, found[i], qlen);
+        push_snippet(L, p, found[i], q, qlen, snippet_width(L, 3));
         lua_rawseti(L, -2, i + 1);
     }
     return 3;
@@ -810,8 +875,10 @@ static int api_snippet(lua_State *L)
     const art_article_t *a = check_article(L, 1);
     size_t qlen;
     const char *q = luaL_checklstring(L, 2, &qlen);
+    apr_pool_t *p = call_pool(L);
 
-    push_snippet(L, cur_req(L), a, q, qlen, snippet_width(L, 3));
+    charge_snippet(L, a, qlen);
+    push_snippet(L, p, a, q, qlen, snippet_width(L, 3));
     return 1;
 }
 
@@ -1282,7 +1349,7 @@ static void push_results(lua_State *L, art_req_t *req)
         lua_createtable(L, 0, 2);
         art_lua_push_article(L, a);
         lua_setfield(L, -2, "article");
-        push_snippet(L, req, a, req->query, qlen, ART_SNIPPET_WIDTH);
+        push_snippet(L, req->pool, a, req->query, qlen, ART_SNIPPET_WIDTH);
         lua_setfield(L, -2, "snippet");
         lua_rawseti(L, -2, i + 1);
     }

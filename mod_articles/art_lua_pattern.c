@@ -709,6 +709,9 @@ static void pat_add_template(pat_state_t *ms, luaL_Buffer *b, pat_ptr s, pat_ptr
     pat_ptr text;
     ptrdiff_t len;
 
+    /* Scanning the template is work even where it adds nothing ("%1" of an
+     * empty capture), and it is repeated for every match. */
+    PAT_STEPS(ms, 1 + (ptrdiff_t)(l / PAT_CMP_STEP));
     while ((q = memchr(t, PAT_ESC, (size_t)(end - t))) != NULL) {
         luaL_addlstring(b, t, (size_t)(q - t));
         q++;                     /* the string's "\0" if the "%" ends it */

@@ -995,6 +995,17 @@ static void names_leave(tpl_render_t *st, int prev)
     st->names = prev;
 }
 
+/* Render template t one partial level deeper, with its names in scope. */
+static void render_body(tpl_render_t *st, const art_tpl_t *t)
+{
+    int names = names_enter(st, t);
+
+    st->pdepth++;
+    render_nodes(st, t->nodes, t->nnodes);
+    st->pdepth--;
+    names_leave(st, names);
+}
+
 /* Replace the table or userdata on top of the stack by its field number i of nd's
  * name. */
 static void index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
@@ -1195,35 +1206,37 @@ static void ind_clear(tpl_render_t *st)
 }
 
 /* Compile what a lambda returned (at idx) and render it in the current context. */
+/* The result of a lambda is compiled into a pool of its own, gone once it is
+ * rendered: a lambda called for every item of a long list would otherwise
+ * pile its compiled results up in the request pool (issue #12).  A Lua error
+ * while rendering leaves the pool to its parent, freed with the request. */
 static void render_lambda_result(tpl_render_t *st, int idx, const tpl_delims_t *d)
 {
     apr_size_t ioff = st->ioff, ilen = st->ilen;
+    apr_pool_t *tp;
     art_tpl_t *t;
     char num[64], *err = NULL;
     const char *s;
     size_t n;
-    int names;
 
     s = scalar_text(st->L, idx, num, &n);
     if (!s) {
         return;
     }
-    if (tpl_compile(st->out->pool, "lambda", s, n, d, 0, &t, &err) != APR_SUCCESS) {
+    apr_pool_create(&tp, st->out->pool);
+    if (tpl_compile(tp, "lambda", s, n, d, 0, &t, &err) != APR_SUCCESS) {
         render_fail(st, "%s", err ? err : "lambda: cannot compile");
-        return;
     }
-    if (st->pdepth >= ART_TPL_MAX_PARTIAL_DEPTH) {
+    else if (st->pdepth >= ART_TPL_MAX_PARTIAL_DEPTH) {
         render_fail(st, "partial recursion too deep (lambda)");
-        return;
     }
-    ind_clear(st);
-    names = names_enter(st, t);
-    st->pdepth++;
-    render_nodes(st, t->nodes, t->nnodes);
-    st->pdepth--;
-    names_leave(st, names);
-    st->ioff = ioff;
-    st->ilen = ilen;
+    else {
+        ind_clear(st);
+        render_body(st, t);
+        st->ioff = ioff;
+        st->ilen = ilen;
+    }
+    apr_pool_destroy(tp);
 }
 
 static void write_lambda(tpl_render_t *st, int idx, int escape)
@@ -1237,7 +1250,11 @@ static void write_lambda(tpl_render_t *st, int idx, int escape)
         render_lambda_result(st, lua_gettop(L), &default_delims);
     }
     else {
-        art_buf_init(&tmp, out->pool, 256);
+        apr_pool_t *tp;
+
+        /* Only its escaped copy is kept. */
+        apr_pool_create(&tp, out->pool);
+        art_buf_init(&tmp, tp, 256);
         tmp.limit = out->limit;
         st->out = &tmp;
         render_lambda_result(st, lua_gettop(L), &default_delims);
@@ -1246,6 +1263,7 @@ static void write_lambda(tpl_render_t *st, int idx, int escape)
             out->overflow = 1;
         }
         write_escaped(out, tmp.data, tmp.len);
+        apr_pool_destroy(tp);
     }
     lua_pop(L, 1);
 }
@@ -1402,7 +1420,6 @@ static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
 {
     apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop;
     const art_tpl_t *t = find_template(st, nd);
-    int names;
 
     if (!t) {
         return;
@@ -1418,11 +1435,7 @@ static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
     else {
         ind_clear(st);
     }
-    names = names_enter(st, t);
-    st->pdepth++;
-    render_nodes(st, t->nodes, t->nnodes);
-    st->pdepth--;
-    names_leave(st, names);
+    render_body(st, t);
     st->ioff = ioff;
     st->ilen = ilen;
     st->itop = itop;
@@ -1433,7 +1446,6 @@ static void render_parent(tpl_render_t *st, const tpl_node_t *nd)
     apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop;
     const art_tpl_t *t = find_template(st, nd);
     tpl_ovr_t ovr;
-    int names;
 
     if (!t) {
         return;
@@ -1455,11 +1467,7 @@ static void render_parent(tpl_render_t *st, const tpl_node_t *nd)
     else {
         ind_clear(st);
     }
-    names = names_enter(st, t);
-    st->pdepth++;
-    render_nodes(st, t->nodes, t->nnodes);
-    st->pdepth--;
-    names_leave(st, names);
+    render_body(st, t);
     st->ovr = ovr.prev;
     st->ioff = ioff;
     st->ilen = ilen;

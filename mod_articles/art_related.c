@@ -22,6 +22,7 @@ typedef struct {
     int used;
     apr_time_t published;
     const art_article_t *a;
+    const char *id;              /* read for a tie, NULL until then */
     double score;
 } related_cand_t;
 
@@ -55,11 +56,21 @@ static const art_article_t *related_article(related_ctx_t *c,
     return x->a;
 }
 
+/* Its id, read alone: ties are common (tag weights are whole numbers and
+ * dates are days), and a tie needs no more of the article. */
+static const char *related_id(related_ctx_t *c, related_cand_t *x)
+{
+    if (x->id == NULL) {
+        x->id = x->a ? x->a->id : art_snapshot_doc_id(c->s, x->doc, NULL);
+    }
+    return x->id;
+}
+
 /* Higher score, then newer, then id: a strict order, so results are stable. */
 static int related_better(related_ctx_t *c, related_cand_t *x,
                           related_cand_t *y)
 {
-    const art_article_t *a, *b;
+    const char *a, *b;
 
     if (x->score != y->score) {
         return x->score > y->score;
@@ -67,9 +78,9 @@ static int related_better(related_ctx_t *c, related_cand_t *x,
     if (x->published != y->published) {
         return x->published > y->published;
     }
-    a = related_article(c, x);
-    b = related_article(c, y);
-    return a && b ? strcmp(a->id, b->id) < 0 : a != NULL;
+    a = related_id(c, x);
+    b = related_id(c, y);
+    return a && b ? strcmp(a, b) < 0 : a != NULL;
 }
 
 static related_cand_t *related_slot(related_ctx_t *c, int doc)
@@ -138,16 +149,18 @@ static void related_add_text(related_ctx_t *c, const art_snapshot_t *s,
                              &self);
     for (i = 0; i < n && self > 0; i++) {
         double sim = hits[i].score / self;
-        const art_article_t *a;
+        apr_time_t published;
+        const char *id;
 
-        if (sim >= min && (a = art_snapshot_doc(s, hits[i].doc)) != NULL) {
+        if (sim >= min && (id = art_snapshot_doc_id(s, hits[i].doc,
+                                                    &published)) != NULL) {
             related_cand_t *x;
 
-            related_add(c, a->doc, a->published_t,
+            related_add(c, hits[i].doc, published,
                         weight * (sim < 1 ? sim : 1));
-            x = related_slot(c, a->doc);
+            x = related_slot(c, hits[i].doc);
             if (x->used) {
-                x->a = a;
+                x->id = id;
             }
         }
     }

@@ -94,6 +94,31 @@ static const art_article_t *raw_doc(const art_snapshot_t *s, int doc)
     return doc >= 0 && doc < s->all.n ? s->all.items[doc] : NULL;
 }
 
+const char *art_snapshot_doc_id(const art_snapshot_t *s, int doc,
+                                apr_time_t *published)
+{
+    const art_article_t *a;
+    apr_time_t when = 0;
+    const char *id;
+
+    if (s->ops) {
+        /* The time of its list entries: a draft's is ART_TIME_DRAFT. */
+        id = s->ops->doc_id(s, doc, &when);
+    }
+    else {
+        a = raw_doc(s, doc);
+        id = a ? a->id : NULL;
+        when = a ? art_article_when(a) : 0;
+    }
+    if (id == NULL || !(s->now == 0 || s->preview || when <= s->now)) {
+        return NULL;
+    }
+    if (published) {
+        *published = when;
+    }
+    return id;
+}
+
 int art_snapshot_count(const art_snapshot_t *s)
 {
     return s->ops ? s->count : s->all.n;

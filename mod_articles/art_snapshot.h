@@ -163,6 +163,8 @@ typedef struct art_snapshot_ops_t {
     const art_article_t *(*article)(const art_snapshot_t *s, const char *lang,
                                     const char *id);
     const art_article_t *(*doc)(const art_snapshot_t *s, int doc);
+    const char *(*doc_id)(const art_snapshot_t *s, int doc,
+                          apr_time_t *published);  /* list time */
     const art_list_t *(*list)(const art_snapshot_t *s, art_list_e kind,
                               const char *lang, const char *key);
     int (*entries)(const art_list_t *l, int offset, int n,
@@ -236,6 +238,12 @@ const art_lang_t *art_snapshot_lang(const art_snapshot_t *s, const char *code);
 
 /* The article of document id doc (a search hit's), NULL when none. */
 const art_article_t *art_snapshot_doc(const art_snapshot_t *s, int doc);
+
+/* The id (and published time, if published is not NULL: ART_TIME_DRAFT
+ * for a draft, as in lists) of document doc without reading the rest of
+ * it; NULL when there is none or the view hides it. */
+const char *art_snapshot_doc_id(const art_snapshot_t *s, int doc,
+                                apr_time_t *published);
 
 /* Articles in the snapshot. */
 int art_snapshot_count(const art_snapshot_t *s);

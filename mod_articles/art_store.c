@@ -2665,6 +2665,21 @@ static const art_article_t *view_doc(const art_snapshot_t *s, int doc)
     return a;
 }
 
+static const char *view_doc_id(const art_snapshot_t *s, int doc,
+                               apr_time_t *published)
+{
+    view_t *v = s->ops_data;
+    rec_t r;
+
+    if (doc < 0 || !rec_get(v->t->txn, v->t->st, (apr_uint32_t)doc, &r)) {
+        return NULL;
+    }
+    if (published) {
+        *published = r.h.draft ? ART_TIME_DRAFT : r.h.published_t;
+    }
+    return rec_str(&r, S_ID);
+}
+
 static const art_article_t *view_article(const art_snapshot_t *s,
                                          const char *lang, const char *id)
 {
@@ -2740,7 +2755,7 @@ static int view_pinned(const art_snapshot_t *s, const art_article_t *a,
 }
 
 static const art_snapshot_ops_t view_ops = {
-    view_article, view_doc, view_list, view_entries, view_search,
+    view_article, view_doc, view_doc_id, view_list, view_entries, view_search,
     view_similar, view_pinned
 };
 

@@ -562,7 +562,11 @@ static int articles_handler(request_rec *r)
         break;
     }
 
-    st = art_lua_acquire(runtime->lua, art_config_reload(c));
+    /* A state per site: virtual host, filter list and repository. */
+    st = art_lua_acquire(runtime->lua,
+                         apr_psprintf(r->pool, "%pp %pp %s", (void *)r->server,
+                                      (void *)c->filters, c->repository),
+                         art_config_reload(c));
     if (st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0009: cannot create a Lua "
                       "state");

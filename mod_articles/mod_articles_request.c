@@ -47,6 +47,19 @@ static art_req_t *view_req(lua_State *L)
     return ((art_rview_t *)lua_touserdata(L, 1))->req;
 }
 
+/* art_cache_note, with the bytes a new entry takes from the request pool
+ * counted against the filter's memory cap (issue #12). */
+static void note_input(lua_State *L, art_req_t *req, char kind,
+                       const char *name, const char *val)
+{
+    int before = req->inputs ? req->inputs->nelts : 0;
+
+    art_cache_note(req->pool, &req->inputs, kind, name, val);
+    if (req->inputs->nelts != before) {
+        art_lua_charge_memory(L, strlen(name) + (val ? strlen(val) : 0) + 64);
+    }
+}
+
 static int req_header(lua_State *L)
 {
     art_req_t *req = view_req(L);
@@ -54,7 +67,7 @@ static int req_header(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     const char *val = apr_table_get(r->headers_in, name);
 
-    art_cache_note(r->pool, &req->inputs, ART_INPUT_HEADER, name, val);
+    note_input(L, req, ART_INPUT_HEADER, name, val);
     lua_pushstring(L, val);
     return 1;
 }
@@ -99,11 +112,15 @@ static int req_set_header(lua_State *L)
     if (strlen(value) != vlen || !valid_header_text(value)) {
         return luaL_error(L, "header values may not contain CR, LF or NUL");
     }
+    /* Each call copies into the request pool; a merged Vary grows. */
     if (strcasecmp(name, "Vary") == 0) {
         apr_table_merge(r->headers_out, name, value);
+        art_lua_charge_memory(L, strlen(apr_table_get(r->headers_out, name))
+                              + 64);
     }
     else {
         apr_table_set(r->headers_out, name, value);
+        art_lua_charge_memory(L, strlen(name) + vlen + 64);
     }
     return 0;
 }
@@ -115,8 +132,12 @@ static int req_cookie(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     const char *val = NULL;
 
+    /* Reading parses a copy of the Cookie header in the request pool. */
+    val = apr_table_get(r->headers_in, "Cookie");
+    art_lua_charge_memory(L, (val ? strlen(val) * 2 : 0) + 64);
+    val = NULL;
     ap_cookie_read(r, name, &val, 0);
-    art_cache_note(r->pool, &req->inputs, ART_INPUT_COOKIE, name, val);
+    note_input(L, req, ART_INPUT_COOKIE, name, val);
     lua_pushstring(L, val);
     return 1;
 }
@@ -185,6 +206,7 @@ static int req_redirect(lua_State *L)
         return luaL_error(L, "redirects go to relative or same-host URLs only");
     }
     apr_table_set(r->headers_out, "Location", url);
+    art_lua_charge_memory(L, strlen(url) + 64);
     lua_pushinteger(L, status);
     return 1;
 }
@@ -201,6 +223,7 @@ static int req_log(lua_State *L)
     lua_Debug ar;
     const char *where = "";
 
+    art_lua_charge_memory(L, strlen(msg) + 256);
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
         where = apr_psprintf(r->pool, "%s:%d: ", ar.short_src, ar.currentline);
     }
@@ -234,7 +257,7 @@ static int req_index(lua_State *L)
     const char *k = luaL_checkstring(L, 2);
 
     if (strcmp(k, "method") == 0) {
-        art_cache_note(r->pool, &v->req->inputs, ART_INPUT_METHOD, "", r->method);
+        note_input(L, v->req, ART_INPUT_METHOD, "", r->method);
         lua_pushstring(L, r->method);
     }
     else if (strcmp(k, "uri") == 0) {
