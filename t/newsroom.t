@@ -82,6 +82,14 @@ write_utf8("$repo/news/scheduled.xml", <<"XML");
   <body><p>The schedword report goes live at its time.</p></body>
 </article>
 XML
+# Pinned once the scheduled article's file exists.
+{
+    open my $in, '<:encoding(UTF-8)', "$repo/news/old-news.xml" or die $!;
+    local $/;
+    my $xml = <$in>;
+    $xml =~ s{(<tags>)}{<related ref="scheduled"/>\n  $1} or die 'old-news.xml';
+    write_utf8("$repo/news/old-news.xml", $xml);
+}
 
 {
     my ($rc, $out) = run_cmd('build/articles-check', $repo);
@@ -92,8 +100,11 @@ XML
              'listed', 'articles-check lists the draft');
 }
 
-# The server has the article once the preview shows it.
-poll_until($wait, sub { GET('/nr-preview/en/news/scheduled')->code == 200 });
+# The server has both files once the preview shows the article and the pin.
+poll_until($wait, sub {
+    GET('/nr-preview/en/news/scheduled')->code == 200
+        && GET('/nr-preview/en/news/old-news')->content =~ m{href="/nr-preview/en/news/scheduled"};
+});
 
 my %before;
 for my $pfx (@prefixes) {
