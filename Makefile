@@ -4,6 +4,8 @@
 #                   build/articles-querybench
 #   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
 #   make test       unit tests, then the Apache::Test suite in t/
+#   make test-asan  the Apache::Test suite against an ASan+UBSan build of the
+#                   module, under each MPM; fails on any sanitizer report
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
 #   make screenshots  en, fa and ps article pages as PNGs in conf/screenshots/
 #   make bench      the benchmark in t/bench/ (minutes; never part of `make test`)
@@ -50,7 +52,7 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c
+            mod_articles/art_cache.c mod_articles/art_redirect.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
             mod_articles/mod_articles_request.c mod_articles/mod_articles_store.c \
             mod_articles/mod_articles_reload.c
@@ -64,8 +66,8 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test unit check-lua install clean bench profile screenshots fuzz \
-        fuzz-smoke
+.PHONY: all deps run test test-asan unit check-lua install clean bench profile \
+        screenshots fuzz fuzz-smoke
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
 
@@ -172,6 +174,10 @@ $(BUILD)/store_test: t/unit/store_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
 
+$(BUILD)/redirect_test: t/unit/redirect_test.c mod_articles/art_redirect.c \
+        $(HEADERS) | $(BUILD)
+	$(TOOL_LINK)
+
 $(BUILD)/route_test: t/unit/route_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
@@ -214,7 +220,7 @@ run: deps all
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
         $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
-        $(BUILD)/store_test $(BUILD)/time_test
+        $(BUILD)/store_test $(BUILD)/redirect_test $(BUILD)/time_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
@@ -223,6 +229,7 @@ unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
 	$(BUILD)/valid_test $(SCHEMA)
 	$(BUILD)/route_test conf/sample/repo
 	$(BUILD)/store_test conf/sample/repo
+	$(BUILD)/redirect_test
 	lua5.4 t/unit/dates_test.lua
 	perl t/unit/links_test.pl
 
@@ -236,6 +243,20 @@ $(VNU_JAR): | $(BUILD)
 
 test: deps all unit check-lua fuzz-smoke $(VNU_JAR)
 	t/run-tests
+
+# The module built with AddressSanitizer and UBSan, outside apxs (libtool
+# would drop -fsanitize from the link), for t/run-asan.
+ASAN_SO := $(BUILD)/asan/mod_articles.so
+
+$(ASAN_SO): $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(HEADERS) | $(BUILD)
+	mkdir -p $(BUILD)/asan
+	$(CC) -shared -fPIC -g -O1 -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined $(WARN) -Werror \
+	    -I$(shell $(APXS) -q INCLUDEDIR) $(APRFLAGS) $(DEPCFLAGS) -Imod_articles \
+	    -o $@ $(CORE_SRC) $(GLUE_SRC) $(SCHEMA_C) $(DEPLIBS)
+
+test-asan: deps all unit $(ASAN_SO) $(VNU_JAR)
+	t/run-asan
 
 # ---------------------------------------------------------------- bench
 
@@ -267,7 +288,7 @@ profile: all
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
-FUZZ_TARGETS ?= mustache article negotiate pattern snippet route
+FUZZ_TARGETS ?= mustache article negotiate pattern snippet route redirect
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all $(WARN)
@@ -299,6 +320,10 @@ $(FUZZ_DIR)/fuzz_route: t/fuzz/fuzz_route.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS)
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_pattern: t/fuzz/fuzz_pattern.c mod_articles/art_lua_pattern.c \
+        $(HEADERS) | $(FUZZ_DIR)
+	$(FUZZ_LINK)
+
+$(FUZZ_DIR)/fuzz_redirect: t/fuzz/fuzz_redirect.c mod_articles/art_redirect.c \
         $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 

@@ -23,7 +23,7 @@
  *   (__len), the wrapper asks once and hands the answer on, or does the work
  *   itself.
  *
- * docs/lua-api.md ("How the library is bounded") lists every function with
+ * lua/README.md ("How the library is bounded") lists every function with
  * how it is bounded; keep the two in step.
  */
 #include <limits.h>

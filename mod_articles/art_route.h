@@ -66,6 +66,7 @@ typedef struct art_req_t {
     int uncacheable;              /* a filter did what no cache key captures */
     int preview;                  /* ArticlesPreview: drafts and scheduled
                                      articles shown, marked, never cached */
+    int redirect;                 /* the status r:redirect returned; 0: none */
 } art_req_t;
 
 /* page.kind of a kind ("index", "article", ...), and back: -1 for a name

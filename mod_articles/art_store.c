@@ -1783,7 +1783,8 @@ static void put_core_problems(upd_t *u)
 }
 
 /* A number that changes when site.xml, authors.xml, a collection.xml or
- * the set of collection folders changes: every article depends on them. */
+ * the set of collection folders changes: every article depends on them (the
+ * caller adds the file size limit). */
 static apr_uint64_t core_fingerprint(apr_pool_t *p, const char *root)
 {
     apr_uint64_t fp = 0;
@@ -1933,6 +1934,9 @@ apr_status_t art_store_update(art_store_t *st, apr_pool_t *p, const char *root,
         goto done;
     }
     core = core_fingerprint(sp, root);
+    /* Which files are too large depends on the limit too: a new limit is a
+     * new build. */
+    core += art_hash64(&ro->max_file_size, sizeof(ro->max_file_size), 13);
     u.full = meta_get(u.txn, st, "core", &v) != 0 || v.mv_size != sizeof(core)
              || memcmp(v.mv_data, &core, sizeof(core)) != 0
              || meta_get(u.txn, st, "root", &v) != 0

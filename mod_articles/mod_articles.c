@@ -49,7 +49,8 @@
 typedef struct art_runtime_t {
     apr_hash_t *repos;               /* path -> art_source_t */
     apr_hash_t *tplsets;             /* path -> art_gen_t (template sets) */
-    art_lua_host_t *lua;
+    apr_hash_t *luas;                /* server_rec * -> art_lua_host_t */
+    apr_hash_t *max_file;            /* path -> apr_size_t *, repositories */
 } art_runtime_t;
 
 static art_runtime_t *runtime;
@@ -140,10 +141,10 @@ static void lua_log(art_req_t *req, int level, const char *msg)
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    const art_srv_conf_t *sc = art_config_srv(s);
     const apr_array_header_t *repos = art_config_repositories();
     const apr_array_header_t *tdirs = art_config_template_dirs();
     art_lua_host_opts_t lo;
+    server_rec *v;
     char *err = NULL;
     int i;
 
@@ -159,14 +160,19 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     runtime = apr_pcalloc(pconf, sizeof(*runtime));
     runtime->repos = apr_hash_make(pconf);
     runtime->tplsets = apr_hash_make(pconf);
+    runtime->max_file = apr_hash_make(pconf);
     apr_pool_cleanup_register(pconf, NULL, reset_runtime, apr_pool_cleanup_null);
 
     for (i = 0; repos && i < repos->nelts; i++) {
         const char *path = APR_ARRAY_IDX(repos, i, const char *);
-        art_source_t *src = art_source_create(pconf, ptemp, s, path,
-                                              art_config_store(path),
-                                              art_config_store_size(sc));
+        apr_size_t *max = apr_palloc(pconf, sizeof(*max));
+        art_source_t *src;
 
+        /* Set first: the store's builder reads it through art_repo_max_file. */
+        *max = art_config_repo_max_file_size(s, path);
+        apr_hash_set(runtime->max_file, path, APR_HASH_KEY_STRING, max);
+        src = art_source_create(pconf, ptemp, s, path, art_config_store(path),
+                                art_config_store_size(art_config_srv(s)));
         if (src == NULL) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -184,13 +190,49 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      art_gen_create(pconf, set, set->pool));
     }
 
-    memset(&lo, 0, sizeof(lo));
-    lo.limits.memory = art_config_lua_memory(sc);
-    lo.lua_path = sc->lua_path;
-    lo.push_request = art_request_push;
-    lo.log = lua_log;
-    runtime->lua = art_lua_host_create(pconf, &lo);
+    /* Lua states with each virtual host's ArticlesLuaMemory and
+     * ArticlesLuaPath; hosts that set neither share the main server's. */
+    runtime->luas = apr_hash_make(pconf);
+    for (v = s; v; v = v->next) {
+        const art_srv_conf_t *vc = art_config_srv(v);
+        art_lua_host_t *host = NULL;
+        server_rec *u;
+
+        for (u = s; u != v && host == NULL; u = u->next) {
+            const art_srv_conf_t *uc = art_config_srv(u);
+
+            if (uc->lua_memory == vc->lua_memory && uc->lua_path == vc->lua_path) {
+                host = apr_hash_get(runtime->luas, &u, sizeof(u));
+            }
+        }
+        if (host == NULL) {
+            memset(&lo, 0, sizeof(lo));
+            lo.limits.memory = art_config_lua_memory(vc);
+            lo.lua_path = vc->lua_path;
+            lo.push_request = art_request_push;
+            lo.log = lua_log;
+            host = art_lua_host_create(pconf, &lo);
+        }
+        apr_hash_set(runtime->luas, apr_pmemdup(pconf, &v, sizeof(v)),
+                     sizeof(v), host);
+    }
     return OK;
+}
+
+apr_size_t art_repo_max_file(server_rec *s, const char *path)
+{
+    apr_size_t *max = runtime ? apr_hash_get(runtime->max_file, path,
+                                             APR_HASH_KEY_STRING) : NULL;
+
+    return max ? *max : art_config_max_file_size(art_config_srv(s));
+}
+
+/* The Lua states of r's virtual host. */
+static art_lua_host_t *lua_host(request_rec *r)
+{
+    server_rec *s = r->server;
+
+    return apr_hash_get(runtime->luas, &s, sizeof(s));
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -282,20 +324,22 @@ static int send_body(request_rec *r, int status, const char *data, apr_size_t le
 }
 
 /* Vary names every request header the filters read, so that shared caches
- * downstream keep the variants apart as ours does. */
-static void set_vary(request_rec *r, const art_req_t *req)
+ * downstream keep the variants apart as ours does.  Pages carry it in
+ * headers_out (and the cache keeps it with them); redirects and error
+ * statuses in err_headers_out, the only table httpd sends with those. */
+static void set_vary(request_rec *r, const art_req_t *req, apr_table_t *t)
 {
-    int i, cookie = 0;
+    int i;
 
     for (i = 0; req->inputs && i < req->inputs->nelts; i++) {
         const art_cache_input_t *in = &APR_ARRAY_IDX(req->inputs, i,
                                                      art_cache_input_t);
-        if (in->kind == ART_INPUT_HEADER) {
-            apr_table_merge(r->headers_out, "Vary", in->name);
-        }
-        else if (in->kind == ART_INPUT_COOKIE && !cookie) {
-            apr_table_merge(r->headers_out, "Vary", "Cookie");
-            cookie = 1;
+        const char *name = in->kind == ART_INPUT_HEADER ? in->name
+            : in->kind == ART_INPUT_COOKIE ? "Cookie" : NULL;
+        const char *have = apr_table_get(t, "Vary");
+
+        if (name && (have == NULL || !ap_find_token(r->pool, have, name))) {
+            apr_table_merge(t, "Vary", name);
         }
     }
 }
@@ -316,7 +360,7 @@ static void set_page_headers(request_rec *r, art_req_t *req, const char *kind,
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
                  art_hash64(out->data, out->len, 0x61727469636c6573ULL));
     apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
-    set_vary(r, req);
+    set_vary(r, req, r->headers_out);
     ap_update_mtime(r, mtime);
     ap_set_last_modified(r);
 }
@@ -331,16 +375,22 @@ static int cache_on(const art_dir_conf_t *c)
 /* A cache key: what the configuration makes of a URL, then the URL.  The
  * merged configuration is made anew for each request, so it is named by what
  * it holds: the virtual host, repository, templates, the filter list (the
- * array of the <Location> that named it) and the page size. */
+ * array of the <Location> that named it) and the page size.  The decoded path
+ * may hold "?" (from %3F) and "\n", so each part of the URL is preceded by
+ * its length: "/a?b" with "c" and "/a" with "b?c" are two keys. */
 static const char *cache_key(request_rec *r, const art_dir_conf_t *c,
                              apr_size_t *klen)
 {
-    const char *k = apr_psprintf(r->pool, "%pp %pp %d %s\n%s\n%s\n%s?%s",
+    const char *host = r->hostname ? r->hostname : "";
+    const char *args = r->args ? r->args : "";
+    const char *k = apr_psprintf(r->pool, "%pp %pp %d %s\n%s\n"
+                                 "%" APR_SIZE_T_FMT ":%s %" APR_SIZE_T_FMT ":%s"
+                                 " %" APR_SIZE_T_FMT ":%s%s",
                                  (void *)r->server, (void *)c->filters,
                                  art_config_page_size(c), c->repository,
                                  c->templates,
-                                 r->hostname ? r->hostname : "", r->uri,
-                                 r->args ? r->args : "");
+                                 strlen(host), host, strlen(r->uri), r->uri,
+                                 strlen(args), args, r->args ? "?" : "");
 
     *klen = strlen(k);
     return k;
@@ -363,6 +413,11 @@ static const char *cache_input(void *baton, char kind, const char *name)
     return NULL;
 }
 
+/* The entry is released (and may be freed by another thread's store or
+ * eviction) as soon as this returns, while httpd reads the headers later:
+ * what it keeps must be in the request pool.  apr_table_set copies names and
+ * values; ap_set_content_type keeps the pointer, so it gets a copy; the body
+ * is copied or sent by ap_rwrite before the entry is released. */
 static int send_cached(request_rec *r, const art_cache_resp_t *resp)
 {
     int i;
@@ -371,7 +426,7 @@ static int send_cached(request_rec *r, const art_cache_resp_t *resp)
         apr_table_set(r->headers_out, resp->headers[2 * i],
                       resp->headers[2 * i + 1]);
     }
-    ap_set_content_type(r, resp->content_type);
+    ap_set_content_type(r, apr_pstrdup(r->pool, resp->content_type));
     ap_update_mtime(r, resp->mtime);
     ap_set_last_modified(r);
     return send_body(r, resp->status, resp->body, resp->len);
@@ -431,6 +486,9 @@ static int build_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
 
     art_config_request_limits(c, &lim);
     rc = art_lua_run(st, req, req->status == HTTP_OK ? c->filters : NULL, &lim);
+    if (rc > 0) {
+        rc = art_request_status(req, rc);
+    }
     if (rc == 0 && req->root) {
         rc = redirect_root(r, req, art_lua_page_string(st, req, "lang"));
     }
@@ -535,7 +593,7 @@ static int articles_handler(request_rec *r)
         gen.snapshot = sref.serial;
         gen.moment = snap->since;
         gen.templates = art_gen_serial(tref);
-        gen.code = art_lua_code_gen(runtime->lua, art_config_reload(c));
+        gen.code = art_lua_code_gen(lua_host(r), art_config_reload(c));
         key = cache_key(r, c, &klen);
         hit = art_cache_lookup(cache, key, klen, &gen, cache_input, r);
         if (hit) {
@@ -563,7 +621,7 @@ static int articles_handler(request_rec *r)
     }
 
     /* A state per site: virtual host, filter list and repository. */
-    st = art_lua_acquire(runtime->lua,
+    st = art_lua_acquire(lua_host(r),
                          apr_psprintf(r->pool, "%pp %pp %s", (void *)r->server,
                                       (void *)c->filters, c->repository),
                          art_config_reload(c));
@@ -584,7 +642,7 @@ static int articles_handler(request_rec *r)
         }
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0012: Lua state holds "
                       "%" APR_SIZE_T_FMT " bytes", art_lua_memory(st));
-        art_lua_release(runtime->lua, st);
+        art_lua_release(lua_host(r), st);
     }
     if (rc == 0) {
         apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;
@@ -594,11 +652,28 @@ static int articles_handler(request_rec *r)
         if (!req.preview && snap->since > mtime) {
             mtime = snap->since;
         }
+        if (req.preview) {
+            /* What err_headers_out says for a preview page is final: no
+             * filter makes it cacheable or indexable. */
+            apr_table_unset(r->headers_out, "Cache-Control");
+            apr_table_unset(r->headers_out, "X-Robots-Tag");
+        }
         set_page_headers(r, &req, kind, &out, mtime);
         if (key) {
             cache_page(r, &req, key, klen, &gen, &out, mtime);
         }
         rc = send_body(r, req.status, out.data, out.len);
+    }
+    else {
+        /* httpd sends only err_headers_out with a redirect or an error
+         * status: what the filters set goes there (a cookie with a redirect,
+         * Retry-After with a 503), and Vary for what they read.  A 500 is
+         * the module's report of a failure, not the filters' answer. */
+        if (rc != HTTP_INTERNAL_SERVER_ERROR) {
+            r->err_headers_out = apr_table_overlay(r->pool, r->err_headers_out,
+                                                   r->headers_out);
+        }
+        set_vary(r, &req, r->err_headers_out);
     }
     art_gen_release(tg, tref);
     art_source_release(src, &sref);

@@ -17,6 +17,10 @@
 APLOG_USE_MODULE(articles);
 #endif
 
+/* The ArticlesMaxFileSize the repository at path was loaded with (that of the
+ * virtual hosts naming it), for reloads. */
+apr_size_t art_repo_max_file(server_rec *s, const char *path);
+
 /* mod_articles_reload.c: start this process's watcher thread (child_init). */
 void art_reload_child_init(apr_pool_t *pchild, server_rec *s);
 
@@ -70,5 +74,8 @@ void art_reload_watch_source(request_rec *r, art_source_t *src,
 
 /* art_lua_request_fn: push the articles.Request object `r` for req. */
 void art_request_push(lua_State *L, art_req_t *req);
+/* status when a filter may return it (lua/README.md), else 500 after
+ * logging why. */
+int art_request_status(art_req_t *req, int status);
 
 #endif

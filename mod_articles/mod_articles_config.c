@@ -40,10 +40,19 @@ static apr_array_header_t *conf_tpls;
  * names both. */
 static apr_hash_t *conf_stores;
 
+/* Each (repository, server) that an ArticlesRepository names: the loader uses
+ * the ArticlesMaxFileSize of the virtual host that names the repository. */
+typedef struct repo_user_t {
+    const char *path;
+    server_rec *s;
+} repo_user_t;
+static apr_array_header_t *conf_repo_users;
+
 static apr_status_t reset_lists(void *data)
 {
     (void)data;
     conf_repos = NULL;
+    conf_repo_users = NULL;
     conf_tpls = NULL;
     conf_stores = NULL;
     return APR_SUCCESS;
@@ -204,6 +213,29 @@ apr_size_t art_config_store_size(const art_srv_conf_t *s)
     return s->store_size;
 }
 
+apr_size_t art_config_repo_max_file_size(server_rec *main_s, const char *path)
+{
+    apr_size_t max = 0, v;
+    int i, differ = 0;
+
+    for (i = 0; conf_repo_users && i < conf_repo_users->nelts; i++) {
+        const repo_user_t *u = &APR_ARRAY_IDX(conf_repo_users, i, repo_user_t);
+
+        if (strcmp(u->path, path) != 0) {
+            continue;
+        }
+        v = art_config_max_file_size(art_config_srv(u->s));
+        differ |= max && v != max;
+        max = v > max ? v : max;
+    }
+    if (differ) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_s, "ART0017: virtual "
+                     "hosts sharing %s set different ArticlesMaxFileSize; the "
+                     "largest, %" APR_SIZE_T_FMT ", applies to all", path, max);
+    }
+    return max ? max : art_config_max_file_size(art_config_srv(main_s));
+}
+
 /* ---------------------------------------------------------------- directives */
 
 void art_config_log(void *baton, int fatal, const char *tag, const char *file,
@@ -244,6 +276,7 @@ static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
                                               &articles_module);
     const char *path = ap_server_root_relative(cmd->pool, arg);
     art_repo_opts_t o = { art_config_max_file_size(sc), NULL, NULL };
+    repo_user_t *u;
     char *err = NULL;
 
     if (path == NULL) {
@@ -255,6 +288,12 @@ static const char *set_repository(cmd_parms *cmd, void *dc, const char *arg)
     }
     c->repository = path;
     remember(cmd->pool, &conf_repos, path);
+    if (conf_repo_users == NULL) {
+        conf_repo_users = apr_array_make(cmd->pool, 2, sizeof(repo_user_t));
+    }
+    u = apr_array_push(conf_repo_users);
+    u->path = path;
+    u->s = cmd->server;
     remember_store(cmd->pool, c);
     return NULL;
 }
@@ -452,6 +491,9 @@ static const char *set_store_size(cmd_parms *cmd, void *dc, const char *arg)
     const char *err = set_size(arg, 1024 * 1024, &sc->store_size);
 
     (void)dc;
+    if (err == NULL && cmd->server->is_virtual) {
+        err = "applies to every store: set it in the main server only";
+    }
     return err ? apr_pstrcat(cmd->pool, "ArticlesStoreSize ", err, NULL) : NULL;
 }
 

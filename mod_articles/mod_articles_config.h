@@ -73,6 +73,12 @@ apr_size_t art_config_lua_memory(const art_srv_conf_t *s);
 apr_size_t art_config_cache_size(const art_srv_conf_t *s);
 apr_size_t art_config_store_size(const art_srv_conf_t *s);   /* 0: default */
 
+/* The ArticlesMaxFileSize of the servers whose locations name the repository
+ * at path (merged: a virtual host's own or the main server's).  One snapshot
+ * serves them all, so when they differ the largest wins and a warning on
+ * main_s says so. */
+apr_size_t art_config_repo_max_file_size(server_rec *main_s, const char *path);
+
 /* art_repo_log_fn: one error-log line for a repository file, on server baton. */
 void art_config_log(void *baton, int fatal, const char *tag, const char *file,
                     int line, const char *reason);

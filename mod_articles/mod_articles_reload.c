@@ -44,7 +44,8 @@ typedef struct watch_t {
 } watch_t;
 
 typedef struct watcher_t {
-    apr_pool_t *pool;
+    apr_pool_t *pool;                 /* watches; its own allocator, used under
+                                       * mutex only: pchild is not thread-safe */
     apr_thread_mutex_t *mutex;        /* guards all below */
     apr_thread_cond_t *wake;
     apr_array_header_t *watches;      /* watch_t * */
@@ -58,8 +59,7 @@ static watcher_t *watcher;
 
 static void check_repo(apr_pool_t *p, server_rec *s, art_gen_t *g, const char *path)
 {
-    art_repo_opts_t o = { art_config_max_file_size(art_config_srv(s)),
-                          art_config_log, s };
+    art_repo_opts_t o = { art_repo_max_file(s, path), art_config_log, s };
     art_gen_ref_t *ref;
     art_snapshot_t *cur, *snap;
     apr_uint64_t fp, have;
@@ -209,21 +209,35 @@ static apr_status_t watcher_stop(void *data)
 void art_reload_child_init(apr_pool_t *pchild, server_rec *s)
 {
     watcher_t *w = apr_pcalloc(pchild, sizeof(*w));
+    apr_allocator_t *alloc = NULL;
+    int ok;
 
-    w->pool = pchild;
-    w->watches = apr_array_make(pchild, 4, sizeof(watch_t *));
-    if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
-        != APR_SUCCESS
-        || apr_thread_cond_create(&w->wake, pchild) != APR_SUCCESS
-        || apr_thread_create(&w->thread, NULL, watch_loop, w, pchild)
-        != APR_SUCCESS) {
+    /* Request threads add watches: they allocate from a pool of the
+     * watcher's own, under its mutex, never from pchild, which other code of
+     * the process uses without a lock. */
+    ok = apr_allocator_create(&alloc) == APR_SUCCESS;
+    if (ok && apr_pool_create_ex(&w->pool, pchild, NULL, alloc) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        ok = 0;
+    }
+    if (ok) {
+        apr_allocator_owner_set(alloc, w->pool);
+        w->watches = apr_array_make(w->pool, 4, sizeof(watch_t *));
+        ok = apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
+            == APR_SUCCESS
+            && apr_thread_cond_create(&w->wake, pchild) == APR_SUCCESS
+            && apr_thread_create(&w->thread, NULL, watch_loop, w, pchild)
+            == APR_SUCCESS;
+    }
+    if (!ok) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ART0016: no watcher "
                      "thread; requests will check for changes themselves");
         return;
     }
-    /* A pre-cleanup: the pool destroys its subpools, the thread's own among
-     * them, before it runs ordinary cleanups; the thread must be joined
-     * first, or its pool is destroyed twice and the child dies on exit. */
+    /* A pre-cleanup: it stops the thread before pchild destroys its
+     * subpools (the watches, and the thread's own pool: destroyed twice if
+     * the thread still ran, and the child would die on exit) and runs its
+     * other cleanups (mutex, cond). */
     apr_pool_pre_cleanup_register(pchild, w, watcher_stop);
     watcher = w;
 }

@@ -4,7 +4,9 @@
  * and methods of SPEC §5.  Like article views it remembers the request number
  * that made it and refuses to work after that request, since the request_rec
  * is gone by then.  Header values a filter sets are checked for CR and LF (no
- * response splitting), and redirects go to relative or same-host URLs only.
+ * response splitting), headers that frame the message or that the module
+ * sets itself are refused, redirects go where a browser stays on this site
+ * (art_redirect.c), and a filter's status is one the module can send as it is.
  */
 #include <string.h>
 
@@ -19,6 +21,7 @@
 #include <lauxlib.h>
 
 #include "art_cache.h"
+#include "art_redirect.h"
 #include "art_lua_int.h"
 #include "mod_articles.h"
 
@@ -95,15 +98,65 @@ static int valid_header_name(const char *s)
     return 1;
 }
 
+/* Headers a filter may not set or remove, and why.  Hop-by-hop and framing
+ * headers belong to httpd's connection and body handling: a filter's value
+ * would contradict the bytes sent (Content-Length, Transfer-Encoding) or
+ * change the connection (Connection, Upgrade).  The others are set by httpd
+ * or the module after the filters run, so a filter's value would silently be
+ * lost; Location would bypass the r:redirect check. */
+static const struct {
+    const char *name;
+    const char *why;
+} refused_headers[] = {
+    { "Connection", "hop-by-hop" },
+    { "Keep-Alive", "hop-by-hop" },
+    { "Proxy-", "hop-by-hop" },             /* a prefix: every Proxy-* */
+    { "TE", "hop-by-hop" },
+    { "Trailer", "hop-by-hop" },
+    { "Transfer-Encoding", "hop-by-hop" },
+    { "Upgrade", "hop-by-hop" },
+    { "Content-Length", "framing" },
+    { "Content-Encoding", "framing" },
+    { "Content-Range", "framing" },
+    { "Content-Type", "set by the module for the page kind" },
+    { "Content-Language", "set by the module from page.lang" },
+    { "ETag", "set by the module from the page" },
+    { "Last-Modified", "set by the module from the repository" },
+    { "Date", "set by httpd" },
+    { "Server", "set by httpd" },
+    { "Host", "a request header" },
+    { "Location", "use r:redirect" },
+};
+
+static const char *refused_header(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(refused_headers) / sizeof(refused_headers[0]); i++) {
+        const char *n = refused_headers[i].name;
+        apr_size_t len = strlen(n);
+
+        if (n[len - 1] == '-' ? strncasecmp(name, n, len) == 0
+            : strcasecmp(name, n) == 0) {
+            return refused_headers[i].why;
+        }
+    }
+    return NULL;
+}
+
 static int req_set_header(lua_State *L)
 {
     request_rec *r = check_request(L);
     const char *name = luaL_checkstring(L, 2);
     size_t vlen;
     const char *value = luaL_optlstring(L, 3, NULL, &vlen);
+    const char *why;
 
     if (!valid_header_name(name)) {
         return luaL_error(L, "invalid header name");
+    }
+    if ((why = refused_header(name)) != NULL) {
+        return luaL_error(L, "r:set_header may not set %s (%s)", name, why);
     }
     if (value == NULL) {
         apr_table_unset(r->headers_out, name);
@@ -142,70 +195,40 @@ static int req_cookie(lua_State *L)
     return 1;
 }
 
-/* Whether the host part at p (up to "/", ":" or the end) is host. */
-static int host_is(const char *p, const char *host)
-{
-    apr_size_t hl = strlen(host);
-
-    return strncasecmp(p, host, hl) == 0
-        && (p[hl] == '/' || p[hl] == ':' || p[hl] == '\0' || p[hl] == '?'
-            || p[hl] == '#');
-}
-
-/* Relative ("/x", "x", "?a"), or an absolute http(s) URL on this request's own
- * host or one named by ArticlesRedirectHosts. */
-static int same_site(request_rec *r, const char *url)
+/* Whether a browser on this request's page goes to this request's host or
+ * one named by ArticlesRedirectHosts when it follows url (art_redirect.c). */
+static int same_site(request_rec *r, const char *url, size_t len)
 {
     art_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
                                               &articles_module);
-    const char *p;
-    int i;
+    int n = 1 + (sc->redirect_hosts ? sc->redirect_hosts->nelts : 0), i;
+    const char **hosts = apr_palloc(r->pool, sizeof(char *) * (apr_size_t)n);
 
-    if (url[0] == '/' && url[1] == '/') {
-        return 0;                /* scheme-relative: another host */
+    hosts[0] = r->hostname;
+    for (i = 1; i < n; i++) {
+        hosts[i] = APR_ARRAY_IDX(sc->redirect_hosts, i - 1, const char *);
     }
-    for (p = url; *p && *p != '/' && *p != '?' && *p != '#'; p++) {
-        if (*p == ':') {
-            break;
-        }
-    }
-    if (*p != ':') {
-        return 1;
-    }
-    if (strncasecmp(url, "http://", 7) == 0) {
-        p = url + 7;
-    }
-    else if (strncasecmp(url, "https://", 8) == 0) {
-        p = url + 8;
-    }
-    else {
-        return 0;
-    }
-    if (r->hostname && host_is(p, r->hostname)) {
-        return 1;
-    }
-    for (i = 0; sc->redirect_hosts && i < sc->redirect_hosts->nelts; i++) {
-        if (host_is(p, APR_ARRAY_IDX(sc->redirect_hosts, i, const char *))) {
-            return 1;
-        }
-    }
-    return 0;
+    return art_redirect_same_site(url, len, hosts, n);
 }
 
 static int req_redirect(lua_State *L)
 {
-    request_rec *r = check_request(L);
-    const char *url = luaL_checkstring(L, 2);
+    art_req_t *req = view_req(L);
+    request_rec *r = req->r;
+    size_t len;
+    const char *url = luaL_checklstring(L, 2, &len);
     lua_Integer status = luaL_optinteger(L, 3, HTTP_MOVED_TEMPORARILY);
 
     if (status != 301 && status != 302 && status != 303 && status != 307
         && status != 308) {
         return luaL_error(L, "redirect status must be 301, 302, 303, 307 or 308");
     }
-    if (!valid_header_text(url) || !same_site(r, url)) {
+    if (!same_site(r, url, len)) {
         return luaL_error(L, "redirects go to relative or same-host URLs only");
     }
     apr_table_set(r->headers_out, "Location", url);
+    /* What art_request_status lets the filter return. */
+    req->redirect = (int)status;
     art_lua_charge_memory(L, strlen(url) + 64);
     lua_pushinteger(L, status);
     return 1;
@@ -310,4 +333,31 @@ void art_request_push(lua_State *L, art_req_t *req)
         lua_setfield(L, -2, "__metatable");
     }
     lua_setmetatable(L, -2);
+}
+
+/* The final statuses besides 200 that a filter may return: 404 gets the
+ * site's 404 page; the others get httpd's error document.  Kept to those
+ * whose meaning needs nothing the module does not send (no 1xx or 2xx, no
+ * 304 of its own, nothing about the connection or a request body). */
+static const int filter_statuses[] = {
+    400, 401, 403, 404, 405, 406, 409, 410, 422, 429, 451, 500, 502, 503, 504
+};
+
+int art_request_status(art_req_t *req, int status)
+{
+    request_rec *r = req->r;
+    size_t i;
+
+    if (ap_is_HTTP_REDIRECT(status) && status == req->redirect) {
+        return status;
+    }
+    for (i = 0; i < sizeof(filter_statuses) / sizeof(filter_statuses[0]); i++) {
+        if (status == filter_statuses[i]) {
+            return status;
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0302: a filter returned "
+                  "status %d, which the module does not send (3xx only as "
+                  "r:redirect returns it; see lua/README.md)", status);
+    return HTTP_INTERNAL_SERVER_ERROR;
 }

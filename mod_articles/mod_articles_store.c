@@ -97,8 +97,7 @@ static int give_to_user(server_rec *s, apr_pool_t *p, const char *dir)
 static int load_memory(art_source_t *src, apr_pool_t *pconf, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    const art_srv_conf_t *sc = art_config_srv(s);
-    art_repo_opts_t o = { art_config_max_file_size(sc), art_config_log, s };
+    art_repo_opts_t o = { art_repo_max_file(s, src->repo), art_config_log, s };
     art_snapshot_t *snap;
     char *err = NULL;
 
@@ -118,8 +117,7 @@ art_source_t *art_source_create(apr_pool_t *pconf, apr_pool_t *ptemp,
                                 server_rec *s, const char *repo,
                                 const char *dir, apr_size_t map_size)
 {
-    const art_srv_conf_t *sc = art_config_srv(s);
-    art_repo_opts_t ro = { art_config_max_file_size(sc), art_config_log, s };
+    art_repo_opts_t ro = { art_repo_max_file(s, repo), art_config_log, s };
     art_store_opts_t so = { map_size, store_log, s };
     art_source_t *src = apr_pcalloc(pconf, sizeof(*src));
     art_store_result_t res;
@@ -247,8 +245,7 @@ const char *art_source_repo(const art_source_t *src)
 void art_source_check(art_source_t *src, server_rec *s,
                       apr_interval_time_t interval)
 {
-    const art_srv_conf_t *sc = art_config_srv(s);
-    art_repo_opts_t ro = { art_config_max_file_size(sc), art_config_log, s };
+    art_repo_opts_t ro = { art_repo_max_file(s, src->repo), art_config_log, s };
     art_store_result_t res;
     apr_pool_t *p;
     apr_uint64_t fp;

@@ -599,6 +599,17 @@ int main(int argc, char **argv)
     CHECK(rv == APR_SUCCESS && !res.committed && res.parsed == 0
           && version_of(st) == v, "nothing changed: nothing parsed or written");
 
+    /* Another file size limit: which files are too large changes, so the
+     * store is rebuilt, and again when it is set back. */
+    ro.max_file_size = 2 * 1024 * 1024;
+    res = update(st, &rv, &err);
+    CHECK(rv == APR_SUCCESS && res.committed && res.full,
+          "a new ArticlesMaxFileSize rebuilds the store");
+    ro.max_file_size = 0;
+    res = update(st, &rv, &err);
+    CHECK(rv == APR_SUCCESS && res.full, "... and setting it back too");
+    v = version_of(st);
+
     /* An edit: one file parsed, the rest untouched. */
     a = pick(0);
     b = pick(1);
