@@ -52,7 +52,9 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c mod_articles/art_redirect.c
+            mod_articles/art_cache.c mod_articles/art_redirect.c \
+            mod_articles/art_json.c mod_articles/art_sitemap.c \
+            mod_articles/art_lua_seo.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
             mod_articles/mod_articles_request.c mod_articles/mod_articles_store.c \
             mod_articles/mod_articles_reload.c
@@ -178,12 +180,20 @@ $(BUILD)/redirect_test: t/unit/redirect_test.c mod_articles/art_redirect.c \
         $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
-$(BUILD)/route_test: t/unit/route_test.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
+$(BUILD)/route_test: t/unit/route_test.c t/unit/unit_check.h $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \
         | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/time_test: t/unit/time_test.c mod_articles/art_time.c $(HEADERS) \
         | $(BUILD)
+	$(TOOL_LINK)
+
+$(BUILD)/json_test: t/unit/json_test.c mod_articles/art_json.c \
+        mod_articles/art_buf.c $(HEADERS) | $(BUILD)
+	$(TOOL_LINK)
+
+$(BUILD)/sitemap_test: t/unit/sitemap_test.c t/unit/unit_check.h mod_articles/art_sitemap.c \
+        mod_articles/art_json.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
@@ -220,7 +230,8 @@ run: deps all
 
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
         $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
-        $(BUILD)/store_test $(BUILD)/redirect_test $(BUILD)/time_test
+        $(BUILD)/store_test $(BUILD)/redirect_test $(BUILD)/json_test \
+        $(BUILD)/sitemap_test $(BUILD)/time_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
@@ -230,6 +241,8 @@ unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
 	$(BUILD)/route_test conf/sample/repo
 	$(BUILD)/store_test conf/sample/repo
 	$(BUILD)/redirect_test
+	$(BUILD)/json_test
+	$(BUILD)/sitemap_test t/unit/sitemap.xsd conf/sample/repo
 	lua5.4 t/unit/dates_test.lua
 	perl t/unit/links_test.pl
 

@@ -22,6 +22,7 @@
 #include <lauxlib.h>
 
 #include "art_lua_int.h"
+#include "art_lua_seo.h"
 #include "art_negotiate.h"
 #include "art_index.h"
 #include "art_related.h"
@@ -1216,119 +1217,6 @@ static void push_feed(lua_State *L, art_req_t *req)
     lua_setfield(L, -2, "updated");
 }
 
-/* One <url> of the sitemap: loc, lastmod and the alternates of the page: an
- * article's translations, or for a list page (kind and key) every language in
- * which that list has articles (list: which list of each language tells,
- * -1 for every language). */
-static void sitemap_url(lua_State *L, art_req_t *req, int *n, const char *path,
-                        apr_time_t lastmod, const art_list_t *translations,
-                        art_page_kind_t kind, int list_kind, const char *key)
-{
-    const art_snapshot_t *s = req->snap;
-    const char *site = s->site->url;
-    int i, k = 0;
-
-    lua_createtable(L, 0, 3);
-    lua_pushfstring(L, "%s%s%s", site, req->base, path);
-    lua_setfield(L, -2, "loc");
-    if (lastmod) {
-        push_rfc3339(L, lastmod);
-        lua_setfield(L, -2, "lastmod");
-    }
-    lua_newtable(L);
-    for (i = 0; translations && i < translations->n; i++) {
-        const art_article_t *t;
-        if (art_list_slice(translations, i, 1, &t) != 1) {
-            continue;
-        }
-        lua_createtable(L, 0, 2);
-        set_str(L, "lang", t->lang->code);
-        lua_pushfstring(L, "%s%s%s", site, req->base, t->path);
-        lua_setfield(L, -2, "href");
-        lua_rawseti(L, -2, ++k);
-    }
-    for (i = 0; kind != ART_PAGE_ARTICLE && i < s->site->langs->nelts; i++) {
-        const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
-        const art_list_t *list = list_kind >= 0
-            ? art_snapshot_list(s, (art_list_e)list_kind, l->code, key) : NULL;
-        if (list_kind >= 0 && (list == NULL || list->n == 0)) {
-            continue;
-        }
-        lua_createtable(L, 0, 2);
-        set_str(L, "lang", l->code);
-        lua_pushfstring(L, "%s%s%s", site, req->base,
-                        art_route_path(req->pool, kind, l->code, key, NULL));
-        lua_setfield(L, -2, "href");
-        lua_rawseti(L, -2, ++k);
-    }
-    lua_setfield(L, -2, "alternates");
-    lua_rawseti(L, -2, ++*n);
-}
-
-/* page.urls: every page of the site, with its other languages as alternates.
- * The sitemap protocol allows 50,000 URLs per file. */
-#define SITEMAP_MAX 50000
-
-/* The newest article's time of a list, 0 for none. */
-static apr_time_t list_newest(const art_list_t *l)
-{
-    art_list_entry_t e;
-
-    return l && art_list_entries(l, 0, 1, &e) == 1 ? e.published : 0;
-}
-
-static void push_sitemap(lua_State *L, art_req_t *req)
-{
-    const art_snapshot_t *s = req->snap;
-    const art_list_t *every = art_snapshot_list(s, ART_LIST_ALL, NULL, NULL);
-    int i, j, n = 0;
-
-    lua_newtable(L);
-    for (i = 0; i < s->site->langs->nelts && n < SITEMAP_MAX; i++) {
-        const art_lang_t *l = &APR_ARRAY_IDX(s->site->langs, i, art_lang_t);
-        const art_list_t *all = art_snapshot_list(s, ART_LIST_LANG, l->code,
-                                                  NULL);
-        sitemap_url(L, req, &n, art_route_path(req->pool, ART_PAGE_INDEX, l->code,
-                                               NULL, NULL),
-                    list_newest(all), NULL, ART_PAGE_INDEX, -1, NULL);
-        for (j = 0; j < s->collections->nelts && n < SITEMAP_MAX; j++) {
-            const art_collection_t *c = APR_ARRAY_IDX(s->collections, j,
-                                                      art_collection_t *);
-            const art_list_t *cl = art_snapshot_list(s, ART_LIST_COLLECTION,
-                                                     l->code, c->id);
-            if (cl && cl->n) {
-                sitemap_url(L, req, &n, art_route_path(req->pool,
-                                                       ART_PAGE_COLLECTION,
-                                                       l->code, c->id, NULL),
-                            list_newest(cl), NULL, ART_PAGE_COLLECTION,
-                            ART_LIST_COLLECTION, c->id);
-            }
-        }
-        for (j = 0; j < s->authors->nelts && n < SITEMAP_MAX; j++) {
-            const art_author_t *au = APR_ARRAY_IDX(s->authors, j, art_author_t *);
-            const art_list_t *al = art_snapshot_list(s, ART_LIST_AUTHOR, l->code,
-                                                     au->id);
-            if (al && al->n) {
-                sitemap_url(L, req, &n, art_route_path(req->pool, ART_PAGE_AUTHOR,
-                                                       l->code, au->id, NULL),
-                            list_newest(al), NULL, ART_PAGE_AUTHOR,
-                            ART_LIST_AUTHOR, au->id);
-            }
-        }
-    }
-    for (i = 0; every && i < every->n && n < SITEMAP_MAX; i += FIND_RUN) {
-        const art_article_t *run[FIND_RUN];
-        int m = art_list_slice(every, i, FIND_RUN, run);
-
-        for (j = 0; j < m && n < SITEMAP_MAX; j++) {
-            const art_article_t *a = run[j];
-            sitemap_url(L, req, &n, a->path, a->updated ? a->updated_t
-                        : a->published_t, art_article_translations(s, a),
-                        ART_PAGE_ARTICLE, -1, NULL);
-        }
-    }
-}
-
 /* page.results of a search page: {article =, snippet =} per article shown. */
 static void push_results(lua_State *L, art_req_t *req)
 {
@@ -1422,8 +1310,12 @@ int art_lua_build_page(lua_State *L)
         lua_setfield(L, -2, "feed");
     }
     if (req->kind == ART_PAGE_SITEMAP) {
-        push_sitemap(L, req);
-        lua_setfield(L, -2, "urls");
+        /* The sitemap itself is made in C (art_sitemap.c): which one. */
+        set_str(L, "sitemap", req->sitemap == 0 ? "main"
+                : req->sitemap < 0 ? "news" : "part");
+        if (req->sitemap > 0) {
+            set_int(L, "sitemap_part", req->sitemap);
+        }
     }
     if (req->list && req->kind != ART_PAGE_FEED) {
         set_url(L, req, "feed_url", art_route_feed_path(req->pool, req->path));
@@ -1448,5 +1340,6 @@ int art_lua_build_page(lua_State *L)
         push_pager(L, req);
         lua_setfield(L, -2, "pager");
     }
+    art_lua_seo_push(L, req);
     return 1;
 }

@@ -693,6 +693,9 @@ static art_site_t *read_site(load_ctx_t *lc, xmlDocPtr doc, const char *path)
                 return NULL;
             }
         }
+        else if (is_el(n, "logo")) {
+            site->logo = text_of(lc, n);
+        }
         else if (is_el(n, "motto")) {
             art_motto_t *m = apr_array_push(site->mottos);
             m->lang = xml_lang(lc, n);

@@ -26,6 +26,13 @@
 #define SEG_SEARCH "search"
 #define SEG_FEED "feed.atom"
 #define SEG_SITEMAP "sitemap.xml"
+/* The parts of a sitemap index and the news sitemap: "sitemap-" then the
+ * part number or "news", then ".xml". */
+#define SEG_SITEMAP_PART "sitemap-"
+#define SEG_SITEMAP_NEWS "news"
+#define SEG_SITEMAP_EXT ".xml"
+/* The most parts a sitemap index may name (the protocol's limit). */
+#define SITEMAP_PARTS_MAX 50000
 
 #define MAX_SEGMENTS 4
 
@@ -102,10 +109,21 @@ const char *art_route_path(apr_pool_t *p, art_page_kind_t kind, const char *lang
     case ART_PAGE_SEARCH:
         return apr_pstrcat(p, "/", lang, "/" SEG_SEARCH, NULL);
     case ART_PAGE_SITEMAP:
-        return "/" SEG_SITEMAP;
+        return art_route_sitemap_path(p, 0);
     default:
         return NULL;
     }
+}
+
+const char *art_route_sitemap_path(apr_pool_t *p, int part)
+{
+    if (part == 0) {
+        return "/" SEG_SITEMAP;
+    }
+    if (part < 0) {
+        return "/" SEG_SITEMAP_PART SEG_SITEMAP_NEWS SEG_SITEMAP_EXT;
+    }
+    return apr_psprintf(p, "/" SEG_SITEMAP_PART "%d" SEG_SITEMAP_EXT, part);
 }
 
 /* As the list page's own URL is written: after its "/", or after a "/"
@@ -119,6 +137,42 @@ const char *art_route_feed_path(apr_pool_t *p, const char *list_path)
 }
 
 /* ---------------------------------------------------------------- routing */
+
+/* Which sitemap a top-level segment names (see art_route_sitemap_path), in
+ * *part; 0 when it names none.  Part numbers are written without leading
+ * zeros, so each part has one URL. */
+static int sitemap_segment(const char *seg, int *part)
+{
+    const char *d;
+    apr_size_t n = strlen(seg), plen = sizeof(SEG_SITEMAP_PART) - 1,
+        elen = sizeof(SEG_SITEMAP_EXT) - 1;
+    long v = 0;
+
+    if (strcmp(seg, SEG_SITEMAP) == 0) {
+        *part = 0;
+        return 1;
+    }
+    if (n <= plen + elen || strncmp(seg, SEG_SITEMAP_PART, plen) != 0
+        || strcmp(seg + n - elen, SEG_SITEMAP_EXT) != 0) {
+        return 0;
+    }
+    if (n == plen + elen + sizeof(SEG_SITEMAP_NEWS) - 1
+        && strncmp(seg + plen, SEG_SITEMAP_NEWS, sizeof(SEG_SITEMAP_NEWS) - 1)
+           == 0) {
+        *part = -1;
+        return 1;
+    }
+    if (seg[plen] == '0') {
+        return 0;
+    }
+    for (d = seg + plen; d < seg + n - elen; d++) {
+        if (*d < '0' || *d > '9' || (v = v * 10 + (*d - '0')) > SITEMAP_PARTS_MAX) {
+            return 0;
+        }
+    }
+    *part = (int)v;
+    return 1;
+}
 
 /* Split a path ("/en/news/") into segments; *trailing is set when it ends in
  * "/".  Returns the number of segments, or -1 for an empty segment ("//") or a
@@ -361,7 +415,7 @@ art_route_result_t art_route(art_req_t *req, const char *query, int page_size,
     if (in.n == 0) {
         return ART_ROUTE_ROOT;
     }
-    if (in.n == 1 && !in.trailing && strcmp(in.seg[0], SEG_SITEMAP) == 0) {
+    if (in.n == 1 && !in.trailing && sitemap_segment(in.seg[0], &req->sitemap)) {
         req->kind = ART_PAGE_SITEMAP;
         return ART_ROUTE_PAGE;
     }

@@ -66,6 +66,9 @@ typedef struct art_req_t {
     int uncacheable;              /* a filter did what no cache key captures */
     int preview;                  /* ArticlesPreview: drafts and scheduled
                                      articles shown, marked, never cached */
+    int sitemap;                  /* kind ART_PAGE_SITEMAP: 0 /sitemap.xml, N
+                                     /sitemap-N.xml, -1 the news sitemap
+                                     (ART_SITEMAP_MAIN/NEWS of art_sitemap.h) */
     int redirect;                 /* the status r:redirect returned; 0: none */
 } art_req_t;
 
@@ -106,6 +109,10 @@ const char *art_route_path(apr_pool_t *p, art_page_kind_t kind, const char *lang
 
 /* The path of the feed of the list page at list_path. */
 const char *art_route_feed_path(apr_pool_t *p, const char *list_path);
+
+/* The path of sitemap `part`: 0 "/sitemap.xml" (the index, or the only
+ * part), N > 0 "/sitemap-N.xml", -1 "/sitemap-news.xml". */
+const char *art_route_sitemap_path(apr_pool_t *p, int part);
 
 /* Whether segment is a word of the URL space that a collection id would
  * shadow. */

@@ -39,6 +39,7 @@ typedef struct art_site_t {
     apr_array_header_t *mottos;  /* art_motto_t */
     const char *url;             /* without trailing slash */
     const char *email;           /* may be NULL */
+    const char *logo;            /* <logo> URL as written; may be NULL */
     apr_array_header_t *langs;   /* art_lang_t, document order */
     apr_hash_t *strings;         /* lang -> (apr_hash_t key -> const char *) */
     const char *timezone;        /* <timezone>, NULL: UTC */

@@ -350,6 +350,7 @@ static void tables_encode(art_buf_t *b, const art_snapshot_t *s)
     }
     tb_str(b, site->url);
     tb_str(b, site->email);
+    tb_str(b, site->logo);
     tb_u32(b, (apr_uint32_t)site->langs->nelts);
     for (i = 0; i < site->langs->nelts; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(site->langs, i, art_lang_t);
@@ -485,6 +486,7 @@ static int tables_decode(art_store_tables_t *t, const MDB_val *v,
     }
     site->url = td_str(&in);
     site->email = td_str(&in);
+    site->logo = td_str(&in);
     n = td_u32(&in);
     site->langs = apr_array_make(p, (int)n + 1, sizeof(art_lang_t));
     for (i = 0; i < n && !in.bad; i++) {

@@ -40,6 +40,8 @@
 #include "art_negotiate.h"
 #include "art_repo.h"
 #include "art_route.h"
+#include "art_lua_seo.h"
+#include "art_sitemap.h"
 #include "art_tplset.h"
 #include "mod_articles.h"
 
@@ -215,6 +217,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
         apr_hash_set(runtime->luas, apr_pmemdup(pconf, &v, sizeof(v)),
                      sizeof(v), host);
+    }
+    if (art_sitemap_init(pconf) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }
@@ -472,6 +477,27 @@ static void cache_page(request_rec *r, const art_req_t *req, const char *key,
     }
 }
 
+/* The sitemaps are made in C, once per repository version (art_sitemap.c),
+ * whatever the filters did with the page: its body is those bytes.  A part
+ * past the last is the 404 page. */
+static int sitemap_body(request_rec *r, art_req_t *req, art_buf_t *out)
+{
+    const art_sitemap_doc_t *d = art_sitemap_serve(r->pool, req->snap, req->base,
+                                                   req->sitemap,
+                                                   apr_time_now());
+
+    if (d == NULL) {
+        return HTTP_NOT_FOUND;
+    }
+    /* Kept already, and the news sitemap changes with the clock, which no
+     * key of the response cache holds. */
+    req->uncacheable = 1;
+    out->data = (char *)d->data;
+    out->len = d->len;
+    out->cap = d->len;
+    return 0;
+}
+
 /* Run the filters on req's page (none for error pages: they must render even
  * when a filter is what failed) and render its template into out.  Returns 0,
  * a status a filter asked for, or 500 after logging why. */
@@ -481,6 +507,7 @@ static int build_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
 {
     art_lua_limits_t lim;
     const art_tpl_t *tpl;
+    const char *serr = NULL;
     char *err = NULL;
     int rc;
 
@@ -497,7 +524,14 @@ static int build_page(request_rec *r, art_req_t *req, const art_dir_conf_t *c,
         tpl = *kind ? art_tplset_resolve(tpls, *kind) : NULL;
         art_buf_init(out, r->pool, 16384);
         out->limit = RENDER_LIMIT;
-        if (tpl == NULL) {
+        if (*kind && art_page_kind_of(*kind) == ART_PAGE_SITEMAP) {
+            rc = sitemap_body(r, req, out);
+        }
+        else if (art_lua_seo_finish(st, req, &serr) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0016: %s", serr);
+            rc = HTTP_INTERNAL_SERVER_ERROR;
+        }
+        else if (tpl == NULL) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0010: no template "
                           "%s.mustache in %s", *kind ? *kind : "(none)", tpls->dir);
             rc = HTTP_INTERNAL_SERVER_ERROR;

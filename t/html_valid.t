@@ -38,6 +38,8 @@ my @pages = (
     [ 'search-fa',     '/fa/search?q=' . $enc->('زبان'), 200 ],
     [ 'error-en',      '/en/nope', 404 ],
     [ 'error-fa',      '/fa/nope', 404 ],
+    # JSON-LD and cards of a title full of markup, quotes and U+2028 (t/seo.t)
+    [ 'article-hostile', '/seo/en/news/hostile-title', 200 ],
 );
 
 plan tests => 3 + 2 * @pages;

@@ -16,7 +16,7 @@ use lib 't/lib';
 use ArticlesTest qw(stage error_log_size error_log_since write_utf8 poll_until
                     sample_articles page_text);
 
-plan tests => 9;
+plan tests => 11;
 
 my $repo = stage() . '/scratch/repo';
 my $tpls = stage() . '/scratch/templates';
@@ -31,6 +31,10 @@ sub items {
 }
 
 ok t_cmp(code('/live/en/european-languages/live-added'), 404, 'not there yet');
+# The sitemap of the version before the edit is built (and kept) now.
+my $loc = '<loc>https://www.afgazad.com/live/en/european-languages/live-added</loc>';
+ok t_cmp(index(GET('/live/sitemap.xml')->content, $loc) < 0 ? 'absent' : 'listed', 'absent',
+         'the sitemap does not list it yet');
 
 write_utf8($new, <<'XML');
 <article id="live-added" xml:lang="en" published="2026-01-05">
@@ -46,6 +50,15 @@ poll_until($wait, sub {
     return $codes eq join(' ', (200) x 6);
 });
 ok t_cmp($codes, join(' ', (200) x 6), 'a new article is served');
+# A sitemap kept for the old version is not served for the new one (asked
+# until six in a row list it, as above: a process that has not seen the
+# edit yet may still answer).
+my $maps = '';
+poll_until($wait, sub {
+    $maps = join ' ', map { index(GET('/live/sitemap.xml')->content, $loc) < 0 ? 'absent' : 'listed' } 1 .. 6;
+    return $maps eq join(' ', ('listed') x 6);
+});
+ok t_cmp($maps, join(' ', ('listed') x 6), 'every process lists it in the sitemap');
 # Published after every sample article, so the index lists it first.
 my @first = items('/live/en/');
 ok t_cmp($first[0] // 'nothing listed', '/live/en/european-languages/live-added',

@@ -8,9 +8,8 @@
  * the builder and the router cannot disagree.
  *
  * Usage: route_test [REPO]  (default conf/sample/repo).  Prints one line per
- * failure and finally "route: N passed, M failed"; exits non-zero on failure.
+ * failure and finally "route: N unit_passed, M failed"; exits non-zero on failure.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,34 +20,14 @@
 
 #include "art_repo.h"
 #include "art_route.h"
+#include "unit_check.h"
 
 #define BASE "/site"
 #define PSIZE 2
 
-static int passed, failed;
 static apr_pool_t *pool;
 static const art_snapshot_t *snap;
 
-#define CHECK(cond, ...) check((cond), __LINE__, __VA_ARGS__)
-
-static void check(int ok, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void check(int ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("route_test.c:%d: ", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
 
 /* The search words of a query "q=WORD" (no decoding needed in these tests). */
 static const char *q_arg(void *baton, const char *name)
@@ -222,9 +201,31 @@ static void table(void)
     not_found("/xx/feed.atom", NULL, "en");
     not_found("/feed.atom", NULL, "en");
 
-    page("/sitemap.xml", NULL, ART_PAGE_SITEMAP, 200, "en");
+    r = page("/sitemap.xml", NULL, ART_PAGE_SITEMAP, 200, "en");
+    CHECK(r->sitemap == 0, "/sitemap.xml: the main sitemap");
     not_found("/sitemap.xml/", NULL, "en");
     not_found("/en/sitemap.xml", NULL, "en");
+    /* Parts of a sitemap index and the news sitemap (whether a part
+     * exists is the sitemap's to say: art_sitemap_serve). */
+    r = page("/sitemap-1.xml", NULL, ART_PAGE_SITEMAP, 200, "en");
+    CHECK(r->sitemap == 1, "/sitemap-1.xml: part 1");
+    r = page("/sitemap-50000.xml", NULL, ART_PAGE_SITEMAP, 200, "en");
+    CHECK(r->sitemap == 50000, "/sitemap-50000.xml: part 50000");
+    r = page("/sitemap-news.xml", NULL, ART_PAGE_SITEMAP, 200, "en");
+    CHECK(r->sitemap == -1, "/sitemap-news.xml: the news sitemap");
+    not_found("/sitemap-0.xml", NULL, "en");
+    not_found("/sitemap-01.xml", NULL, "en");
+    not_found("/sitemap-50001.xml", NULL, "en");
+    not_found("/sitemap-99999999999999999999.xml", NULL, "en");
+    not_found("/sitemap-1x.xml", NULL, "en");
+    not_found("/sitemap-.xml", NULL, "en");
+    not_found("/sitemap-1.xml/", NULL, "en");
+    not_found("/sitemap-news.xml.gz", NULL, "en");
+    not_found("/en/sitemap-1.xml", NULL, "en");
+    CHECK(strcmp(art_route_sitemap_path(pool, 0), "/sitemap.xml") == 0
+          && strcmp(art_route_sitemap_path(pool, 7), "/sitemap-7.xml") == 0
+          && strcmp(art_route_sitemap_path(pool, -1), "/sitemap-news.xml") == 0,
+          "sitemap paths");
 
     r = page("/en/search", "q=kabul", ART_PAGE_SEARCH, 200, "en");
     CHECK(r->query && strcmp(r->query, "kabul") == 0 && r->total > 0
@@ -390,8 +391,8 @@ int main(int argc, char **argv)
     root_and_404();
     kinds();
     round_trip();
-    printf("route: %d passed, %d failed\n", passed, failed);
+    printf("route: %d passed, %d failed\n", unit_passed, unit_failed);
     apr_pool_destroy(pool);
     apr_terminate();
-    return failed ? 1 : 0;
+    return unit_failed ? 1 : 0;
 }

@@ -388,6 +388,9 @@ static void same_as_load(const char *what, art_store_t *st)
           && tb->site->langs->nelts == s->site->langs->nelts
           && streq(tb->site->default_lang, s->site->default_lang)
           && streq(tb->site->url, s->site->url)
+          && s->site->logo && streq(tb->site->logo, s->site->logo)
+          && streq(tb->site->email, s->site->email)
+          && streq(tb->site->tagline, s->site->tagline)
           && streq(ui_string(tb->site, "en", "more-on-topic"),
                    ui_string(s->site, "en", "more-on-topic"))
           && ui_string(s->site, "en", "more-on-topic") != NULL,
@@ -586,6 +589,13 @@ int main(int argc, char **argv)
     apr_snprintf(repo, sizeof(repo), "%s/repo", tmpl);
     apr_snprintf(dir, sizeof(dir), "%s/store", tmpl);
     sh("cp -R '%s' '%s'", argv[1], repo);
+    /* A logo, when the site has none: every field of site.xml must reach
+     * the store. */
+    text = get_file(pool, "site.xml");
+    if (strstr(text, "<logo>") == NULL && strstr(text, "<language ")) {
+        put_file("site.xml", replace(pool, text, "<language ",
+                                     "<logo>/img/logo.png</logo>\n  <language "));
+    }
 
     /* Built from nothing. */
     st = open_store();

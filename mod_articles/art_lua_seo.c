@@ -1,0 +1,576 @@
+/* art_lua_seo.c: page.jsonld, page.og and page.twitter, and their JSON.
+ *
+ * The tables are made from what the page table already holds (canonical,
+ * alternates, site, collection, author, tag) and, for an article, from the
+ * article itself: its dates, authors with their pages, collection, tags,
+ * first image and translations.  The translation a group started from is
+ * its earliest published member (the site's first-listed language on a
+ * tie): that one names the others as workTranslation, each of the others
+ * names it as translationOfWork.
+ *
+ * page.jsonld is written to JSON by a walk that uses raw access only, so a
+ * filter's metatables run no code here; lists are tables whose keys are
+ * exactly 1..n, objects tables with string keys, written in byte order so
+ * the same page always gives the same bytes (and ETag).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <lauxlib.h>
+
+#include "art_json.h"
+#include "art_lua_int.h"
+#include "art_lua_seo.h"
+
+#define SCHEMA_ORG "https://schema.org"
+
+/* ---------------------------------------------------------------- helpers */
+
+/* t[k] = v on the table on top, when v is not NULL. */
+static void put(lua_State *L, const char *k, const char *v)
+{
+    if (v) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+    }
+}
+
+/* Append {property|name = key, content = v} to the list on top. */
+static void add_meta(lua_State *L, const char *attr, const char *key,
+                     const char *v)
+{
+    if (v == NULL || *v == '\0') {
+        return;
+    }
+    lua_createtable(L, 0, 2);
+    put(L, attr, key);
+    put(L, "content", v);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* page[a][b] (b may be NULL) as a string copied to p, or NULL; raw reads of
+ * the page at index page. */
+static const char *page_str(lua_State *L, apr_pool_t *p, int page, const char *a,
+                            const char *b)
+{
+    const char *v = NULL;
+
+    lua_pushstring(L, a);
+    lua_rawget(L, page);
+    if (b && lua_istable(L, -1)) {
+        lua_pushstring(L, b);
+        lua_rawget(L, -2);
+        lua_remove(L, -2);
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        v = apr_pstrdup(p, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static const char *abs_url(art_req_t *req, const char *path)
+{
+    return apr_pstrcat(req->pool, req->snap->site->url, req->base, path, NULL);
+}
+
+/* A URL of the repository (an img src, the site logo) made absolute: as it
+ * is with a scheme, against the site's URL when it starts with "/", else
+ * against the folder of the page at path (NULL: the site's URL itself). */
+static const char *resolve(art_req_t *req, const char *url, const char *path)
+{
+    const char *slash;
+
+    /* The schema lets a relative reference have no ":" before its first
+     * "/", "?" or "#"; anything else has a scheme. */
+    if (url[strcspn(url, ":/?#")] == ':') {
+        return url;
+    }
+    if (url[0] == '/') {
+        return apr_pstrcat(req->pool, req->snap->site->url, url, NULL);
+    }
+    if (path == NULL) {
+        return apr_pstrcat(req->pool, req->snap->site->url, "/", url, NULL);
+    }
+    slash = strrchr(path, '/');
+    return apr_pstrcat(req->pool, req->snap->site->url, req->base,
+                       apr_pstrmemdup(req->pool, path,
+                                      (apr_size_t)(slash - path) + 1),
+                       url, NULL);
+}
+
+/* The src of the first <img> of a sanitised body, entities decoded, or
+ * NULL.  The sanitiser writes every attribute as name="value" with "<",
+ * ">" and quotes as entities, so the tag ends at the first ">". */
+static const char *first_image(apr_pool_t *p, const char *body)
+{
+    const char *img = strstr(body, "<img "), *end, *src;
+    char *out, *o;
+
+    if (img == NULL || (end = strchr(img, '>')) == NULL) {
+        return NULL;
+    }
+    src = strstr(img, " src=\"");
+    if (src == NULL || src > end) {
+        return NULL;
+    }
+    src += 6;
+    end = strchr(src, '"');
+    out = o = apr_pstrmemdup(p, src, (apr_size_t)(end - src));
+    while (*src && src < end) {
+        static const struct { const char *ent; char c; } ents[] = {
+            { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+            { "&quot;", '"' }, { "&#39;", '\'' }, { NULL, 0 }
+        };
+        int i;
+        for (i = 0; ents[i].ent; i++) {
+            apr_size_t n = strlen(ents[i].ent);
+            if (strncmp(src, ents[i].ent, n) == 0) {
+                *o++ = ents[i].c;
+                src += n;
+                break;
+            }
+        }
+        if (ents[i].ent == NULL) {
+            *o++ = *src++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* "pt-br" -> "pt_BR": OpenGraph's locale form; a bare language stays so. */
+static const char *og_locale(apr_pool_t *p, const char *lang)
+{
+    char *l = apr_pstrdup(p, lang), *c;
+
+    if ((c = strchr(l, '-')) != NULL) {
+        *c++ = '_';
+        for (; *c; c++) {
+            if (*c >= 'a' && *c <= 'z') {
+                *c = (char)(*c - 'a' + 'A');
+            }
+        }
+    }
+    return l;
+}
+
+static const char *rfc3339(apr_pool_t *p, apr_time_t t)
+{
+    char *s = apr_palloc(p, ART_RFC3339_SIZE);
+
+    art_rfc3339(s, t);
+    return s;
+}
+
+static const char *ltext(art_req_t *req, const apr_array_header_t *texts,
+                         const char *lang, const char *fallback)
+{
+    const art_ltext_t *t = art_ltext_pick(texts, lang,
+                                          req->snap->site->default_lang);
+
+    return t ? t->text : fallback;
+}
+
+/* ---------------------------------------------------------------- JSON-LD */
+
+/* a's translation group (self included) into *group, in p; how many. */
+static int group_of(art_req_t *req, const art_article_t *a,
+                    const art_article_t ***group)
+{
+    const art_list_t *tr = art_article_translations(req->snap, a);
+
+    *group = NULL;
+    if (tr == NULL) {
+        return 0;
+    }
+    *group = apr_palloc(req->pool, sizeof(**group) * (apr_size_t)(tr->n + 1));
+    return art_list_slice(tr, 0, tr->n, *group);
+}
+
+/* The translation the group of a started from (see the top of the file). */
+static const art_article_t *original_of(art_req_t *req, const art_article_t *a)
+{
+    const art_article_t *o = a, **group;
+    int i, n = group_of(req, a, &group);
+
+    for (i = 0; i < n; i++) {
+        const art_article_t *t = group[i];
+        if (t->published_t < o->published_t
+            || (t->published_t == o->published_t
+                && t->lang->index < o->lang->index)) {
+            o = t;
+        }
+    }
+    return o;
+}
+
+/* {"@type": "NewsArticle", "@id": url, "inLanguage", "headline"} of t. */
+static void push_work_ref(lua_State *L, art_req_t *req, const art_article_t *t)
+{
+    lua_createtable(L, 0, 4);
+    put(L, "@type", "NewsArticle");
+    put(L, "@id", abs_url(req, t->path));
+    put(L, "inLanguage", t->lang->code);
+    put(L, "headline", t->title);
+}
+
+static void push_typed(lua_State *L, const char *type, const char *key,
+                       const char *val)
+{
+    lua_createtable(L, 0, 3);
+    put(L, "@type", type);
+    put(L, key, val);
+}
+
+static void push_jsonld(lua_State *L, art_req_t *req, const char *canonical,
+                        const char *image)
+{
+    const art_article_t *a = req->article, *orig = original_of(req, a);
+    const art_site_t *site = req->snap->site;
+    const char *lang = a->lang->code;
+    const art_article_t **group;
+    int i, n, m;
+
+    lua_createtable(L, 0, 20);
+    put(L, "@context", SCHEMA_ORG);
+    put(L, "@type", "NewsArticle");
+    put(L, "headline", a->title);
+    put(L, "description", a->summary);
+    put(L, "datePublished", rfc3339(req->pool, a->published_t));
+    put(L, "dateModified", rfc3339(req->pool, a->updated ? a->updated_t
+                                   : a->published_t));
+    put(L, "inLanguage", lang);
+    put(L, "url", canonical);
+    push_typed(L, "WebPage", "@id", canonical);
+    lua_setfield(L, -2, "mainEntityOfPage");
+
+    lua_createtable(L, a->nauthors, 0);
+    for (i = 0; i < a->nauthors; i++) {
+        const art_author_t *au = a->authors[i];
+        push_typed(L, "Person", "name", ltext(req, au->names, lang, au->id));
+        put(L, "url", abs_url(req, art_route_path(req->pool, ART_PAGE_AUTHOR,
+                                                  lang, au->id, NULL)));
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "author");
+
+    push_typed(L, "Organization", "name", ltext(req, site->titles, lang,
+                                                site->url));
+    put(L, "url", abs_url(req, "/"));
+    if (site->logo) {
+        /* Relative to the site's URL, not to the mount point. */
+        push_typed(L, "ImageObject", "url", resolve(req, site->logo, NULL));
+        lua_setfield(L, -2, "logo");
+    }
+    lua_setfield(L, -2, "publisher");
+
+    if (image) {
+        lua_createtable(L, 1, 0);
+        lua_pushstring(L, image);
+        lua_rawseti(L, -2, 1);
+        lua_setfield(L, -2, "image");
+    }
+
+    put(L, "articleSection", ltext(req, a->collection->titles, lang,
+                                   a->collection->id));
+    push_typed(L, "CollectionPage", "@id",
+               abs_url(req, art_route_path(req->pool, ART_PAGE_COLLECTION, lang,
+                                           a->collection->id, NULL)));
+    put(L, "name", ltext(req, a->collection->titles, lang, a->collection->id));
+    lua_setfield(L, -2, "isPartOf");
+
+    if (a->ntags) {
+        lua_createtable(L, a->ntags, 0);
+        for (i = 0; i < a->ntags; i++) {
+            lua_pushstring(L, a->tags[i].name);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "keywords");
+    }
+
+    if (orig != a) {
+        push_work_ref(L, req, orig);
+        lua_setfield(L, -2, "translationOfWork");
+    }
+    else if ((m = group_of(req, a, &group)) > 1) {
+        lua_createtable(L, m - 1, 0);
+        for (i = 0, n = 0; i < m; i++) {
+            if (group[i] != a) {
+                push_work_ref(L, req, group[i]);
+                lua_rawseti(L, -2, ++n);
+            }
+        }
+        lua_setfield(L, -2, "workTranslation");
+    }
+}
+
+/* ---------------------------------------------------------------- cards */
+
+void art_lua_seo_push(lua_State *L, art_req_t *req)
+{
+    int page = lua_gettop(L), i;
+    apr_pool_t *p = req->pool;
+    const art_article_t *a = req->article;
+    const char *canonical = page_str(L, p, page, "canonical", NULL);
+    const char *site_title = page_str(L, p, page, "site", "title");
+    const char *title, *desc, *image = NULL;
+
+    /* Feeds and sitemaps are not HTML; the 404 page is not to be shared. */
+    if (req->kind == ART_PAGE_FEED || req->kind == ART_PAGE_SITEMAP
+        || req->kind == ART_PAGE_ERROR) {
+        return;
+    }
+    if (a) {
+        title = a->title;
+        desc = a->summary;
+        image = first_image(p, a->body);
+        if (image) {
+            image = resolve(req, image, a->path);
+        }
+    }
+    else {
+        title = page_str(L, p, page, "collection", "title");
+        if (title == NULL) {
+            title = page_str(L, p, page, "author", "name");
+        }
+        if (title == NULL) {
+            title = page_str(L, p, page, "tag", "name");
+        }
+        if (title == NULL) {
+            title = site_title;
+        }
+        desc = req->snap->site->tagline;
+    }
+
+    lua_newtable(L);
+    add_meta(L, "property", "og:type", a ? "article" : "website");
+    add_meta(L, "property", "og:title", title);
+    add_meta(L, "property", "og:description", desc);
+    add_meta(L, "property", "og:url", canonical);
+    add_meta(L, "property", "og:image", image);
+    add_meta(L, "property", "og:site_name", site_title);
+    add_meta(L, "property", "og:locale", og_locale(p, req->lang->code));
+    /* The page's other languages, as its hreflang alternates name them. */
+    lua_pushstring(L, "alternates");
+    lua_rawget(L, page);                               /* og, alternates */
+    if (lua_istable(L, -1)) {
+        for (i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+            const char *l;
+            lua_pushstring(L, "lang");
+            lua_rawget(L, -2);                         /* og, alts, alt, lang */
+            l = lua_tostring(L, -1);
+            l = l && strcmp(l, "x-default") != 0
+                && strcmp(l, req->lang->code) != 0 ? og_locale(p, l) : NULL;
+            lua_pop(L, 2);
+            if (l) {
+                lua_pushvalue(L, -2);
+                add_meta(L, "property", "og:locale:alternate", l);
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);                                 /* what ended the list */
+    }
+    lua_pop(L, 1);
+    if (a) {
+        add_meta(L, "property", "article:published_time",
+                 rfc3339(p, a->published_t));
+        add_meta(L, "property", "article:modified_time",
+                 rfc3339(p, a->updated ? a->updated_t : a->published_t));
+        for (i = 0; i < a->nauthors; i++) {
+            add_meta(L, "property", "article:author",
+                     abs_url(req, art_route_path(p, ART_PAGE_AUTHOR,
+                                                 a->lang->code,
+                                                 a->authors[i]->id, NULL)));
+        }
+        add_meta(L, "property", "article:section",
+                 ltext(req, a->collection->titles, a->lang->code,
+                       a->collection->id));
+        for (i = 0; i < a->ntags; i++) {
+            add_meta(L, "property", "article:tag", a->tags[i].name);
+        }
+    }
+    lua_setfield(L, page, "og");
+
+    lua_newtable(L);
+    add_meta(L, "name", "twitter:card", image ? "summary_large_image" : "summary");
+    add_meta(L, "name", "twitter:title", title);
+    add_meta(L, "name", "twitter:description", desc);
+    add_meta(L, "name", "twitter:image", image);
+    lua_setfield(L, page, "twitter");
+
+    if (a) {
+        push_jsonld(L, req, canonical, image);
+        lua_setfield(L, page, "jsonld");
+    }
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+typedef struct json_key_t {
+    const char *s;
+    size_t len;
+} json_key_t;
+
+static int key_cmp(const void *x, const void *y)
+{
+    const json_key_t *a = x, *b = y;
+    int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Write the value at idx; raises a Lua error for what JSON cannot hold. */
+static void write_value(lua_State *L, art_buf_t *b, int idx, int depth);
+
+static void write_table(lua_State *L, art_buf_t *b, int idx, int depth)
+{
+    apr_pool_t *p = art_lua_st(L)->req->pool;
+    lua_Integer n = 0, ints = 0;
+    json_key_t *keys;
+    int i, nkeys = 0;
+
+    if (depth >= ART_JSONLD_DEPTH) {
+        luaL_error(L, "nested deeper than %d (a table that holds itself?)",
+                   ART_JSONLD_DEPTH);
+    }
+    /* Count the keys and see what kind they are. */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1)) {
+            ints++;
+        }
+        else if (lua_type(L, -1) != LUA_TSTRING) {
+            luaL_error(L, "a %s key: JSON keys are strings",
+                       luaL_typename(L, -1));
+        }
+        if (++n > ART_JSONLD_MAX_BYTES / 4) {
+            luaL_error(L, "a table of more than %d keys",
+                       ART_JSONLD_MAX_BYTES / 4);
+        }
+    }
+    if (n > 0 && ints == n) {
+        if ((lua_Integer)lua_rawlen(L, idx) != n) {
+            luaL_error(L, "a list with holes (keys are not 1..n)");
+        }
+        art_buf_putc(b, '[');
+        for (i = 1; i <= n; i++) {
+            if (i > 1) {
+                art_buf_putc(b, ',');
+            }
+            lua_rawgeti(L, idx, i);
+            write_value(L, b, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+        }
+        art_buf_putc(b, ']');
+        return;
+    }
+    if (ints) {
+        luaL_error(L, "a table with both list and string keys");
+    }
+    if (n == 0) {
+        art_buf_puts(b, "{}");
+        return;
+    }
+    keys = apr_palloc(p, sizeof(*keys) * (apr_size_t)n);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        /* The table keeps its keys alive while it is walked. */
+        keys[nkeys].s = lua_tolstring(L, -1, &keys[nkeys].len);
+        nkeys++;
+    }
+    qsort(keys, (size_t)nkeys, sizeof(*keys), key_cmp);
+    art_buf_putc(b, '{');
+    for (i = 0; i < nkeys; i++) {
+        if (i > 0) {
+            art_buf_putc(b, ',');
+        }
+        art_json_string(b, keys[i].s, keys[i].len);
+        art_buf_putc(b, ':');
+        lua_pushlstring(L, keys[i].s, keys[i].len);
+        lua_rawget(L, idx);
+        write_value(L, b, lua_gettop(L), depth + 1);
+        lua_pop(L, 1);
+    }
+    art_buf_putc(b, '}');
+}
+
+static void write_value(lua_State *L, art_buf_t *b, int idx, int depth)
+{
+    const char *s;
+    size_t len;
+
+    if (b->overflow) {
+        luaL_error(L, "more than %d bytes of JSON", ART_JSONLD_MAX_BYTES);
+    }
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &len);
+        art_json_string(b, s, len);
+        break;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            art_json_integer(b, (long long)lua_tointeger(L, idx));
+        }
+        else {
+            art_json_number(b, (double)lua_tonumber(L, idx));
+        }
+        break;
+    case LUA_TBOOLEAN:
+        art_buf_puts(b, lua_toboolean(L, idx) ? "true" : "false");
+        break;
+    case LUA_TTABLE:
+        luaL_checkstack(L, 4, "page.jsonld");
+        write_table(L, b, idx, depth);
+        break;
+    default:
+        luaL_error(L, "a %s value: JSON has strings, numbers, booleans, "
+                   "lists and objects", luaL_typename(L, idx));
+    }
+}
+
+/* finish_json(page): page.jsonld_json = JSON of page.jsonld. */
+static int finish_json(lua_State *L)
+{
+    art_req_t *req = art_lua_st(L)->req;
+    art_buf_t b;
+
+    lua_pushstring(L, "jsonld");
+    lua_rawget(L, 1);
+    lua_pushstring(L, "jsonld_json");
+    if (lua_isnil(L, 2) || (lua_isboolean(L, 2) && !lua_toboolean(L, 2))) {
+        lua_pushnil(L);
+    }
+    else {
+        art_buf_init(&b, req->pool, 4096);
+        b.limit = ART_JSONLD_MAX_BYTES;
+        write_value(L, &b, 2, 0);
+        if (b.overflow) {
+            return luaL_error(L, "more than %d bytes of JSON",
+                              ART_JSONLD_MAX_BYTES);
+        }
+        lua_pushlstring(L, b.data, b.len);
+    }
+    lua_rawset(L, 1);
+    return 0;
+}
+
+int art_lua_seo_finish(art_lstate_t *st, art_req_t *req, const char **err)
+{
+    lua_State *L = art_lua_state(st);
+
+    lua_pushcfunction(L, finish_json);
+    lua_pushvalue(L, art_lua_page_index(st));
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        const char *m = lua_tostring(L, -1);
+        *err = apr_pstrcat(req->pool, "page.jsonld: ", m ? m : "(no message)",
+                           NULL);
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}
