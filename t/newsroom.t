@@ -51,7 +51,7 @@ my @places = (
 );
 my @prefixes = ('/nr', '/nr-cache');
 
-plan tests => 2 + 2 * (1 + @places) * 2 + 1 + 1 + 8 + 3 * 5 + 2;
+plan tests => 2 + 2 * (1 + @places) * 2 + 1 + 1 + 8 + 3 * 6 + 2;
 
 # Whether $place shows the scheduled article under $pfx.
 sub shows {
@@ -199,6 +199,9 @@ for my $l (qw(en fa ps)) {
     ok t_cmp(defined $t1 && defined $t2 && index($t1, $year) >= 0 && index($t2, $year) >= 0
              && $t1 !~ /^\d{4}-/ ? 'localized' : ($t1 // 'none') . ' / ' . ($t2 // 'none'),
              'localized', "$l: the correction dates in the page's language");
+    my ($modified) = $html =~ m{"dateModified"\s*:\s*"([^"]+)"};
+    ok t_cmp($modified // 'no JSON-LD dateModified', $second,
+             "$l: JSON-LD dateModified is the last correction");
     my $feed = GET("/nr/$l/feed.atom")->content;
     my ($entry) = $feed =~ m{(<entry[^>]*>\s*<id>[^<]*/$l/news/corrected</id>.*?</entry>)}s;
     $entry //= '';
