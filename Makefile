@@ -4,6 +4,8 @@
 #                   build/articles-querybench
 #   make run        build, then serve the sample site on http://127.0.0.1:$(PORT)
 #   make test       unit tests, then the Apache::Test suite in t/
+#   make test-cluster  conf/cluster.conf for real: a front and two nodes on
+#                   CLUSTER_PORT (8780) and the two ports above it
 #   make test-asan  the Apache::Test suite against an ASan+UBSan build of the
 #                   module, under each MPM; fails on any sanitizer report
 #   make install    DESTDIR-aware install (module, conf, templates, lua, schema)
@@ -56,6 +58,7 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_json.c mod_articles/art_sitemap.c \
             mod_articles/art_lua_seo.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
+            mod_articles/mod_articles_status.c mod_articles/mod_articles_socache.c \
             mod_articles/mod_articles_request.c mod_articles/mod_articles_store.c \
             mod_articles/mod_articles_reload.c
 HEADERS  := $(wildcard mod_articles/*.h)
@@ -68,7 +71,8 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
-.PHONY: all deps run test test-asan unit check-lua install clean bench profile \
+.PHONY: all deps run test test-cluster test-asan unit check-lua install clean bench \
+        profile \
         screenshots fuzz fuzz-smoke
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
@@ -256,6 +260,10 @@ $(VNU_JAR): | $(BUILD)
 
 test: deps all unit check-lua fuzz-smoke $(VNU_JAR)
 	t/run-tests
+
+# Three httpds from conf/cluster.conf (t/cluster/cluster.pl, about a minute).
+test-cluster: deps all
+	HTTPD=$(HTTPD) prove t/cluster/cluster.pl
 
 # The module built with AddressSanitizer and UBSan, outside apxs (libtool
 # would drop -fsanitize from the link), for t/run-asan.

@@ -45,6 +45,8 @@ struct art_lua_host_t {
     apr_hash_t *worlds;          /* key -> art_lua_world_t */
     apr_hash_t *watched;         /* path -> apr_time_t * (mtime when loaded) */
     unsigned code_gen;           /* moves on when a watched file changes */
+    int nstates;                 /* made and not yet freed */
+    apr_size_t mem;              /* sum of the states' mem_counted */
     apr_time_t last_check;
     int checking;
 };
@@ -557,12 +559,21 @@ static art_lstate_t *state_new(art_lua_host_t *h, const char *world,
     }
     lua_sethook(st->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     st->mem_limit = h->opts.limits.memory;
+    art_mutex_lock(h->mutex);
+    h->nstates++;
+    art_mutex_unlock(h->mutex);
     return st;
 }
 
 static void state_free(art_lstate_t *st)
 {
     if (st) {
+        art_lua_host_t *h = st->host;
+
+        art_mutex_lock(h->mutex);
+        h->nstates--;
+        h->mem -= st->mem_counted;
+        art_mutex_unlock(h->mutex);
         lua_close(st->L);
         free(st);
     }
@@ -712,6 +723,17 @@ void art_lua_release(art_lua_host_t *h, art_lstate_t *st)
     w = apr_hash_get(h->worlds, st->world, APR_HASH_KEY_STRING);
     st->next = w->free;
     w->free = st;
+    /* Counted here, where the state is idle: its allocator is not running. */
+    h->mem = h->mem - st->mem_counted + st->mem;
+    st->mem_counted = st->mem;
+    art_mutex_unlock(h->mutex);
+}
+
+void art_lua_host_stats(art_lua_host_t *h, int *states, apr_size_t *bytes)
+{
+    art_mutex_lock(h->mutex);
+    *states = h->nstates;
+    *bytes = h->mem;
     art_mutex_unlock(h->mutex);
 }
 
@@ -861,6 +883,15 @@ static int fail(art_lstate_t *st, art_req_t *req, int status, const char *tag,
     return 500;
 }
 
+/* Tell the host's observer how a filter call begun at t0 ended. */
+static void filter_done(art_lstate_t *st, const art_filter_t *f, apr_time_t t0,
+                        int outcome)
+{
+    if (st->host->opts.filter_done) {
+        st->host->opts.filter_done(f, apr_time_now() - t0, outcome);
+    }
+}
+
 int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filters,
                 const art_lua_limits_t *limits)
 {
@@ -891,7 +922,8 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
     for (i = 0; filters && i < filters->nelts; i++) {
         const art_filter_t *f = &APR_ARRAY_IDX(filters, i, art_filter_t);
         char *dir = apr_pstrdup(req->pool, f->file), *slash = strrchr(dir, '/');
-        int type;
+        apr_time_t t0 = apr_time_now();
+        int type, is_status;
 
         if (slash) {
             *slash = '\0';
@@ -900,6 +932,8 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
         lua_pushcfunction(L, push_filter);
         lua_pushlightuserdata(L, (void *)f);
         if ((rc = lua_pcall(L, 1, 1, tb)) != LUA_OK) {
+            filter_done(st, f, t0, st->budget_hit ? ART_FILTER_BUDGET
+                        : ART_FILTER_ERROR);
             return fail(st, req, rc, ERR_TAG_LOAD, f->file);
         }
         lua_pushcfunction(L, call_filter);
@@ -909,11 +943,16 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
         /* A filter that caught its budget's error and returned anyway has
          * still spent it. */
         if (rc != LUA_OK || st->budget_hit) {
+            filter_done(st, f, t0, st->budget_hit ? ART_FILTER_BUDGET
+                        : ART_FILTER_ERROR);
             return fail(st, req, rc, ERR_TAG_FILTER, f->file);
         }
         type = lua_type(L, -1);
-        if (type == LUA_TNUMBER && lua_isinteger(L, -1)
-            && lua_tointeger(L, -1) >= 100 && lua_tointeger(L, -1) <= 599) {
+        is_status = type == LUA_TNUMBER && lua_isinteger(L, -1)
+            && lua_tointeger(L, -1) >= 100 && lua_tointeger(L, -1) <= 599;
+        filter_done(st, f, t0, is_status || type == LUA_TNIL ? ART_FILTER_OK
+                    : ART_FILTER_ERROR);
+        if (is_status) {
             int status = (int)lua_tointeger(L, -1);
             lua_settop(L, 0);
             return status;

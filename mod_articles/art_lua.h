@@ -49,11 +49,22 @@ typedef void art_lua_request_fn(lua_State *L, art_req_t *req);
 /* Logs a message for req at an httpd-like level (APLOG_ERR = 3 …). */
 typedef void art_lua_log_fn(art_req_t *req, int level, const char *msg);
 
+/* How a filter call ended, for art_lua_filter_fn. */
+#define ART_FILTER_OK     0      /* returned nothing or a status */
+#define ART_FILTER_ERROR  1      /* failed to load, raised, or returned junk */
+#define ART_FILTER_BUDGET 2      /* stopped by a budget (instructions, time,
+                                    memory) */
+
+/* Told of every filter call: which filter, its wall-clock time and outcome. */
+typedef void art_lua_filter_fn(const art_filter_t *f, apr_interval_time_t took,
+                               int outcome);
+
 typedef struct art_lua_host_opts_t {
     art_lua_limits_t limits;
     const apr_array_header_t *lua_path;  /* const char * folders for require */
     art_lua_request_fn *push_request;
     art_lua_log_fn *log;
+    art_lua_filter_fn *filter_done;      /* may be NULL */
 } art_lua_host_opts_t;
 
 /* One per configuration generation, in p (pconf). */
@@ -95,6 +106,10 @@ const char *art_lua_page_string(art_lstate_t *st, art_req_t *req,
 /* Bytes the state's Lua allocator holds (compiled filters, caches, garbage not
  * yet collected). */
 apr_size_t art_lua_memory(art_lstate_t *st);
+
+/* How many states the host holds (idle and serving) and the bytes their
+ * allocators held when last given back. */
+void art_lua_host_stats(art_lua_host_t *h, int *states, apr_size_t *bytes);
 
 /* Clean the state after the request (stack, request pointers). */
 void art_lua_finish(art_lstate_t *st);

@@ -16,6 +16,7 @@ struct art_lstate_t {
     unsigned code_gen;           /* host generation the state was made in */
     int dead;                    /* retire instead of reusing */
     apr_size_t mem;              /* bytes held by L */
+    apr_size_t mem_counted;      /* what the host's total holds of mem */
     apr_size_t mem_extra;        /* request-pool bytes charged to the cap */
     apr_size_t mem_limit;        /* 0 while the libraries load */
     long instr_left;             /* instruction budget left for this request */

@@ -2780,7 +2780,11 @@ art_snapshot_t *art_store_snapshot(art_store_txn_t *t, apr_pool_t *p)
     s->ops_data = v;
     s->count = t->count;
     s->mtime = t->mtime;
+    /* The store's version stands for the content digest an in-memory load
+     * computes: it names what the status page, the shared response cache and
+     * the sitemaps were made from, and every process reads the same one. */
     s->fingerprint = t->version;
+    s->digest = t->version;
     if (meta_get(t->txn, t->st, "root", &root) == 0) {
         s->root = apr_pstrmemdup(p, root.mv_data, root.mv_size);
     }

@@ -44,6 +44,8 @@
 #include "art_sitemap.h"
 #include "art_tplset.h"
 #include "mod_articles.h"
+#include "mod_articles_socache.h"
+#include "mod_articles_status.h"
 
 #define RENDER_LIMIT (16 * 1024 * 1024)
 
@@ -52,6 +54,7 @@ typedef struct art_runtime_t {
     apr_hash_t *repos;               /* path -> art_source_t */
     apr_hash_t *tplsets;             /* path -> art_gen_t (template sets) */
     apr_hash_t *luas;                /* server_rec * -> art_lua_host_t */
+    apr_array_header_t *lua_list;    /* each art_lua_host_t * once */
     apr_hash_t *max_file;            /* path -> apr_size_t *, repositories */
 } art_runtime_t;
 
@@ -195,6 +198,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     /* Lua states with each virtual host's ArticlesLuaMemory and
      * ArticlesLuaPath; hosts that set neither share the main server's. */
     runtime->luas = apr_hash_make(pconf);
+    runtime->lua_list = apr_array_make(pconf, 2, sizeof(art_lua_host_t *));
     for (v = s; v; v = v->next) {
         const art_srv_conf_t *vc = art_config_srv(v);
         art_lua_host_t *host = NULL;
@@ -213,7 +217,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             lo.lua_path = vc->lua_path;
             lo.push_request = art_request_push;
             lo.log = lua_log;
+            lo.filter_done = art_status_filter;
             host = art_lua_host_create(pconf, &lo);
+            APR_ARRAY_PUSH(runtime->lua_list, art_lua_host_t *) = host;
         }
         apr_hash_set(runtime->luas, apr_pmemdup(pconf, &v, sizeof(v)),
                      sizeof(v), host);
@@ -309,6 +315,35 @@ static const char *content_type(int kind)
     return "text/html; charset=utf-8";
 }
 
+/* mod_deflate and mod_brotli send our ETag with "-gzip" or "-br" added inside
+ * the quotes (DeflateAlterETag AddSuffix, their default), and a client
+ * revalidates with that tag.  The compressed bytes are a function of ours, so
+ * the suffixed tag names our page: If-None-Match is given our own tag too,
+ * and ap_meets_conditions answers 304 (which the filter then sends with its
+ * suffixed tag again). */
+static void accept_encoded_etag(request_rec *r)
+{
+    static const char *const suffixes[] = { "-gzip\"", "-br\"" };
+    const char *inm = apr_table_get(r->headers_in, "If-None-Match");
+    const char *etag = apr_table_get(r->headers_out, "ETag");
+    apr_size_t n;
+    size_t i;
+
+    if (inm == NULL || etag == NULL || (n = strlen(etag)) < 2
+        || etag[n - 1] != '"') {
+        return;
+    }
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        const char *tag = apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, etag, n - 1),
+                                      suffixes[i], NULL);
+        if (ap_find_etag_weak(r->pool, inm, tag)) {
+            apr_table_setn(r->headers_in, "If-None-Match",
+                           apr_pstrcat(r->pool, inm, ", ", etag, NULL));
+            return;
+        }
+    }
+}
+
 /* The status line, and the body unless the request's conditions make it a
  * 304 or the request is HEAD; headers are already on r. */
 static int send_body(request_rec *r, int status, const char *data, apr_size_t len)
@@ -316,6 +351,7 @@ static int send_body(request_rec *r, int status, const char *data, apr_size_t le
     int rc;
 
     r->status = status;
+    accept_encoded_etag(r);
     if (status == HTTP_OK && (rc = ap_meets_conditions(r)) != OK) {
         r->status = HTTP_OK;
         return rc;
@@ -365,6 +401,11 @@ static void set_page_headers(request_rec *r, art_req_t *req, const char *kind,
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
                  art_hash64(out->data, out->len, 0x61727469636c6573ULL));
     apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
+    if (art_config_cache_control(art_config_dir(r))
+        && !apr_table_get(r->err_headers_out, "Cache-Control")) {
+        apr_table_setn(r->headers_out, "Cache-Control",
+                       art_config_cache_control(art_config_dir(r)));
+    }
     set_vary(r, req, r->headers_out);
     ap_update_mtime(r, mtime);
     ap_set_last_modified(r);
@@ -374,7 +415,17 @@ static void set_page_headers(request_rec *r, art_req_t *req, const char *kind,
 
 static int cache_on(const art_dir_conf_t *c)
 {
-    return cache != NULL && art_config_cache(c);
+    return (cache != NULL || art_socache_on()) && art_config_cache(c);
+}
+
+/* What a page was made from, in numbers every process agrees on: the shared
+ * cache cannot use one process's generation counters. */
+static void shared_gen(art_cache_gen_t *gen, const art_snapshot_t *snap,
+                       const art_tplset_t *tpls)
+{
+    gen->snapshot = snap->digest;
+    gen->templates = tpls->fingerprint;
+    gen->code = art_status_code_epoch(gen->code);
 }
 
 /* A cache key: what the configuration makes of a URL, then the URL.  The
@@ -471,7 +522,9 @@ static void cache_page(request_rec *r, const art_req_t *req, const char *key,
     resp.nheaders = n;
     resp.body = out->data;
     resp.len = out->len;
-    if (art_cache_store(cache, key, klen, gen, req->inputs, &resp)) {
+    if (cache ? art_cache_store(cache, key, klen, gen, req->inputs, &resp)
+        : art_socache_store(r, key, klen, gen, req->inputs, &resp)) {
+        art_status_cache_store();
         ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r, "ART0014: cached %"
                       APR_SIZE_T_FMT " bytes", out->len);
     }
@@ -629,7 +682,26 @@ static int articles_handler(request_rec *r)
         gen.templates = art_gen_serial(tref);
         gen.code = art_lua_code_gen(lua_host(r), art_config_reload(c));
         key = cache_key(r, c, &klen);
-        hit = art_cache_lookup(cache, key, klen, &gen, cache_input, r);
+        if (cache == NULL) {
+            art_cache_resp_t shared_resp;
+
+            shared_gen(&gen, snap, tpls);
+            rc = art_socache_lookup(r, key, klen, &gen, cache_input, &shared_resp);
+            art_status_cache_lookup(rc);
+            if (rc) {
+                ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0013: served "
+                              "from the shared cache");
+                rc = send_cached(r, &shared_resp);
+                art_gen_release(tg, tref);
+                art_source_release(src, &sref);
+                return rc;
+            }
+        }
+        hit = cache ? art_cache_lookup(cache, key, klen, &gen, cache_input, r)
+            : NULL;
+        if (cache) {
+            art_status_cache_lookup(hit != NULL);
+        }
         if (hit) {
             ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "ART0013: served "
                           "from the cache");
@@ -669,6 +741,9 @@ static int articles_handler(request_rec *r)
         /* The code the page was made with, which may be newer than what the
          * lookup saw. */
         gen.code = art_lua_state_gen(st);
+        if (cache == NULL) {
+            shared_gen(&gen, snap, tpls);
+        }
         if (rc == HTTP_NOT_FOUND && req.status == HTTP_OK) {
             /* A filter said 404: the 404 page of the page's language. */
             art_route_not_found(&req);
@@ -709,6 +784,7 @@ static int articles_handler(request_rec *r)
         }
         set_vary(r, &req, r->err_headers_out);
     }
+    art_status_process(cache, runtime->lua_list);
     art_gen_release(tg, tref);
     art_source_release(src, &sref);
     return rc;
@@ -756,7 +832,9 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_hash_index_t *hi;
 
-    cache = art_cache_create(pchild, art_config_cache_size(art_config_srv(s)));
+    if (!art_socache_on()) {
+        cache = art_cache_create(pchild, art_config_cache_size(art_config_srv(s)));
+    }
     for (hi = runtime ? apr_hash_first(pchild, runtime->repos) : NULL; hi;
          hi = apr_hash_next(hi)) {
         void *src;
@@ -775,6 +853,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_translate_name(articles_translate, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(articles_map_to_storage, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(articles_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    art_status_register_hooks(p);
+    art_socache_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(articles) = {

@@ -30,6 +30,10 @@
 #define DEFAULT_LUA_INSTRUCTIONS 10000000L
 #define DEFAULT_LUA_TIMEOUT apr_time_from_msec(500)
 #define DEFAULT_CACHE_SIZE (64 * 1024 * 1024)
+/* A hit from the shared cache (shmcb) took about 1.6 times the CPU of one
+ * from the per-process cache in `make bench` (README, "The response
+ * cache"): more than the 10% that would make it the default. */
+#define DEFAULT_SOCACHE "none"
 
 /* Repository and template folders named by any directive, in order; reset with
  * the configuration pool. */
@@ -114,6 +118,7 @@ void *art_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->timeout = a->timeout != UNSET ? a->timeout : b->timeout;
     c->cache = a->cache != UNSET ? a->cache : b->cache;
     c->preview = a->preview != UNSET ? a->preview : b->preview;
+    c->cache_control = a->cache_control ? a->cache_control : b->cache_control;
     return c;
 }
 
@@ -134,6 +139,7 @@ void *art_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->redirect_hosts = a->redirect_hosts ? a->redirect_hosts : b->redirect_hosts;
     c->cache_size = a->cache_size ? a->cache_size : b->cache_size;
     c->store_size = a->store_size ? a->store_size : b->store_size;
+    c->socache = a->socache ? a->socache : b->socache;
     return c;
 }
 
@@ -211,6 +217,18 @@ apr_size_t art_config_cache_size(const art_srv_conf_t *s)
 apr_size_t art_config_store_size(const art_srv_conf_t *s)
 {
     return s->store_size;
+}
+
+const char *art_config_cache_control(const art_dir_conf_t *c)
+{
+    return c->cache_control && *c->cache_control ? c->cache_control : NULL;
+}
+
+const char *art_config_socache(const art_srv_conf_t *s)
+{
+    const char *v = s->socache ? s->socache : DEFAULT_SOCACHE;
+
+    return strcasecmp(v, "none") == 0 ? NULL : v;
 }
 
 apr_size_t art_config_repo_max_file_size(server_rec *main_s, const char *path)
@@ -510,6 +528,33 @@ static const char *set_cache_size(cmd_parms *cmd, void *dc, const char *arg)
     return err ? apr_pstrcat(cmd->pool, "ArticlesCacheSize ", err, NULL) : NULL;
 }
 
+static const char *set_cache_control(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_dir_conf_t *c = dc;
+
+    (void)cmd;
+    /* The header is sent as written: httpd checks no Cache-Control either. */
+    if (ap_strchr_c(arg, '\n') || ap_strchr_c(arg, '\r')) {
+        return "ArticlesCacheControl: a header value is one line";
+    }
+    c->cache_control = strcasecmp(arg, "none") == 0 ? "" : arg;
+    return NULL;
+}
+
+static const char *set_socache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                              &articles_module);
+
+    (void)dc;
+    if (cmd->server->is_virtual) {
+        return "ArticlesCacheSocache is server-wide: set it in the main server "
+               "only";
+    }
+    sc->socache = arg;
+    return NULL;
+}
+
 static const char *add_lua_path(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
@@ -579,6 +624,15 @@ const command_rec art_config_cmds[] = {
     AP_INIT_TAKE1("ArticlesCacheSize", set_cache_size, NULL, RSRC_CONF,
                   "bytes of rendered pages each process may keep, or with K/M "
                   "(default 64M)"),
+    AP_INIT_TAKE1("ArticlesCacheControl", set_cache_control, NULL,
+                  OR_NONE | ACCESS_CONF,
+                  "Cache-Control header of the pages here, or none (default "
+                  "none)"),
+    AP_INIT_TAKE1("ArticlesCacheSocache", set_socache, NULL, RSRC_CONF,
+                  "where ArticlesCache keeps pages: an httpd socache provider "
+                  "shared by all processes (provider[:args]; shmcb alone takes "
+                  "ArticlesCacheSize bytes) or none, the default, for one cache "
+                  "per process"),
     AP_INIT_ITERATE("ArticlesLuaPath", add_lua_path, NULL, RSRC_CONF,
                     "folders searched by require() after the filter's own"),
     AP_INIT_ITERATE("ArticlesRedirectHosts", add_redirect_host, NULL, RSRC_CONF,

@@ -28,6 +28,7 @@ typedef struct art_dir_conf_t {
     apr_interval_time_t timeout;
     int cache;                        /* ArticlesCache: 0 or 1 */
     int preview;                      /* ArticlesPreview: 0 or 1 */
+    const char *cache_control;        /* ArticlesCacheControl; "": none */
 } art_dir_conf_t;
 
 /* Server-wide settings. */
@@ -38,6 +39,8 @@ typedef struct art_srv_conf_t {
     apr_array_header_t *redirect_hosts; /* const char *; NULL: unset */
     apr_size_t cache_size;            /* ArticlesCacheSize; 0: unset */
     apr_size_t store_size;            /* ArticlesStoreSize; 0: unset */
+    const char *socache;              /* ArticlesCacheSocache; NULL: unset,
+                                         "none": the per-process cache */
 } art_srv_conf_t;
 
 /* The module's directives and its create/merge functions (AP_DECLARE_MODULE). */
@@ -73,6 +76,11 @@ apr_size_t art_config_lua_memory(const art_srv_conf_t *s);
 apr_size_t art_config_cache_size(const art_srv_conf_t *s);
 apr_size_t art_config_store_size(const art_srv_conf_t *s);   /* 0: default */
 
+/* The Cache-Control header of pages here, NULL for none. */
+const char *art_config_cache_control(const art_dir_conf_t *c);
+/* "provider[:args]" of the shared response cache, or NULL for the
+ * per-process one. */
+const char *art_config_socache(const art_srv_conf_t *s);
 /* The ArticlesMaxFileSize of the servers whose locations name the repository
  * at path (merged: a virtual host's own or the main server's).  One snapshot
  * serves them all, so when they differ the largest wins and a warning on

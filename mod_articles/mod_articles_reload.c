@@ -32,6 +32,7 @@
 #include "art_repo.h"
 #include "art_tplset.h"
 #include "mod_articles.h"
+#include "mod_articles_status.h"
 
 typedef struct watch_t {
     art_gen_t *g;
@@ -59,7 +60,6 @@ static watcher_t *watcher;
 
 static void check_repo(apr_pool_t *p, server_rec *s, art_gen_t *g, const char *path)
 {
-    art_repo_opts_t o = { art_repo_max_file(s, path), art_config_log, s };
     art_gen_ref_t *ref;
     art_snapshot_t *cur, *snap;
     apr_uint64_t fp, have;
@@ -72,7 +72,8 @@ static void check_repo(apr_pool_t *p, server_rec *s, art_gen_t *g, const char *p
     if (fp == have || fp == art_gen_failed(g)) {
         return;
     }
-    if (art_repo_load(p, path, &o, &snap, &err) == APR_SUCCESS) {
+    if (art_status_load(p, s, path, art_repo_max_file(s, path), &snap, &err)
+        == APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "ART0004: reloaded %s: %d "
                      "articles, %d files skipped", path, snap->all.n, snap->nerrors);
         art_gen_publish(g, snap, snap->pool);

@@ -35,6 +35,7 @@
 #include "art_repo.h"
 #include "art_store.h"
 #include "mod_articles.h"
+#include "mod_articles_status.h"
 
 struct art_source_t {
     const char *repo;            /* repository folder */
@@ -85,7 +86,7 @@ static int give_to_user(server_rec *s, apr_pool_t *p, const char *dir)
 
         if (chown(f, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0
             && i == 0) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "ART0021: cannot give "
+            ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "ART0031: cannot give "
                          "the store folder %s to the server's User", dir);
             return 0;
         }
@@ -97,11 +98,11 @@ static int give_to_user(server_rec *s, apr_pool_t *p, const char *dir)
 static int load_memory(art_source_t *src, apr_pool_t *pconf, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    art_repo_opts_t o = { art_repo_max_file(s, src->repo), art_config_log, s };
     art_snapshot_t *snap;
     char *err = NULL;
 
-    if (art_repo_load(ptemp, src->repo, &o, &snap, &err) != APR_SUCCESS) {
+    if (art_status_load(ptemp, s, src->repo, art_repo_max_file(s, src->repo),
+                        &snap, &err) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "ART0001: cannot load "
                      "repository %s: %s", src->repo, err);
         return 0;
@@ -111,6 +112,24 @@ static int load_memory(art_source_t *src, apr_pool_t *pconf, apr_pool_t *ptemp,
                  snap->all.n, snap->nerrors);
     src->mem = art_gen_create(pconf, snap, snap->pool);
     return 1;
+}
+
+/* The status page's record of a store update: the version the store now
+ * serves, read as a request would read it, and every file it holds a
+ * problem for. */
+static void record_store(art_store_t *st, apr_pool_t *p, art_status_load_t *sl)
+{
+    art_store_txn_t *t;
+    char *err = NULL;
+
+    art_status_recollect(sl);
+    art_store_problems(st, p, art_status_log, sl);
+    if (art_store_begin(st, &t, &err) != APR_SUCCESS) {
+        art_status_end(sl, NULL, err);
+        return;
+    }
+    art_status_end(sl, art_store_snapshot(t, p), NULL);
+    art_store_end(t);
 }
 
 art_source_t *art_source_create(apr_pool_t *pconf, apr_pool_t *ptemp,
@@ -134,7 +153,7 @@ art_source_t *art_source_create(apr_pool_t *pconf, apr_pool_t *ptemp,
      * check.  Children inherit it, so none of them scans again at once. */
     src->fingerprint = art_repo_fingerprint(ptemp, repo);
     if (art_store_open(ptemp, dir, &so, &st, &err) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0020: %s; serving %s "
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0030: %s; serving %s "
                      "from memory instead (each process loads it; set "
                      "ArticlesStore to a folder the server can write)", err,
                      repo);
@@ -145,7 +164,10 @@ art_source_t *art_source_create(apr_pool_t *pconf, apr_pool_t *ptemp,
     if (rv == APR_SUCCESS) {
         /* Every file the store holds a problem for, as a full load would
          * report them, though a current store parsed nothing. */
-        int skipped = art_store_problems(st, ptemp, art_config_log, s);
+        art_status_load_t *sl = art_status_begin(ptemp, s, repo);
+        int skipped = art_store_problems(st, ptemp, art_status_log, sl);
+
+        record_store(st, ptemp, sl);
 
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "ART0002: loaded %s: %d "
                      "articles, %d files skipped (store %s %s, %d files "
@@ -166,7 +188,7 @@ art_source_t *art_source_create(apr_pool_t *pconf, apr_pool_t *ptemp,
             return NULL;
         }
         art_store_end(t);
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0022: %s; serving the "
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0032: %s; serving the "
                      "store's last good version of %s", err, repo);
     }
     art_store_close(st);
@@ -188,7 +210,7 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
     if (art_store_open(pchild, src->dir, &so, &src->st, &err) != APR_SUCCESS) {
         /* The parent could, this process cannot (a folder User may not
          * enter, say): serve from memory rather than not at all. */
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, src->s, "ART0023: this process "
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, src->s, "ART0033: this process "
                      "cannot open the store of %s: %s; loading it into memory",
                      src->repo, err);
         src->st = NULL;
@@ -209,12 +231,12 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
         return s;
     }
     if (src->st == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0023: the store of %s is "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0033: the store of %s is "
                       "not open in this process", src->repo);
         return NULL;
     }
     if (art_store_begin(src->st, &ref->t, &err) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0024: %s", err);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ART0034: %s", err);
         return NULL;
     }
     ref->serial = art_store_version(ref->t);
@@ -245,8 +267,10 @@ const char *art_source_repo(const art_source_t *src)
 void art_source_check(art_source_t *src, server_rec *s,
                       apr_interval_time_t interval)
 {
-    art_repo_opts_t ro = { art_repo_max_file(s, src->repo), art_config_log, s };
+    art_repo_opts_t ro = { art_repo_max_file(s, src->repo), art_status_log,
+                           NULL };
     art_store_result_t res;
+    art_status_load_t *sl;
     apr_pool_t *p;
     apr_uint64_t fp;
     apr_time_t now = apr_time_now();
@@ -264,8 +288,11 @@ void art_source_check(art_source_t *src, server_rec *s,
     apr_pool_create(&p, NULL);
     fp = art_repo_fingerprint(p, src->repo);
     if (fp != src->fingerprint) {
+        sl = art_status_begin(p, s, src->repo);
+        ro.baton = sl;
         if (art_store_update(src->st, p, src->repo, &ro, 0, &res, &err)
             != APR_SUCCESS) {
+            art_status_end(sl, NULL, err);
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0005: keeping the "
                          "previous version of %s: %s", src->repo, err);
             /* Reported once per change of the files, not at every check. */
@@ -273,6 +300,7 @@ void art_source_check(art_source_t *src, server_rec *s,
         }
         else if (!res.busy) {
             if (res.committed) {
+                record_store(src->st, p, sl);
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "ART0004: store of "
                              "%s updated: %d files parsed, %d articles "
                              "removed, %d kept at their last good version; %d "

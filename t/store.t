@@ -255,6 +255,6 @@ stop();
 $at = log_size();
 my $bad = "$repo/site.xml/store";
 ok t_cmp(start($bad) && get($url)->code, 200, 'a store folder that cannot be made: still served');
-ok t_cmp(log_since($at), qr/ART0020: ART0120: cannot create the store folder \Q$bad\E: .*serving \Q$repo\E from memory/,
+ok t_cmp(log_since($at), qr/ART0030: ART0120: cannot create the store folder \Q$bad\E: .*serving \Q$repo\E from memory/,
          'with one clear error naming the folder');
 stop();

@@ -9,7 +9,7 @@ our @EXPORT_OK = qw(page_text decode_entities normalize stage error_log_since
                     error_log_size site_info sample_articles request links
                     html_of bad_repo_cases run_cmd write_utf8
                     logged_request server_error QUICK quick timed poll_until
-                    served_by);
+                    served_by spread_requests);
 
 use Encode ();
 use Time::HiRes ();
@@ -62,6 +62,37 @@ sub error_log_since {
     local $/;
     my $text = <$fh>;
     return defined $text ? $text : '';
+}
+
+# Requests to $url on fresh connections, four clients at a time, until the
+# error-log lines tagged $tag since the call come from two or more processes
+# (under prefork; one round otherwise) or a minute has passed.  Returns the
+# requests sent, the processes seen and the log text.
+sub spread_requests {
+    my ($url, $tag) = @_;
+    require LWP::UserAgent;
+    require Time::HiRes;
+    my $offset = error_log_size();
+    my ($sent, %pids, $log) = (0);
+    my $deadline = Time::HiRes::time() + 60;
+    while (Time::HiRes::time() < $deadline) {
+        my @kids;
+        for (1 .. 4) {
+            my $pid = fork // die "fork: $!";
+            if ($pid == 0) {
+                my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 30);
+                $ua->get($url) for 1 .. 3;
+                exit 0;
+            }
+            push @kids, $pid;
+        }
+        waitpid $_, 0 for @kids;
+        $sent += 12;
+        $log = error_log_since($offset);
+        %pids = map { $_ => 1 } $log =~ /\[pid (\d+)[^\]]*\][^\n]*\Q$tag\E/g;
+        last if keys %pids >= 2 || ($ENV{ART_MPM} // '') ne 'prefork';
+    }
+    return ($sent, scalar(keys %pids), $log);
 }
 
 # ---------------------------------------------------------------- fixtures
