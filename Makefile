@@ -27,7 +27,7 @@ PKGS     := lua5.4 libxml-2.0 lmdb
 
 DEB_PKGS := apache2 apache2-dev liblua5.4-dev libxml2-dev libxml2-utils pkg-config \
             libapache2-mod-perl2 lua-check lua5.4 liblmdb-dev gcc make clang \
-            libclang-rt-14-dev
+            libclang-rt-14-dev tzdata
 
 # The Nu HTML checker t/html_valid.t runs (npm package vnu-jar, pinned; it
 # needs java, which `deps` installs as default-jre-headless when missing).
@@ -47,7 +47,7 @@ LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
               mod_articles/art_route.c mod_articles/art_hash.c \
               mod_articles/art_html.c mod_articles/art_ltext.c \
               mod_articles/art_tag.c mod_articles/art_url.c \
-              mod_articles/art_store.c
+              mod_articles/art_store.c mod_articles/art_time.c
 CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
@@ -188,6 +188,10 @@ $(BUILD)/route_test: t/unit/route_test.c t/unit/unit_check.h $(LOADER_SRC) $(SCH
         | $(BUILD)
 	$(TOOL_LINK)
 
+$(BUILD)/time_test: t/unit/time_test.c mod_articles/art_time.c $(HEADERS) \
+        | $(BUILD)
+	$(TOOL_LINK)
+
 $(BUILD)/json_test: t/unit/json_test.c mod_articles/art_json.c \
         mod_articles/art_buf.c $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
@@ -231,11 +235,12 @@ run: deps all
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
         $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
         $(BUILD)/store_test $(BUILD)/redirect_test $(BUILD)/json_test \
-        $(BUILD)/sitemap_test
+        $(BUILD)/sitemap_test $(BUILD)/time_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
+	$(BUILD)/time_test
 	$(BUILD)/valid_test $(SCHEMA)
 	$(BUILD)/route_test conf/sample/repo
 	$(BUILD)/store_test conf/sample/repo

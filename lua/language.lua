@@ -8,7 +8,8 @@
 --
 -- It also adds what depends on the language: the article's dates in the page
 -- language (page.date_text for the dateline, page.signature_date_text for the
--- signature line) and a date_text on every listed article.  Edit the date
+-- signature line, page.corrections with a date_text each for the corrections
+-- under the body) and a date_text on every listed article.  Edit the date
 -- forms in dates.lua: the dateline and the lists use dates.dateline (numeric,
 -- "31.03.2025", except the Solar Hijri "۱۱ حمل ۱۴۰۴" of Dari and Pashto), the
 -- signature dates.long.
@@ -44,6 +45,15 @@ return function(page, r)
     local sig = page.article.signature
     if sig and sig.date then
       page.signature_date_text = dates.long(sig.date, lang)
+    end
+    local fixes = page.article.corrections
+    if #fixes > 0 then
+      page.corrections = {}
+      for i, c in ipairs(fixes) do
+        page.corrections[i] = { date = c.date, date_iso = c.date_iso,
+                                text = c.text,
+                                date_text = dates.long(c.date, lang) }
+      end
     end
   end
   if page.articles then

@@ -193,7 +193,7 @@ static int inputs_equal(const art_cache_entry_t *e, const apr_array_header_t *in
 static int gen_equal(const art_cache_gen_t *a, const art_cache_gen_t *b)
 {
     return a->snapshot == b->snapshot && a->templates == b->templates
-        && a->code == b->code;
+        && a->code == b->code && a->moment == b->moment;
 }
 
 /* ---------------------------------------------------------------- lookup */

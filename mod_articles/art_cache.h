@@ -40,11 +40,15 @@ typedef struct art_cache_input_t {
     const char *value;                /* NULL: absent */
 } art_cache_input_t;
 
-/* What a page was made from besides its request: three generation numbers. */
+/* What a page was made from besides its request: three generation numbers,
+ * and the moment the newest public article went live (the snapshot view's
+ * since): a scheduled article going live changes it, so no entry made
+ * before that moment is served after it. */
 typedef struct art_cache_gen_t {
     apr_uint64_t snapshot;
     apr_uint64_t templates;
     apr_uint64_t code;
+    apr_time_t moment;
 } art_cache_gen_t;
 
 /* A response as stored and as served back. */

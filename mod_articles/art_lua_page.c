@@ -233,6 +233,45 @@ static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a
     return 1;
 }
 
+static int field_corrections(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    int i;
+
+    (void)req;
+    lua_createtable(L, a->ncorrections, 0);
+    for (i = 0; i < a->ncorrections; i++) {
+        lua_createtable(L, 0, 3);
+        set_str(L, "date", a->corrections[i].date);
+        set_str(L, "text", a->corrections[i].text);
+        push_rfc3339(L, a->corrections[i].date_t);
+        lua_setfield(L, -2, "date_iso");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int field_corrected(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushboolean(L, a->ncorrections > 0);
+    return 1;
+}
+
+static int field_draft(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    (void)req;
+    lua_pushboolean(L, a->draft);
+    return 1;
+}
+
+/* Not public yet but for its time (seen only under ArticlesPreview). */
+static int field_scheduled(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    lua_pushboolean(L, !a->draft && req->snap->now
+                    && a->published_t > req->snap->now);
+    return 1;
+}
+
 static int field_dir(lua_State *L, art_req_t *req, const art_article_t *a)
 {
     (void)req;
@@ -369,7 +408,10 @@ static const article_field_t article_fields[] = {
     FN_FIELD(authors),
     FN_FIELD(body),
     FN_FIELD(collection),
+    FN_FIELD(corrected),
+    FN_FIELD(corrections),
     FN_FIELD(dir),
+    FN_FIELD(draft),
     STRING_FIELD(file),
     STRING_FIELD(id),
     FN_FIELD(lang),
@@ -377,6 +419,7 @@ static const article_field_t article_fields[] = {
     STRING_FIELD(published),
     FN_FIELD(published_iso),
     FN_FIELD(published_ts),
+    FN_FIELD(scheduled),
     FN_FIELD(signature),
     STRING_FIELD(summary),
     FN_FIELD(tags),
@@ -1210,6 +1253,9 @@ int art_lua_build_page(lua_State *L)
     set_str(L, "kind", art_page_kind_name(req->kind));
     if (req->root) {
         set_bool(L, "root", 1);
+    }
+    if (req->preview) {
+        set_bool(L, "preview", 1);
     }
     set_int(L, "status", req->status);
     set_str(L, "lang", req->lang->code);

@@ -30,6 +30,7 @@
 #include "art_repo.h"
 #include "art_route.h"
 #include "art_tag.h"
+#include "art_time.h"
 #include "art_valid.h"
 
 /* The schema text, generated from articles.rng at build time. */
@@ -525,86 +526,6 @@ static const char *text_of(load_ctx_t *lc, xmlNodePtr n)
 
 /* ---------------------------------------------------------------- dates */
 
-static int digits(const char *s, int n, int *out)
-{
-    int i, v = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return 0;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (era arithmetic: exact for
- * every year, no table). */
-static long days_from_civil(int y, int m, int d)
-{
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* ISO 8601 date or date-time (the forms the schema allows) to apr_time_t. */
-static int parse_iso(const char *s, apr_time_t *out)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0, tzh = 0, tzm = 0, sign = 0;
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    long long t;
-
-    if (!s || strlen(s) < 10 || !digits(s, 4, &y) || s[4] != '-'
-        || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d)) {
-        return 0;
-    }
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1]) {
-        return 0;
-    }
-    s += 10;
-    if (*s == 'T') {
-        if (!digits(s + 1, 2, &h) || s[3] != ':' || !digits(s + 4, 2, &mi)) {
-            return 0;
-        }
-        s += 6;
-        if (*s == ':') {
-            if (!digits(s + 1, 2, &sec)) {
-                return 0;
-            }
-            s += 3;
-            if (*s == '.') {
-                s++;
-                while (*s >= '0' && *s <= '9') {
-                    s++;
-                }
-            }
-        }
-        if (*s == 'Z') {
-            s++;
-        }
-        else if (*s == '+' || *s == '-') {
-            sign = *s == '-' ? -1 : 1;
-            if (!digits(s + 1, 2, &tzh) || s[3] != ':' || !digits(s + 4, 2, &tzm)) {
-                return 0;
-            }
-            s += 6;
-        }
-    }
-    if (*s != '\0' || h > 24 || mi > 59 || sec > 60) {
-        return 0;
-    }
-    t = (long long)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-    t -= sign * (tzh * 3600 + tzm * 60);
-    *out = apr_time_from_sec(t);
-    return 1;
-}
-
 /* ---------------------------------------------------------------- ids and URLs */
 
 static int is_slug(const char *s)
@@ -763,6 +684,15 @@ static art_site_t *read_site(load_ctx_t *lc, xmlDocPtr doc, const char *path)
         else if (is_el(n, "email")) {
             site->email = text_of(lc, n);
         }
+        else if (is_el(n, "timezone")) {
+            char *err = NULL;
+            site->timezone = text_of(lc, n);
+            site->tz = art_tz_load(lc->pool, NULL, site->timezone, &err);
+            if (site->tz == NULL) {
+                report(lc, 1, ART_E_SITE, path, xmlGetLineNo(n), "%s", err);
+                return NULL;
+            }
+        }
         else if (is_el(n, "logo")) {
             site->logo = text_of(lc, n);
         }
@@ -904,7 +834,10 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
     apr_array_header_t *tags = apr_array_make(lc->scratch, 4, sizeof(art_tag_t));
     apr_array_header_t *notes = apr_array_make(lc->scratch, 1, sizeof(char *));
     apr_array_header_t *pinned = apr_array_make(lc->scratch, 1, sizeof(char *));
-    const char *lang, *key, *first;
+    apr_array_header_t *fixes = apr_array_make(lc->scratch, 1,
+                                               sizeof(art_correction_t));
+    const art_tz_t *tz;
+    const char *lang, *key, *first, *status;
     int line = xmlGetLineNo(root);
 
     a->id = attr(lc, root, "id");
@@ -922,11 +855,14 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
     }
     a->published = attr(lc, root, "published");
     a->updated = attr(lc, root, "updated");
-    if (!parse_iso(a->published, &a->published_t)
-        || (a->updated && !parse_iso(a->updated, &a->updated_t))) {
+    tz = lc->snap->site->tz;
+    if (!art_time_parse(a->published, tz, &a->published_t)
+        || (a->updated && !art_time_parse(a->updated, tz, &a->updated_t))) {
         report(lc, 0, ART_E_DATE, path, line, "invalid date in published/updated");
         return;
     }
+    status = attr(lc, root, "status");
+    a->draft = status && strcmp(status, "draft") == 0;
     a->translation = attr(lc, root, "translation");
     if (a->translation && !is_slug(a->translation)) {
         report(lc, 0, ART_E_ID, path, line, "translation key '%s' is not a slug",
@@ -991,6 +927,22 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
             a->signature = text_of(lc, n);
             a->signature_date = attr(lc, n, "date");
         }
+        else if (is_el(n, "correction")) {
+            art_correction_t *f = apr_array_push(fixes);
+            f->date = attr(lc, n, "date");
+            f->text = text_of(lc, n);
+            if (!art_time_parse(f->date, tz, &f->date_t)) {
+                report(lc, 0, ART_E_DATE, path, xmlGetLineNo(n),
+                       "invalid date in correction");
+                return;
+            }
+            /* A correction is a modification: the entry's updated time
+             * (Atom <updated>, the sitemap) follows the newest one. */
+            if (f->date_t > (a->updated ? a->updated_t : a->published_t)) {
+                a->updated = f->date;
+                a->updated_t = f->date_t;
+            }
+        }
         else if (is_el(n, "related")) {
             APR_ARRAY_PUSH(pinned, const char *) = attr(lc, n, "ref");
         }
@@ -1028,6 +980,9 @@ static void read_article(load_ctx_t *lc, xmlDocPtr doc, const char *path,
     a->nnotes = notes->nelts;
     a->notes = apr_pmemdup(lc->pool, notes->elts,
                            sizeof(char *) * (apr_size_t)(notes->nelts + 1));
+    a->ncorrections = fixes->nelts;
+    a->corrections = apr_pmemdup(lc->pool, fixes->elts, sizeof(art_correction_t)
+                                 * (apr_size_t)(fixes->nelts + 1));
     if (a->body == NULL) {
         a->body = "";
     }
@@ -1346,10 +1301,11 @@ static int newest_first(const void *pa, const void *pb)
 {
     const art_article_t *a = *(art_article_t *const *)pa;
     const art_article_t *b = *(art_article_t *const *)pb;
+    apr_time_t ta = art_article_when(a), tb = art_article_when(b);
     int c;
 
-    if (a->published_t != b->published_t) {
-        return a->published_t > b->published_t ? -1 : 1;
+    if (ta != tb) {
+        return ta > tb ? -1 : 1;
     }
     if ((c = strcmp(a->lang->code, b->lang->code)) != 0) {
         return c;

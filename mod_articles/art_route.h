@@ -64,6 +64,8 @@ typedef struct art_req_t {
     apr_array_header_t *inputs;   /* art_cache_input_t: what the filters read
                                      of the request (art_cache_note) */
     int uncacheable;              /* a filter did what no cache key captures */
+    int preview;                  /* ArticlesPreview: drafts and scheduled
+                                     articles shown, marked, never cached */
     int sitemap;                  /* kind ART_PAGE_SITEMAP: 0 /sitemap.xml, N
                                      /sitemap-N.xml, -1 the news sitemap
                                      (ART_SITEMAP_MAIN/NEWS of art_sitemap.h) */

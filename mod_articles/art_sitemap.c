@@ -468,9 +468,13 @@ const art_sitemap_doc_t *art_sitemap_serve(apr_pool_t *rpool,
                                            const char *base, int which,
                                            apr_time_t now)
 {
+    /* The view's visibility is part of the version (issue #18): a
+     * scheduled article going live (since) or a preview makes other
+     * sitemaps of the same files. */
     const char *key = apr_psprintf(rpool, "%s\n%" APR_UINT64_T_HEX_FMT " %"
-                                   APR_UINT64_T_HEX_FMT "\n%s", s->root,
-                                   s->digest, s->fingerprint, base);
+                                   APR_UINT64_T_HEX_FMT " %" APR_TIME_T_FMT
+                                   " %d\n%s", s->root, s->digest,
+                                   s->fingerprint, s->since, s->preview, base);
     const art_sitemap_doc_t *d = NULL;
     memo_t *m;
 

@@ -3,6 +3,12 @@
  * Everything here reads an immutable snapshot, so it is safe from any thread.
  * A snapshot backed by the store (art_store.c) is one request's view: its
  * lookups go through its ops, which read the store's map in place.
+ *
+ * Visibility (drafts, scheduled articles) is decided here and nowhere else:
+ * the raw_* functions read what the snapshot holds, and the public ones
+ * apply a request's view (art_snapshot_view) on top.  It is a request-time
+ * decision from the stored times, so neither the loader's output nor the
+ * store's content hashes depend on the clock.
  */
 #include <string.h>
 
@@ -14,8 +20,18 @@
 
 /* ---------------------------------------------------------------- lookups */
 
-const art_article_t *art_snapshot_article(const art_snapshot_t *s,
-                                          const char *lang, const char *id)
+apr_time_t art_article_when(const art_article_t *a)
+{
+    return a->draft ? ART_TIME_DRAFT : a->published_t;
+}
+
+int art_snapshot_visible(const art_snapshot_t *s, const art_article_t *a)
+{
+    return s->now == 0 || s->preview || art_article_when(a) <= s->now;
+}
+
+static const art_article_t *raw_article(const art_snapshot_t *s,
+                                        const char *lang, const char *id)
 {
     char key[2 * ART_ID_MAX + 2];
     apr_size_t ll = strlen(lang), il = strlen(id);
@@ -32,8 +48,8 @@ const art_article_t *art_snapshot_article(const art_snapshot_t *s,
     return apr_hash_get(s->article_by_key, key, ll + 1 + il);
 }
 
-const art_list_t *art_snapshot_list(const art_snapshot_t *s, art_list_e kind,
-                                    const char *lang, const char *key)
+static const art_list_t *raw_list(const art_snapshot_t *s, art_list_e kind,
+                                  const char *lang, const char *key)
 {
     char buf[512];
     apr_hash_t *index;
@@ -70,7 +86,7 @@ const art_list_t *art_snapshot_list(const art_snapshot_t *s, art_list_e kind,
     return apr_hash_get(index, buf, ll + 1 + kl);
 }
 
-const art_article_t *art_snapshot_doc(const art_snapshot_t *s, int doc)
+static const art_article_t *raw_doc(const art_snapshot_t *s, int doc)
 {
     if (s->ops) {
         return s->ops->doc(s, doc);
@@ -82,15 +98,25 @@ const char *art_snapshot_doc_id(const art_snapshot_t *s, int doc,
                                 apr_time_t *published)
 {
     const art_article_t *a;
+    apr_time_t when = 0;
+    const char *id;
 
     if (s->ops) {
-        return s->ops->doc_id(s, doc, published);
+        /* The time of its list entries: a draft's is ART_TIME_DRAFT. */
+        id = s->ops->doc_id(s, doc, &when);
     }
-    a = art_snapshot_doc(s, doc);
-    if (a && published) {
-        *published = a->published_t;
+    else {
+        a = raw_doc(s, doc);
+        id = a ? a->id : NULL;
+        when = a ? art_article_when(a) : 0;
     }
-    return a ? a->id : NULL;
+    if (id == NULL || !(s->now == 0 || s->preview || when <= s->now)) {
+        return NULL;
+    }
+    if (published) {
+        *published = when;
+    }
+    return id;
 }
 
 int art_snapshot_count(const art_snapshot_t *s)
@@ -109,7 +135,7 @@ int art_list_slice(const art_list_t *l, int offset, int n,
     }
     if (l->items) {
         for (i = offset; i < l->n && got < n; i++) {
-            out[got++] = l->items[i];
+            out[got++] = l->items[l->skip + i];
         }
         return got;
     }
@@ -132,23 +158,116 @@ int art_list_slice(const art_list_t *l, int offset, int n,
     return got;
 }
 
-int art_list_entries(const art_list_t *l, int offset, int n,
-                     art_list_entry_t *out)
+/* Entries of l counted from its raw start (its hidden prefix included). */
+static int raw_entries(const art_list_t *l, int offset, int n,
+                       art_list_entry_t *out)
 {
     int got = 0, i;
 
-    if (offset < 0) {
-        offset = 0;
-    }
     if (l->items == NULL) {
         return l->s->ops->entries(l, offset, n, out);
     }
-    for (i = offset; i < l->n && got < n; i++) {
+    for (i = offset; i < l->skip + l->n && got < n; i++) {
         out[got].doc = l->items[i]->doc;
-        out[got].published = l->items[i]->published_t;
+        out[got].published = art_article_when(l->items[i]);
         got++;
     }
     return got;
+}
+
+int art_list_entries(const art_list_t *l, int offset, int n,
+                     art_list_entry_t *out)
+{
+    if (offset < 0) {
+        offset = 0;
+    }
+    return raw_entries(l, offset + l->skip, n, out);
+}
+
+/* ---------------------------------------------------------------- the view */
+
+/* l as view s shows it: without its prefix of articles not public yet
+ * (lists are newest first, and a draft sorts first), NULL when that leaves
+ * nothing. */
+static const art_list_t *view_of(const art_snapshot_t *s, const art_list_t *l)
+{
+    art_list_entry_t e[16];
+    art_list_t *v;
+    int skip = 0, m, i;
+
+    if (l == NULL || s->now == 0 || s->preview) {
+        return l;
+    }
+    while ((m = raw_entries(l, skip, 16, e)) > 0) {
+        for (i = 0; i < m && e[i].published > s->now; i++) {
+        }
+        skip += i;
+        if (i < m) {
+            break;
+        }
+    }
+    if (skip == 0) {
+        return l;
+    }
+    if (skip >= l->n) {
+        return NULL;
+    }
+    v = apr_pmemdup(s->view_pool, l, sizeof(*l));
+    v->skip = skip;
+    v->n = l->n - skip;
+    v->s = s;
+    return v;
+}
+
+art_snapshot_t *art_snapshot_view(apr_pool_t *p, const art_snapshot_t *s,
+                                  apr_time_t now, int preview)
+{
+    art_snapshot_t *v = apr_pmemdup(p, s, sizeof(*s));
+    const art_list_t *all = raw_list(s, ART_LIST_ALL, NULL, NULL);
+    art_list_entry_t e[16];
+    int off = 0, m, i;
+
+    v->now = now > 0 ? now : 1;
+    v->preview = preview;
+    v->view_pool = p;
+    v->since = 0;
+    v->next = 0;
+    /* The head of the list of every article: the hidden ones, newest
+     * first, then the newest public one. */
+    while (all && (m = raw_entries(all, off, 16, e)) > 0) {
+        for (i = 0; i < m; i++) {
+            if (e[i].published <= now) {
+                v->since = e[i].published;
+                return v;
+            }
+            if (e[i].published != ART_TIME_DRAFT) {
+                v->next = e[i].published;
+            }
+        }
+        off += m;
+    }
+    return v;
+}
+
+const art_article_t *art_snapshot_article(const art_snapshot_t *s,
+                                          const char *lang, const char *id)
+{
+    const art_article_t *a = raw_article(s, lang, id);
+
+    return a && art_snapshot_visible(s, a) ? a : NULL;
+}
+
+const art_list_t *art_snapshot_list(const art_snapshot_t *s, art_list_e kind,
+                                    const char *lang, const char *key)
+{
+    return view_of(s, raw_list(s, kind, lang, key));
+}
+
+const art_article_t *art_snapshot_doc(const art_snapshot_t *s, int doc)
+{
+    const art_article_t *a = raw_doc(s, doc);
+
+    return a && art_snapshot_visible(s, a) ? a : NULL;
 }
 
 const art_list_t *art_article_translations(const art_snapshot_t *s,
@@ -158,28 +277,104 @@ const art_list_t *art_article_translations(const art_snapshot_t *s,
         return NULL;
     }
     if (s->ops) {
-        return s->ops->list(s, ART_LIST_TRANSLATION, NULL, a->translation);
+        return view_of(s, s->ops->list(s, ART_LIST_TRANSLATION, NULL,
+                                       a->translation));
     }
-    return a->translations;
+    return view_of(s, a->translations);
 }
 
 int art_article_pinned(const art_snapshot_t *s, const art_article_t *a,
                        const art_article_t **out)
 {
-    int i;
+    int i, n, kept = 0;
 
     if (s->ops) {
-        return s->ops->pinned(s, a, out);
+        n = s->ops->pinned(s, a, out);
     }
-    for (i = 0; i < a->npinned; i++) {
-        out[i] = a->pinned[i];
+    else {
+        for (i = 0; i < a->npinned; i++) {
+            out[i] = a->pinned[i];
+        }
+        n = a->npinned;
     }
-    return a->npinned;
+    for (i = 0; i < n; i++) {
+        if (art_snapshot_visible(s, out[i])) {
+            out[kept++] = out[i];
+        }
+    }
+    return kept;
+}
+
+/* How many articles of lang (all languages when NULL) view s hides. */
+static int hidden_in(const art_snapshot_t *s, const char *lang)
+{
+    const art_list_t *raw = lang ? raw_list(s, ART_LIST_LANG, lang, NULL)
+                                 : raw_list(s, ART_LIST_ALL, NULL, NULL);
+    const art_list_t *l = view_of(s, raw);
+
+    return raw == NULL ? 0 : raw->n - (l ? l->n : 0);
+}
+
+static int raw_search(const art_snapshot_t *s, const char *lang,
+                      const char *q, size_t qlen, int limit, int offset,
+                      art_index_hit_t *hits, int *total);
+
+/* Hits of a query (search, or similar when q is NULL) without the articles
+ * the view hides: asked for as many more as there are hidden ones and
+ * filtered, so a page of results stays full.  The total is exact when
+ * every hit fits; otherwise a hidden article ranked past those read may
+ * still be counted (a few seconds' discrepancy in a count, never a link). */
+static int visible_hits(const art_snapshot_t *s, const char *lang,
+                        const char *q, size_t qlen, const art_article_t *like,
+                        int max_df, int limit, int offset,
+                        art_index_hit_t *hits, int *total, float *self)
+{
+    int hidden = hidden_in(s, lang), want, m, i, pos = 0, kept = 0, dropped = 0;
+    int t = 0;
+    art_index_hit_t *all;
+
+    want = offset + limit + hidden;
+    all = apr_palloc(s->view_pool, sizeof(*all) * (apr_size_t)(want + 1));
+    if (q) {
+        m = raw_search(s, lang, q, qlen, want, 0, all, &t);
+    }
+    else if (s->ops) {
+        m = s->ops->similar(s, like, want, max_df, all, self);
+    }
+    else {
+        m = art_index_similar_df(s->text, like->doc, want, max_df, all, self);
+    }
+    for (i = 0; i < m; i++) {
+        const art_article_t *a = raw_doc(s, all[i].doc);
+
+        if (a && !art_snapshot_visible(s, a)) {
+            dropped++;
+            continue;
+        }
+        if (pos++ >= offset && kept < limit) {
+            hits[kept++] = all[i];
+        }
+    }
+    if (total) {
+        *total = t - dropped;
+    }
+    return kept;
 }
 
 int art_snapshot_search(const art_snapshot_t *s, const char *lang,
                         const char *q, size_t qlen, int limit, int offset,
                         art_index_hit_t *hits, int *total)
+{
+    if (s->now && !s->preview && hidden_in(s, lang) > 0) {
+        return visible_hits(s, lang, q, qlen, NULL, 0, limit, offset, hits,
+                            total, NULL);
+    }
+    return raw_search(s, lang, q, qlen, limit, offset, hits, total);
+}
+
+static int raw_search(const art_snapshot_t *s, const char *lang,
+                      const char *q, size_t qlen, int limit, int offset,
+                      art_index_hit_t *hits, int *total)
 {
     if (s->ops) {
         return s->ops->search(s, lang, q, qlen, limit, offset, hits, total);
@@ -197,6 +392,11 @@ int art_snapshot_similar(const art_snapshot_t *s, const art_article_t *a,
                          int limit, int max_df, art_index_hit_t *hits,
                          float *self)
 {
+    if (s->now && !s->preview && (s->ops || s->text)
+        && hidden_in(s, a->lang->code) > 0) {
+        return visible_hits(s, a->lang->code, NULL, 0, a, max_df, limit, 0,
+                            hits, NULL, self);
+    }
     if (s->ops) {
         return s->ops->similar(s, a, limit, max_df, hits, self);
     }

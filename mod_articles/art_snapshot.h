@@ -42,6 +42,9 @@ typedef struct art_site_t {
     const char *logo;            /* <logo> URL as written; may be NULL */
     apr_array_header_t *langs;   /* art_lang_t, document order */
     apr_hash_t *strings;         /* lang -> (apr_hash_t key -> const char *) */
+    const char *timezone;        /* <timezone>, NULL: UTC */
+    const struct art_tz_t *tz;   /* the loader's (art_time.h); NULL in a
+                                    store-backed snapshot */
 } art_site_t;
 
 typedef struct art_article_t art_article_t;
@@ -67,6 +70,8 @@ typedef struct art_list_t {
     const art_snapshot_t *s;     /* store lists: where they are read */
     art_list_e kind;
     const char *lang, *key;
+    int skip;                    /* a view's list: entries hidden before
+                                    position 0 (see art_snapshot_view) */
 } art_list_t;
 
 /* One place of a list without the article: its document id and time. */
@@ -96,6 +101,17 @@ typedef struct art_collection_t {
     apr_array_header_t *titles;  /* art_ltext_t */
 } art_collection_t;
 
+/* A correction note: when, and what was corrected. */
+typedef struct art_correction_t {
+    const char *date;            /* ISO text as written */
+    apr_time_t date_t;
+    const char *text;
+} art_correction_t;
+
+/* What list entries of a draft carry as their time: no moment makes a
+ * draft public, and it sorts first (see art_article_when). */
+#define ART_TIME_DRAFT APR_INT64_MAX
+
 typedef struct art_tag_t {
     const char *name;            /* as first written */
     const char *key;             /* case-folded, used in URLs and indexes */
@@ -107,9 +123,13 @@ struct art_article_t {
     const char *title;
     const char *summary;         /* may be NULL */
     const char *published;       /* ISO text as written */
-    const char *updated;         /* may be NULL */
+    const char *updated;         /* may be NULL; the newest of the updated
+                                    attribute and the corrections' dates */
     apr_time_t published_t;
     apr_time_t updated_t;        /* 0 when absent */
+    int draft;                   /* status="draft": never public */
+    const art_correction_t *corrections;  /* document order */
+    int ncorrections;
     const art_author_t **authors;
     int nauthors;
     art_tag_t *tags;
@@ -145,7 +165,7 @@ typedef struct art_snapshot_ops_t {
                                     const char *id);
     const art_article_t *(*doc)(const art_snapshot_t *s, int doc);
     const char *(*doc_id)(const art_snapshot_t *s, int doc,
-                          apr_time_t *published);
+                          apr_time_t *published);  /* list time */
     const art_list_t *(*list)(const art_snapshot_t *s, art_list_e kind,
                               const char *lang, const char *key);
     int (*entries)(const art_list_t *l, int offset, int n,
@@ -183,7 +203,32 @@ struct art_snapshot_t {
     const art_snapshot_ops_t *ops;   /* store-backed: see above */
     void *ops_data;
     int count;                       /* store-backed: articles */
+    /* A request's view (art_snapshot_view); all 0 in a snapshot as loaded,
+     * which shows every article (the tools, the loader). */
+    apr_time_t now;                  /* what is public at this instant */
+    int preview;                     /* drafts and scheduled articles too */
+    apr_pool_t *view_pool;           /* where the view's lists are made */
+    apr_time_t since;                /* the newest public article's time:
+                                        changes whenever one goes live */
+    apr_time_t next;                 /* the next scheduled moment, 0: none */
 };
+
+/* The time a's list entries carry and lists are ordered by: its published
+ * time, ART_TIME_DRAFT for a draft. */
+apr_time_t art_article_when(const art_article_t *a);
+
+/* The view of s one request reads, made in p: what is public at now, or
+ * with preview everything, drafts and scheduled articles included.  This is
+ * the one place visibility is decided: every lookup, list, search and
+ * related list below reads through it, so an article not yet public is
+ * absent everywhere (lists hold the hidden articles first, since they sort
+ * newest, so a list of the view is the raw list less a prefix).  Sets the
+ * view's since and next. */
+art_snapshot_t *art_snapshot_view(apr_pool_t *p, const art_snapshot_t *s,
+                                  apr_time_t now, int preview);
+
+/* Whether a is shown by view s. */
+int art_snapshot_visible(const art_snapshot_t *s, const art_article_t *a);
 
 /* Lookups; NULL when absent (an empty list is absent too). */
 const art_article_t *art_snapshot_article(const art_snapshot_t *s,
@@ -195,8 +240,9 @@ const art_lang_t *art_snapshot_lang(const art_snapshot_t *s, const char *code);
 /* The article of document id doc (a search hit's), NULL when none. */
 const art_article_t *art_snapshot_doc(const art_snapshot_t *s, int doc);
 
-/* The id (and published time, if published is not NULL) of document doc
- * without reading the rest of it; NULL when there is none. */
+/* The id (and published time, if published is not NULL: ART_TIME_DRAFT
+ * for a draft, as in lists) of document doc without reading the rest of
+ * it; NULL when there is none or the view hides it. */
 const char *art_snapshot_doc_id(const art_snapshot_t *s, int doc,
                                 apr_time_t *published);
 

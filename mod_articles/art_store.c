@@ -103,6 +103,8 @@ typedef struct rec_head_t {
     apr_uint32_t body_len, dl;
     apr_uint32_t nauthors, ntags, nnotes, npinned, ntop;
     apr_uint32_t authors, tags, notes, pinned, top, topw;   /* offsets */
+    apr_uint32_t draft;
+    apr_uint32_t ncorr, corr;    /* date, text and time (decimal) each */
 } rec_head_t;
 
 typedef struct file_rec_t {
@@ -625,6 +627,18 @@ static void rec_encode(art_buf_t *b, const art_article_t *a, apr_uint32_t dl,
     for (i = 0; i < a->npinned_ids; i++) {
         rb_str(b, a->pinned_ids[i]);
     }
+    h.draft = (apr_uint32_t)a->draft;
+    h.ncorr = (apr_uint32_t)a->ncorrections;
+    h.corr = (apr_uint32_t)b->len;
+    for (i = 0; i < a->ncorrections; i++) {
+        char t[32];
+
+        apr_snprintf(t, sizeof(t), "%" APR_INT64_T_FMT,
+                     (apr_int64_t)a->corrections[i].date_t);
+        rb_str(b, a->corrections[i].date);
+        rb_str(b, a->corrections[i].text);
+        rb_str(b, t);
+    }
     h.ntop = (apr_uint32_t)top->n;
     h.top = (apr_uint32_t)b->len;
     for (i = 0; i < top->n; i++) {
@@ -692,6 +706,28 @@ static apr_uint32_t rec_strs(const rec_t *r, apr_uint32_t at, apr_uint32_t n,
         at += (apr_uint32_t)(nul - s) + 1;
     }
     return at;
+}
+
+/* r's draft flag and corrections into a, the strings copied into p;
+ * 0 on a damaged record. */
+static int rec_newsroom(apr_pool_t *p, const rec_t *r, art_article_t *a)
+{
+    const char **strs = apr_palloc(p, sizeof(char *) * (3 * r->h.ncorr + 1));
+    art_correction_t *c = apr_palloc(p, sizeof(*c) * (r->h.ncorr + 1));
+    apr_uint32_t i;
+
+    if (r->h.ncorr > 0 && !rec_strs(r, r->h.corr, 3 * r->h.ncorr, strs)) {
+        return 0;
+    }
+    for (i = 0; i < r->h.ncorr; i++) {
+        c[i].date = apr_pstrdup(p, strs[3 * i]);
+        c[i].text = apr_pstrdup(p, strs[3 * i + 1]);
+        c[i].date_t = (apr_time_t)apr_atoi64(strs[3 * i + 2]);
+    }
+    a->draft = r->h.draft != 0;
+    a->corrections = c;
+    a->ncorrections = (int)r->h.ncorr;
+    return 1;
 }
 
 static int rec_get(MDB_txn *txn, art_store_t *st, apr_uint32_t doc, rec_t *r)
@@ -1177,7 +1213,8 @@ static void remove_doc(upd_t *u, apr_uint32_t doc)
     }
     article_lists(u, lang, rec_str(&r, S_COLLECTION), authors,
                   (int)r.h.nauthors, keys, (int)r.h.ntags,
-                  rec_str(&r, S_TRANSLATION), r.h.published_t, doc, 1);
+                  rec_str(&r, S_TRANSLATION),
+                  r.h.draft ? ART_TIME_DRAFT : r.h.published_t, doc, 1);
     {
         const char *key = apr_pstrcat(p, lang, "/", rec_str(&r, S_ID), NULL);
         MDB_val kk = str_key(p, key);
@@ -1261,7 +1298,7 @@ static void lists_of(upd_t *u, const art_article_t *a, apr_uint32_t doc)
         keys[i] = a->tags[i].key;
     }
     article_lists(u, a->lang->code, a->collection->id, authors, a->nauthors,
-                  keys, a->ntags, a->translation, a->published_t, doc, 0);
+                  keys, a->ntags, a->translation, art_article_when(a), doc, 0);
 }
 
 /* Add article a as document doc, one article at a time (incremental). */
@@ -1576,7 +1613,7 @@ static int rec_to_article(apr_pool_t *p, const rec_t *r, const art_snapshot_t *s
     a->published_t = r->h.published_t;
     a->updated_t = r->h.updated_t;
     a->mtime = r->h.mtime;
-    return 1;
+    return rec_newsroom(p, r, a);
 }
 
 /* Before a full build drops the old version: the articles of files that do
@@ -2265,7 +2302,7 @@ int art_store_article(art_store_txn_t *t, long doc, apr_pool_t *p,
     a->nnotes = (int)r.h.nnotes;
     a->pinned_ids = a->notes + r.h.nnotes;
     a->npinned_ids = (int)r.h.npinned;
-    return 1;
+    return rec_newsroom(p, &r, a);
 }
 
 /* Entries [offset, offset + n) of a list into docs[] and (if not NULL)
@@ -2644,7 +2681,7 @@ static const char *view_doc_id(const art_snapshot_t *s, int doc,
         return NULL;
     }
     if (published) {
-        *published = r.h.published_t;
+        *published = r.h.draft ? ART_TIME_DRAFT : r.h.published_t;
     }
     return rec_str(&r, S_ID);
 }

@@ -42,7 +42,7 @@
 
 /* Bumped whenever what the store holds or how it is laid out changes: a
  * store of another format is rebuilt. */
-#define ART_STORE_FORMAT 2
+#define ART_STORE_FORMAT 3
 
 /* Log tag of store problems (never renumbered). */
 #define ART_E_STORE "ART0120"

@@ -12,6 +12,11 @@
  * --threads N sets how many threads read and parse (default: one per
  * processor, at most 4), so one run can compare one thread with several.
  *
+ * It also lists what is not public yet: drafts (status="draft"), and
+ * scheduled articles (published after now) with the instant each goes live
+ * in UTC, soonest first, as "draft: LANG/ID FILE" and "scheduled: LANG/ID
+ * at TIME (published="AS WRITTEN") FILE".
+ *
  * --store DIR builds or brings up to date the LMDB store in DIR with the
  * module's own builder (art_store.c), as the server does at start: a
  * publishing pipeline can build it once and copy it to every node.  Only
@@ -26,6 +31,8 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
+#include <apr_time.h>
 
 #include "art_index.h"
 #include "art_repo.h"
@@ -43,6 +50,37 @@ static void print(void *baton, int fatal, const char *tag, const char *file,
     }
     else {
         fprintf(stderr, "%s: %s: %s\n", tag, file, reason);
+    }
+}
+
+/* The drafts and scheduled articles of snap: the head of its list of every
+ * article, which sorts them first. */
+static void print_unpublished(const art_snapshot_t *snap, apr_time_t now)
+{
+    int i, n = 0;
+
+    while (n < snap->all.n && art_article_when(snap->all.items[n]) > now) {
+        n++;
+    }
+    for (i = 0; i < n; i++) {
+        const art_article_t *a = snap->all.items[i];
+        if (a->draft) {
+            printf("draft: %s/%s %s\n", a->lang->code, a->id, a->file);
+        }
+    }
+    for (i = n - 1; i >= 0; i--) {
+        const art_article_t *a = snap->all.items[i];
+        char when[APR_RFC822_DATE_LEN + 8];
+        apr_time_exp_t x;
+        apr_size_t len;
+
+        if (a->draft) {
+            continue;
+        }
+        apr_time_exp_gmt(&x, a->published_t);
+        apr_strftime(when, &len, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &x);
+        printf("scheduled: %s/%s at %s (published=\"%s\") %s\n",
+               a->lang->code, a->id, when, a->published, a->file);
     }
 }
 
@@ -209,6 +247,7 @@ int main(int argc, char **argv)
            "%d files skipped\n", root, snap->all.n,
            (int)apr_hash_count(snap->by_lang), snap->authors->nelts,
            snap->collections->nelts, snap->nerrors);
+    print_unpublished(snap, apr_time_now());
     if (stats) {
         apr_size_t heap = heap_bytes(), rss = rss_bytes();
         print_stats(snap, &st, cpu_usec() - cpu0, heap > heap0 ? heap - heap0 : 0,

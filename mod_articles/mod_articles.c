@@ -664,10 +664,21 @@ static int articles_handler(request_rec *r)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     tpls = art_gen_acquire(tg, &tref);
+    /* What this request may see: public articles at this instant, or all
+     * of them under ArticlesPreview (art_snapshot_view). */
+    req.preview = art_config_preview(c);
+    snap = art_snapshot_view(r->pool, snap, apr_time_now(), req.preview);
     req.snap = snap;
+    if (req.preview) {
+        /* Not for caches, shared or the browser's, nor for search engines:
+         * err_headers_out so that error pages carry them too. */
+        apr_table_setn(r->err_headers_out, "Cache-Control", "private, no-store");
+        apr_table_setn(r->err_headers_out, "X-Robots-Tag", "noindex");
+    }
 
-    if (cache_on(c)) {
+    if (cache_on(c) && !req.preview) {
         gen.snapshot = sref.serial;
+        gen.moment = snap->since;
         gen.templates = art_gen_serial(tref);
         gen.code = art_lua_code_gen(lua_host(r), art_config_reload(c));
         key = cache_key(r, c, &klen);
@@ -744,6 +755,18 @@ static int articles_handler(request_rec *r)
     }
     if (rc == 0) {
         apr_time_t mtime = snap->mtime > tpls->mtime ? snap->mtime : tpls->mtime;
+
+        /* An article that went live after its file was written changed
+         * the pages at that moment, not at the file's time. */
+        if (!req.preview && snap->since > mtime) {
+            mtime = snap->since;
+        }
+        if (req.preview) {
+            /* What err_headers_out says for a preview page is final: no
+             * filter makes it cacheable or indexable. */
+            apr_table_unset(r->headers_out, "Cache-Control");
+            apr_table_unset(r->headers_out, "X-Robots-Tag");
+        }
         set_page_headers(r, &req, kind, &out, mtime);
         if (key) {
             cache_page(r, &req, key, klen, &gen, &out, mtime);

@@ -96,6 +96,7 @@ void *art_config_create_dir(apr_pool_t *p, char *dir)
     c->instructions = UNSET;
     c->timeout = UNSET;
     c->cache = UNSET;
+    c->preview = UNSET;
     return c;
 }
 
@@ -116,6 +117,7 @@ void *art_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->instructions = a->instructions != UNSET ? a->instructions : b->instructions;
     c->timeout = a->timeout != UNSET ? a->timeout : b->timeout;
     c->cache = a->cache != UNSET ? a->cache : b->cache;
+    c->preview = a->preview != UNSET ? a->preview : b->preview;
     c->cache_control = a->cache_control ? a->cache_control : b->cache_control;
     return c;
 }
@@ -182,6 +184,11 @@ apr_interval_time_t art_config_reload(const art_dir_conf_t *c)
 int art_config_cache(const art_dir_conf_t *c)
 {
     return c->cache == 1;
+}
+
+int art_config_preview(const art_dir_conf_t *c)
+{
+    return c->preview == 1;
 }
 
 void art_config_request_limits(const art_dir_conf_t *c, art_lua_limits_t *lim)
@@ -486,6 +493,15 @@ static const char *set_cache(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *set_preview(cmd_parms *cmd, void *dc, int on)
+{
+    art_dir_conf_t *c = dc;
+
+    (void)cmd;
+    c->preview = on ? 1 : 0;
+    return NULL;
+}
+
 static const char *set_store_size(cmd_parms *cmd, void *dc, const char *arg)
 {
     art_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
@@ -602,6 +618,9 @@ const command_rec art_config_cmds[] = {
     AP_INIT_FLAG("ArticlesCache", set_cache, NULL, OR_NONE | ACCESS_CONF,
                  "keep rendered pages per process, keyed by URL and by what the "
                  "filters read of the request (default Off)"),
+    AP_INIT_FLAG("ArticlesPreview", set_preview, NULL, OR_NONE | ACCESS_CONF,
+                 "serve drafts and scheduled articles too, marked, noindex and "
+                 "never cached: protect the location with Require (default Off)"),
     AP_INIT_TAKE1("ArticlesCacheSize", set_cache_size, NULL, RSRC_CONF,
                   "bytes of rendered pages each process may keep, or with K/M "
                   "(default 64M)"),

@@ -27,6 +27,7 @@ typedef struct art_dir_conf_t {
     long instructions;
     apr_interval_time_t timeout;
     int cache;                        /* ArticlesCache: 0 or 1 */
+    int preview;                      /* ArticlesPreview: 0 or 1 */
     const char *cache_control;        /* ArticlesCacheControl; "": none */
 } art_dir_conf_t;
 
@@ -67,6 +68,7 @@ const apr_array_header_t *art_config_template_dirs(void);
 int art_config_page_size(const art_dir_conf_t *c);
 apr_interval_time_t art_config_reload(const art_dir_conf_t *c);
 int art_config_cache(const art_dir_conf_t *c);
+int art_config_preview(const art_dir_conf_t *c);
 /* A request's filter budgets (memory is per state: 0 here). */
 void art_config_request_limits(const art_dir_conf_t *c, art_lua_limits_t *lim);
 apr_size_t art_config_max_file_size(const art_srv_conf_t *s);

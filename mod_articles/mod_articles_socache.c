@@ -189,6 +189,7 @@ static void put_head(wbuf_t *w, apr_uint32_t magic, const char *key,
     put64(w, gen->snapshot);
     put64(w, gen->templates);
     put64(w, gen->code);
+    put64(w, (apr_uint64_t)gen->moment);
     put32(w, (apr_uint32_t)klen);
     put(w, key, klen);
 }
@@ -201,7 +202,7 @@ static int same_head(rbuf_t *b, apr_uint32_t magic, const char *key,
 
     if (get32(b) != magic || get64(b) != gen->snapshot
         || get64(b) != gen->templates || get64(b) != gen->code
-        || get32(b) != klen) {
+        || get64(b) != (apr_uint64_t)gen->moment || get32(b) != klen) {
         return 0;
     }
     k = take(b, klen);

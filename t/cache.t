@@ -175,7 +175,7 @@ sub from_p {
 }
 
 write_utf8($art, <<'XML');
-<article id="cache-added" xml:lang="en" published="2030-01-05">
+<article id="cache-added" xml:lang="en" published="2026-01-06">
   <title>Added under a cached index</title>
   <author ref="abbas-hashemite"/>
   <body><p>Fresh.</p></body>

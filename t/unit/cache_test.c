@@ -94,7 +94,7 @@ static const char *get_body(art_cache_t *c, const char *key,
 static void test_basic(apr_pool_t *p)
 {
     art_cache_t *c = art_cache_create(p, 1 << 20);
-    art_cache_gen_t g1 = { 1, 1, 0 }, g2 = { 2, 1, 0 };
+    art_cache_gen_t g1 = { 1, 1, 0, 0 }, g2 = { 2, 1, 0, 0 };
     art_cache_resp_t r = page("hello");
     fake_req_t req = { NULL, NULL, "GET" };
     const art_cache_resp_t *got;
@@ -124,12 +124,21 @@ static void test_basic(apr_pool_t *p)
           "the old entry was dropped when met");
     art_cache_stats(c, &st);
     CHECK(st.entries == 0 && st.bytes == 0, "nothing held after the drop");
+
+    /* A scheduled article went live: the same snapshot, a later moment. */
+    CHECK(art_cache_store(c, "/a", 2, &g1, NULL, &r), "stored again");
+    g2 = g1;
+    g2.moment = 1000000;
+    CHECK(get_body(c, "/a", &g2, &req, buf, sizeof(buf)) == NULL,
+          "a later visibility moment: a miss");
+    CHECK(get_body(c, "/a", &g1, &req, buf, sizeof(buf)) == NULL,
+          "the entry of the earlier moment was dropped");
 }
 
 static void test_inputs(apr_pool_t *p)
 {
     art_cache_t *c = art_cache_create(p, 1 << 20);
-    art_cache_gen_t g = { 1, 1, 7 };
+    art_cache_gen_t g = { 1, 1, 7, 0 };
     apr_array_header_t *fa = NULL, *none = NULL;
     art_cache_resp_t rfa = page("dari"), rnone = page("default");
     fake_req_t req = { "fa, en;q=0.5", "fa", "GET" };
@@ -169,7 +178,7 @@ static void test_eviction(apr_pool_t *p)
 {
     /* Pages of 8 KB in a 64 KB cache: a handful fit, bookkeeping included. */
     art_cache_t *c = art_cache_create(p, 64 * 1024);
-    art_cache_gen_t g = { 1, 1, 0 };
+    art_cache_gen_t g = { 1, 1, 0, 0 };
     static char big[8 * 1024 + 1];
     art_cache_resp_t r;
     fake_req_t req = { NULL, NULL, "GET" };
