@@ -167,8 +167,11 @@ is get('front', '/', 'Accept-Language' => 'en')->header('Location'), '/en/',
     'root for en: not the cached fa answer';
 
 # ---------------------------------------------------------------- a change
-my $article = <<'XML';
-<article id="cluster-news" xml:lang="en" published="2031-01-01">
+# Published a minute ago: newest on the index, and not scheduled (a future
+# date would keep it hidden until then).
+my $published = POSIX::strftime('%Y-%m-%dT%H:%M:%S+00:00', gmtime(time - 60));
+my $article = <<"XML";
+<article id="cluster-news" xml:lang="en" published="$published">
   <title>Published to every node</title>
   <author ref="abbas-hashemite"/>
   <body><p>Served by the whole cluster.</p></body>
