@@ -18,21 +18,8 @@
 #include <apr_pools.h>
 
 #include "art_cache.h"
+#include "unit_check.h"
 
-static int passed, failed;
-
-#define CHECK(cond, what) check((cond), (what), __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-    }
-    else {
-        failed++;
-        printf("cache_test.c:%d: %s\n", line, what);
-    }
-}
 
 /* The request being answered: a few headers and cookies by name. */
 typedef struct fake_req_t {
@@ -247,6 +234,6 @@ int main(void)
     test_eviction(p);
     apr_pool_destroy(p);
     apr_terminate();
-    printf("cache: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    printf("cache: %d passed, %d failed\n", unit_passed, unit_failed);
+    return unit_failed != 0;
 }

@@ -35,21 +35,8 @@
 #include "art_index.h"
 #include "art_repo.h"
 #include "art_store.h"
+#include "unit_check.h"
 
-static int passed, failed;
-
-#define CHECK(cond, what) check((cond), (what), __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-    }
-    else {
-        failed++;
-        printf("store_test.c:%d: %s\n", line, what);
-    }
-}
 
 /* Log lines are collected so tests can look for them. */
 static char logbuf[65536];
@@ -257,7 +244,7 @@ static void same_list(const art_snapshot_t *view, apr_pool_t *p,
             ok &= strcmp(a[i], b[i]) == 0;
         }
     }
-    CHECK(ok, MSG("%s: list %s differs (%d articles, want %d)", what,
+    CHECK(ok, "%s", MSG("%s: list %s differs (%d articles, want %d)", what,
                   apr_pstrcat(p, lang ? lang : "", "/", key ? key : "", NULL),
                   n, wn));
 }
@@ -331,7 +318,7 @@ static void same_search(art_store_txn_t *t, apr_pool_t *p, const char *what,
             ok &= strcmp(a[i].name, b[i].name) == 0 && a[i].score == b[i].score;
         }
     }
-    CHECK(ok, MSG("%s: search %s '%s': %d hits of %d, want %d of %d", what,
+    CHECK(ok, "%s", MSG("%s: search %s '%s': %d hits of %d, want %d of %d", what,
                   lang, q, n1, t1, n2, t2));
 }
 
@@ -358,17 +345,17 @@ static void same_as_load(const char *what, art_store_t *st)
     apr_pool_create(&p, pool);
     logbuf[0] = '\0';
     if (art_repo_load(p, repo, &ro, &s, &err) != APR_SUCCESS) {
-        CHECK(0, MSG("%s: the oracle load failed: %s", what, err));
+        CHECK(0, "%s", MSG("%s: the oracle load failed: %s", what, err));
         apr_pool_destroy(p);
         return;
     }
     if (art_store_begin(st, &t, &err) != APR_SUCCESS) {
-        CHECK(0, MSG("%s: cannot read the store: %s", what, err));
+        CHECK(0, "%s", MSG("%s: cannot read the store: %s", what, err));
         apr_pool_destroy(s->pool);
         apr_pool_destroy(p);
         return;
     }
-    CHECK(art_store_count(t) == s->all.n,
+    CHECK(art_store_count(t) == s->all.n, "%s",
           MSG("%s: %d articles, want %d", what, art_store_count(t), s->all.n));
     for (i = 0; i < s->all.n; i++) {
         const art_article_t *a = s->all.items[i];
@@ -377,11 +364,11 @@ static void same_as_load(const char *what, art_store_t *st)
 
         if (doc < 0 || !art_store_article(t, doc, p, &v) || !same_article(a, &v)) {
             ok = 0;
-            CHECK(0, MSG("%s: article %s/%s differs or is missing", what,
+            CHECK(0, "%s", MSG("%s: article %s/%s differs or is missing", what,
                          a->lang->code, a->id));
         }
     }
-    CHECK(ok, MSG("%s: every article", what));
+    CHECK(ok, "%s", MSG("%s: every article", what));
     tb = art_store_tables(t);
     CHECK(tb->authors->nelts == s->authors->nelts
           && tb->collections->nelts == s->collections->nelts
@@ -393,7 +380,7 @@ static void same_as_load(const char *what, art_store_t *st)
           && streq(tb->site->tagline, s->site->tagline)
           && streq(ui_string(tb->site, "en", "more-on-topic"),
                    ui_string(s->site, "en", "more-on-topic"))
-          && ui_string(s->site, "en", "more-on-topic") != NULL,
+          && ui_string(s->site, "en", "more-on-topic") != NULL, "%s",
           MSG("%s: site, authors and collections", what));
     view = art_store_snapshot(t, p);
     CHECK(art_snapshot_count(view) == s->all.n, "the view counts the articles");
@@ -418,7 +405,7 @@ static void same_as_load(const char *what, art_store_t *st)
         for (j = 0; ok && j < np; j++) {
             ok = streq(pin[j]->id, a->pinned[j]->id);
         }
-        CHECK(ok, MSG("%s: the view of %s/%s (translations, related refs)",
+        CHECK(ok, "%s", MSG("%s: the view of %s/%s (translations, related refs)",
                       what, a->lang->code, a->id));
     }
     /* Search with a word of every title, and two at once. */
@@ -600,7 +587,7 @@ int main(int argc, char **argv)
     /* Built from nothing. */
     st = open_store();
     res = update(st, &rv, &err);
-    CHECK(rv == APR_SUCCESS && res.committed && res.full && res.articles > 3,
+    CHECK(rv == APR_SUCCESS && res.committed && res.full && res.articles > 3, "%s",
           MSG("build from nothing: %s", err ? err : "no commit"));
     same_as_load("built", st);
     same_similar(st);
@@ -628,7 +615,7 @@ int main(int argc, char **argv)
     put_file(a.file, replace(pool, text, "<title>",
                              "<title>Zanzibar quokka edited "));
     res = update(st, &rv, &err);
-    CHECK(rv == APR_SUCCESS && res.committed && !res.full && res.parsed == 1,
+    CHECK(rv == APR_SUCCESS && res.committed && !res.full && res.parsed == 1, "%s",
           MSG("an edit parses one file (parsed %d, full %d)", res.parsed,
               res.full));
     same_as_load("after an edit", st);
@@ -679,7 +666,7 @@ int main(int argc, char **argv)
     }
     put_file(apr_pstrcat(pool, c.file, ".added.xml", NULL), text);
     res = update(st, &rv, &err);
-    CHECK(res.committed && res.parsed == 1 && res.removed == 0,
+    CHECK(res.committed && res.parsed == 1 && res.removed == 0, "%s",
           MSG("an addition parses one file (parsed %d)", res.parsed));
     CHECK(title_of(st, c.lang, "store-test-added") != NULL,
           "the added article is there");
@@ -688,7 +675,7 @@ int main(int argc, char **argv)
     /* A deletion. */
     sh("rm '%s/%s'", repo, c.file);
     res = update(st, &rv, &err);
-    CHECK(res.committed && res.removed == 1 && res.parsed == 0,
+    CHECK(res.committed && res.removed == 1 && res.parsed == 0, "%s",
           MSG("a deletion removes one article (removed %d)", res.removed));
     CHECK(title_of(st, c.lang, c.id) == NULL, "the deleted article is gone");
     same_as_load("after a deletion", st);
@@ -696,9 +683,9 @@ int main(int argc, char **argv)
     /* An invalid edit keeps the last good version, with the file's error. */
     put_file(a.file, "<article id=\"broken\"><title>unclosed</article>\n");
     res = update(st, &rv, &err);
-    CHECK(rv == APR_SUCCESS && res.kept == 1,
+    CHECK(rv == APR_SUCCESS && res.kept == 1, "%s",
           MSG("an invalid edit keeps the old article (kept %d)", res.kept));
-    CHECK(strstr(logbuf, ART_E_WELLFORMED) && strstr(logbuf, a.file),
+    CHECK(strstr(logbuf, ART_E_WELLFORMED) && strstr(logbuf, a.file), "%s",
           MSG("the invalid file is logged with its name: %s", logbuf));
     CHECK(title_of(st, a.lang, a.id)
           && strstr(title_of(st, a.lang, a.id), "Zanzibar quokka"),
@@ -707,7 +694,7 @@ int main(int argc, char **argv)
     CHECK(!res.committed && res.parsed == 0 && logbuf[0] == '\0',
           "the invalid file is not parsed and logged again until it changes");
     CHECK(art_store_problems(st, pool, collect, NULL) == 1
-          && strstr(logbuf, ART_E_WELLFORMED) && strstr(logbuf, a.file),
+          && strstr(logbuf, ART_E_WELLFORMED) && strstr(logbuf, a.file), "%s",
           MSG("the store replays the file's problem: %s", logbuf));
 
     /* A bad site.xml keeps everything. */
@@ -716,7 +703,7 @@ int main(int argc, char **argv)
     put_file("site.xml", "<site>broken");
     res = update(st, &rv, &err);
     CHECK(rv != APR_SUCCESS && err && strstr(err, "site.xml")
-          && strstr(err, "previous version"),
+          && strstr(err, "previous version"), "%s",
           MSG("a bad site.xml is an error naming it: %s", err ? err : ""));
     CHECK(version_of(st) == v && title_of(st, b.lang, b.id) != NULL,
           "a bad site.xml keeps the whole previous version");
@@ -725,7 +712,7 @@ int main(int argc, char **argv)
      * the rebuild too keeps the invalid file's last good article. */
     put_file("site.xml", old_site);
     res = update(st, &rv, &err);
-    CHECK(rv == APR_SUCCESS && res.committed && res.full && res.kept == 1,
+    CHECK(rv == APR_SUCCESS && res.committed && res.full && res.kept == 1, "%s",
           MSG("a site.xml change rebuilds (%s, kept %d)", err ? err : "ok",
               res.kept));
     CHECK(title_of(st, a.lang, a.id)
@@ -767,13 +754,13 @@ int main(int argc, char **argv)
     CHECK(version_of(st) == v && title_of(st, b.lang, b.id) != NULL,
           "a killed writer leaves the previous version readable");
     res = update(st, &rv, &err);
-    CHECK(rv == APR_SUCCESS && res.committed && res.removed == 1,
+    CHECK(rv == APR_SUCCESS && res.committed && res.removed == 1, "%s",
           MSG("the next writer applies the change (%s)", err ? err : "ok"));
     CHECK(strstr(logbuf, ART_E_DUPLICATE) != NULL,
           "the duplicate is reported by the next writer");
     logbuf[0] = '\0';
     CHECK(art_store_problems(st, pool, collect, NULL) == 1
-          && strstr(logbuf, ART_E_DUPLICATE) && strstr(logbuf, "zz-dup"),
+          && strstr(logbuf, ART_E_DUPLICATE) && strstr(logbuf, "zz-dup"), "%s",
           MSG("... and kept with its file: %s", logbuf));
     same_as_load("after a killed writer", st);
 
@@ -817,7 +804,7 @@ int main(int argc, char **argv)
     sh("head -c 65536 /dev/urandom > '%s/data.mdb'", dir);
     logbuf[0] = '\0';
     st = open_store();
-    CHECK(strstr(logbuf, ART_E_STORE) && strstr(logbuf, "rebuilt"),
+    CHECK(strstr(logbuf, ART_E_STORE) && strstr(logbuf, "rebuilt"), "%s",
           MSG("a corrupt store file is logged: %s", logbuf));
     res = update(st, &rv, &err);
     CHECK(rv == APR_SUCCESS && res.full, "... and rebuilt");
@@ -844,7 +831,7 @@ int main(int argc, char **argv)
     }
     logbuf[0] = '\0';
     st = open_store();
-    CHECK(strstr(logbuf, "format") != NULL,
+    CHECK(strstr(logbuf, "format") != NULL, "%s",
           MSG("a store of another format is logged: %s", logbuf));
     res = update(st, &rv, &err);
     CHECK(rv == APR_SUCCESS && res.full, "... and rebuilt");
@@ -858,11 +845,11 @@ int main(int argc, char **argv)
         const char *path = apr_pstrcat(pool, repo, "/site.xml/store", NULL);
 
         CHECK(art_store_open(pool, path, &so, &bad, &e) != APR_SUCCESS
-              && e && strstr(e, ART_E_STORE) && strstr(e, path),
+              && e && strstr(e, ART_E_STORE) && strstr(e, path), "%s",
               MSG("an unusable folder is a clear error: %s", e ? e : ""));
     }
 
     sh("rm -rf '%s'", tmpl);
-    printf("store: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    printf("store: %d passed, %d failed\n", unit_passed, unit_failed);
+    return unit_failed ? 1 : 0;
 }

@@ -20,21 +20,8 @@
 #include <apr_pools.h>
 
 #include "art_time.h"
+#include "unit_check.h"
 
-static int passed, failed;
-
-#define CHECK(cond, what) check((cond), (what), __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-    }
-    else {
-        failed++;
-        printf("time_test.c:%d: %s\n", line, what);
-    }
-}
 
 /* Seconds since 1970 of s in tz, or -1 when it does not parse. */
 static long long secs(const char *s, const art_tz_t *tz)
@@ -159,6 +146,6 @@ int main(void)
     test_bad_zones(p);
     apr_pool_destroy(p);
     apr_terminate();
-    printf("time: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    printf("time: %d passed, %d failed\n", unit_passed, unit_failed);
+    return unit_failed != 0;
 }
