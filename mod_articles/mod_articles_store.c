@@ -32,6 +32,7 @@
 #include <apr_thread_mutex.h>
 
 #include "art_hash.h"
+#include "art_related.h"
 #include "art_repo.h"
 #include "art_store.h"
 #include "mod_articles.h"
@@ -47,7 +48,12 @@ struct art_source_t {
     apr_thread_mutex_t *mu;      /* one check at a time in a process */
     apr_uint64_t fingerprint;    /* of the repository when last current */
     apr_time_t checked;
+    art_related_cache_t *related; /* this process's memo of related lists */
 };
+
+/* Answers of articles.related a process keeps per repository: a few
+ * hundred bytes each at most. */
+#define RELATED_MEMO_SLOTS 8192
 
 static void store_log(void *baton, int fatal, const char *tag,
                       const char *file, int line, const char *reason)
@@ -204,6 +210,7 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
     art_store_opts_t so = { src->map_size, store_log, src->s };
     char *err = NULL;
 
+    src->related = art_related_cache_create(pchild, RELATED_MEMO_SLOTS);
     if (src->dir == NULL) {
         return;
     }
@@ -221,6 +228,7 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
 art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
                                    art_source_ref_t *ref)
 {
+    art_snapshot_t *snap;
     char *err = NULL;
 
     memset(ref, 0, sizeof(*ref));
@@ -228,6 +236,11 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
         art_snapshot_t *s = art_gen_acquire(src->mem, &ref->gref);
 
         ref->serial = art_gen_serial(ref->gref);
+        /* The loaded snapshot is shared by every thread: the request's
+         * memo and serial go on its own copy of the header. */
+        s = apr_pmemdup(r->pool, s, sizeof(*s));
+        s->related_cache = src->related;
+        s->serial = ref->serial;
         return s;
     }
     if (src->st == NULL) {
@@ -240,7 +253,10 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
         return NULL;
     }
     ref->serial = art_store_version(ref->t);
-    return art_store_snapshot(ref->t, r->pool);
+    snap = art_store_snapshot(ref->t, r->pool);
+    snap->related_cache = src->related;
+    snap->serial = ref->serial;
+    return snap;
 }
 
 void art_source_release(art_source_t *src, art_source_ref_t *ref)
