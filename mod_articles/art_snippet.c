@@ -1,9 +1,10 @@
 /* art_snippet.c: search result snippets (see art_snippet.h).
  *
  * Three passes over one article: strip the markup into plain text
- * (art_html_text, the text the index saw), tokenize
- * that text with byte spans and keep the spans whose term is a query term,
- * then slide a window over those matches.  The window is scored by the
+ * (art_html_text, the text the index saw), find the spans of that text whose
+ * term is a query term (art_text_match_spans: the tokenizer's spans, without
+ * building the words that cannot match), then slide a window over those
+ * matches.  The window is scored by the
  * distinct query terms it holds first (a passage with both words of a
  * two-word query beats one repeating a single word), then by matches; it is
  * widened backwards a little so a match does not open the snippet, and its
@@ -146,7 +147,13 @@ const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
     sc.n = 0;
     sc.m = apr_palloc(p, sizeof(*sc.m) * ART_SNIPPET_MATCH_MAX);
     if (q.n > 0) {
-        art_text_tokenize_spans(text, tlen, lang, snippet_text_token, &sc);
+        const char *terms[ART_INDEX_QUERY_TERMS];
+
+        for (i = 0; i < q.n; i++) {
+            terms[i] = q.terms[i];
+        }
+        art_text_match_spans(text, tlen, lang, terms, q.lens, q.n,
+                             snippet_text_token, &sc);
     }
     first = snippet_best(sc.m, sc.n, width);
     to = width;
