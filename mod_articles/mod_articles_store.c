@@ -34,6 +34,7 @@
 #include "art_hash.h"
 #include "art_related.h"
 #include "art_repo.h"
+#include "art_snippet.h"
 #include "art_store.h"
 #include "mod_articles.h"
 #include "mod_articles_status.h"
@@ -49,11 +50,15 @@ struct art_source_t {
     apr_uint64_t fingerprint;    /* of the repository when last current */
     apr_time_t checked;
     art_related_cache_t *related; /* this process's memo of related lists */
+    art_snippet_cache_t *snippet; /* ... and of documents' words */
 };
 
-/* Answers of articles.related a process keeps per repository: a few
- * hundred bytes each at most. */
+/* Answers of articles.related a process keeps per repository (a few
+ * hundred bytes each at most), and the documents whose words it keeps for
+ * snippets, in about SNIPPET_MEMO_BYTES. */
 #define RELATED_MEMO_SLOTS 8192
+#define SNIPPET_MEMO_SLOTS 4096
+#define SNIPPET_MEMO_BYTES ((apr_size_t)32 << 20)
 
 static void store_log(void *baton, int fatal, const char *tag,
                       const char *file, int line, const char *reason)
@@ -211,6 +216,8 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
     char *err = NULL;
 
     src->related = art_related_cache_create(pchild, RELATED_MEMO_SLOTS);
+    src->snippet = art_snippet_cache_create(pchild, SNIPPET_MEMO_SLOTS,
+                                            SNIPPET_MEMO_BYTES);
     if (src->dir == NULL) {
         return;
     }
@@ -240,6 +247,7 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
          * memo and serial go on its own copy of the header. */
         s = apr_pmemdup(r->pool, s, sizeof(*s));
         s->related_cache = src->related;
+        s->snippet_cache = src->snippet;
         s->serial = ref->serial;
         return s;
     }
@@ -255,6 +263,7 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
     ref->serial = art_store_version(ref->t);
     snap = art_store_snapshot(ref->t, r->pool);
     snap->related_cache = src->related;
+    snap->snippet_cache = src->snippet;
     snap->serial = ref->serial;
     return snap;
 }

@@ -13,7 +13,9 @@
  * "</mark>", and every '&' an entity.  Its matches are found by
  * art_text_match_spans, which promises the spans art_text_tokenize_spans
  * gives for the query's terms: both are run on the body text and compared.
- * A broken promise is an abort().
+ * And art_snippet_make_doc promises art_snippet_make's snippet whether it
+ * makes the document's words (the first call) or reads them from its memo
+ * (the second).  A broken promise is an abort().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -172,6 +174,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_escaped(snip);
     check_matcher(text, tlen, query, qlen, lang);
+    /* A memo of this input's pool, which frees it with the pool. */
+    {
+        art_snippet_cache_t *memo = art_snippet_cache_create(p, 64, 1 << 20);
+        int pass;
+
+        for (pass = 0; pass < 2; pass++) {
+            if (strcmp(snip, art_snippet_make_doc(p, memo, 1, 7, body.data,
+                                                  body.len, lang, query, qlen,
+                                                  width)) != 0) {
+                abort();
+            }
+        }
+    }
     apr_pool_destroy(p);
     return 0;
 }
