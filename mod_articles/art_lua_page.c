@@ -797,7 +797,7 @@ static void push_snippet(lua_State *L, apr_pool_t *p, const art_article_t *a,
 {
     const art_snapshot_t *s = art_lua_st(L)->req->snap;
 
-    lua_pushstring(L, art_snippet_make_doc(p, s->snippet_cache, s->serial,
+    lua_pushstring(L, art_snippet_make_doc(p, s->snippet_memo, s->serial,
                                            a->doc, a->body, a->body_len,
                                            a->lang->code, q, qlen,
                                            (apr_size_t)width));

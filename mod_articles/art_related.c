@@ -10,18 +10,17 @@
  * store-backed snapshot no article is read to score it: only ties of score
  * and time and the winners are.
  *
- * The memo keeps each answer as document ids (and scores) under a key of
- * fixed size built with its padding zeroed, so keys compare and hash as
- * bytes.  A hit turns the ids back into articles through the request's
+ * The memo (art_memo.h) keeps each answer as document ids (and scores)
+ * under a key of fixed size built with its padding zeroed, so keys compare
+ * and hash as bytes.  A hit turns the ids back into articles through the request's
  * snapshot, which gives the same articles in the same order as computing
  * them would: the same version and visibility show the same documents.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_thread_mutex.h>
-
 #include "art_index.h"
+#include "art_memo.h"
 #include "art_related.h"
 
 /* A candidate: its list entry, its score, and its article once read (only
@@ -305,7 +304,6 @@ static int related_compute(const art_snapshot_t *s, const art_article_t *a,
 
 /* Everything an answer depends on; made with memset so padding is zero. */
 typedef struct {
-    apr_uint64_t serial;         /* version */
     apr_time_t seen;             /* -1: every article shown; else the
                                     view's since */
     int doc;                     /* the article */
@@ -313,94 +311,17 @@ typedef struct {
     double tags, authors, collection, text, text_min, min_score;
 } related_key_t;
 
+/* An answer: n scores, then n document ids, in the same allocation. */
 typedef struct {
     related_key_t k;
-    apr_uint32_t hash;
     int n;
-    double *scores;              /* n, then docs: one allocation */
+    double *scores;
     int *docs;
 } related_memo_t;
 
-struct art_related_cache_t {
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *mu;
-#endif
-    apr_uint64_t serial;         /* the version the slots hold */
-    related_memo_t **slots;
-    apr_uint32_t mask;
-    apr_uint64_t hits, misses;
-};
-
-static void related_cache_lock(art_related_cache_t *c)
+art_memo_t *art_related_memo_create(apr_pool_t *p, int slots)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(c->mu);
-#else
-    (void)c;
-#endif
-}
-
-static void related_cache_unlock(art_related_cache_t *c)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(c->mu);
-#else
-    (void)c;
-#endif
-}
-
-/* Free every answer; the caller holds the lock (or is the last user). */
-static void related_cache_empty(art_related_cache_t *c)
-{
-    apr_uint32_t i;
-
-    for (i = 0; i <= c->mask; i++) {
-        free(c->slots[i]);
-        c->slots[i] = NULL;
-    }
-}
-
-static apr_status_t related_cache_cleanup(void *data)
-{
-    art_related_cache_t *c = data;
-
-    related_cache_empty(c);
-    free(c->slots);
-    return APR_SUCCESS;
-}
-
-art_related_cache_t *art_related_cache_create(apr_pool_t *p, int slots)
-{
-    art_related_cache_t *c = apr_pcalloc(p, sizeof(*c));
-    apr_uint32_t n = 64;
-
-    while ((int)n < slots && n < (1u << 24)) {
-        n *= 2;
-    }
-    c->slots = calloc(n, sizeof(*c->slots));
-    if (c->slots == NULL) {
-        return NULL;
-    }
-    c->mask = n - 1;
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&c->mu, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS) {
-        free(c->slots);
-        return NULL;
-    }
-#endif
-    apr_pool_cleanup_register(p, c, related_cache_cleanup,
-                              apr_pool_cleanup_null);
-    return c;
-}
-
-void art_related_cache_counts(art_related_cache_t *c, apr_uint64_t *hits,
-                              apr_uint64_t *misses)
-{
-    related_cache_lock(c);
-    *hits = c->hits;
-    *misses = c->misses;
-    related_cache_unlock(c);
+    return art_memo_create(p, slots, 0, free);
 }
 
 /* FNV-1a over the key's bytes. */
@@ -420,7 +341,6 @@ static void related_key(related_key_t *k, const art_snapshot_t *s,
                         const art_article_t *a, const art_related_opts_t *o)
 {
     memset(k, 0, sizeof(*k));
-    k->serial = s->serial;
     k->seen = s->now == 0 || s->preview ? -1 : s->since;
     k->doc = a->doc;
     k->limit = o->limit;
@@ -436,42 +356,34 @@ static void related_key(related_key_t *k, const art_snapshot_t *s,
 
 /* The memoised answer for k into docs[] and scores[]; -1 when there is
  * none. */
-static int related_cache_get(art_related_cache_t *c, const related_key_t *k,
-                             apr_uint32_t h, int *docs, double *scores)
+static int related_memo_get(const art_snapshot_t *s, const related_key_t *k,
+                            apr_uint32_t h, int *docs, double *scores)
 {
-    related_memo_t *m;
+    const related_memo_t *m = art_memo_get(s->related_memo, s->serial, h);
     int n = -1;
 
-    related_cache_lock(c);
-    m = c->slots[h & c->mask];
-    if (k->serial == c->serial && m && m->hash == h
-        && memcmp(&m->k, k, sizeof(*k)) == 0) {
+    if (m && memcmp(&m->k, k, sizeof(*k)) == 0) {
         n = m->n;
         memcpy(docs, m->docs, sizeof(*docs) * (apr_size_t)n);
         memcpy(scores, m->scores, sizeof(*scores) * (apr_size_t)n);
-        c->hits++;
     }
-    else {
-        c->misses++;
-    }
-    related_cache_unlock(c);
+    art_memo_unlock(s->related_memo);
     return n;
 }
 
-static void related_cache_put(art_related_cache_t *c, const related_key_t *k,
-                              apr_uint32_t h, const art_article_t **out,
-                              const double *scores, int n)
+static void related_memo_put(const art_snapshot_t *s, const related_key_t *k,
+                             apr_uint32_t h, const art_article_t **out,
+                             const double *scores, int n)
 {
-    related_memo_t *m = malloc(sizeof(*m) + (sizeof(double) + sizeof(int))
-                               * (apr_size_t)(n + 1));
-    related_memo_t *old = NULL;
+    apr_size_t bytes = sizeof(related_memo_t)
+                       + (sizeof(double) + sizeof(int)) * (apr_size_t)(n + 1);
+    related_memo_t *m = malloc(bytes);
     int i;
 
     if (m == NULL) {
         return;
     }
     m->k = *k;
-    m->hash = h;
     m->n = n;
     m->scores = (double *)(m + 1);
     m->docs = (int *)(m->scores + n + 1);
@@ -479,43 +391,28 @@ static void related_cache_put(art_related_cache_t *c, const related_key_t *k,
         m->scores[i] = scores[i];
         m->docs[i] = out[i]->doc;
     }
-    related_cache_lock(c);
-    if (k->serial > c->serial) {
-        /* A newer version: nothing older will be asked for again by
-         * requests that begin from now on. */
-        related_cache_empty(c);
-        c->serial = k->serial;
-    }
-    if (k->serial == c->serial) {
-        old = c->slots[h & c->mask];
-        c->slots[h & c->mask] = m;
-        m = NULL;
-    }
-    related_cache_unlock(c);
-    free(old);
-    free(m);
+    art_memo_put(s->related_memo, s->serial, h, m, bytes);
 }
 
 int art_related_find(const art_snapshot_t *s, const art_article_t *a,
                      const art_related_opts_t *o, apr_pool_t *p,
                      const art_article_t **out, double *scores)
 {
-    art_related_cache_t *c = s->related_cache;
     double sc[ART_RELATED_MAX];
     int docs[ART_RELATED_MAX];
     related_key_t k;
     apr_uint32_t h;
     int i, n, kept = 0;
 
-    if (c == NULL || o->limit <= 0) {
+    if (s->related_memo == NULL || o->limit <= 0) {
         return related_compute(s, a, o, p, out, scores);
     }
     related_key(&k, s, a, o);
     h = related_hash(&k);
-    n = related_cache_get(c, &k, h, docs, sc);
+    n = related_memo_get(s, &k, h, docs, sc);
     if (n < 0) {
         n = related_compute(s, a, o, p, out, sc);
-        related_cache_put(c, &k, h, out, sc, n);
+        related_memo_put(s, &k, h, out, sc, n);
         if (scores) {
             memcpy(scores, sc, sizeof(*sc) * (apr_size_t)n);
         }

@@ -27,6 +27,7 @@
 
 #include <apr_pools.h>
 
+#include "art_memo.h"
 #include "art_snapshot.h"
 
 #define ART_RELATED_MAX       100   /* most results one call returns */
@@ -44,25 +45,13 @@ typedef struct art_related_opts_t {
     int include_newer;           /* 0: only articles published before (1) */
 } art_related_opts_t;
 
-/* A memo of art_related_find's answers, per process and repository: the
- * answer depends only on the repository version, the article, what the
- * request may see (preview, or the moment the newest public article went
- * live: art_snapshot_view's since) and the options, so all of those are
- * the key.  A snapshot whose related_cache is set (with its serial, the
- * version number, rising) is answered from it when it can and fills it
- * otherwise.  Bounded: a fixed number of slots, a new answer replacing the
- * one in its slot; the first answer for a newer version drops every older
- * one, and a snapshot of an older version (a request that began before the
- * change) neither reads nor writes it.  Thread-safe (one mutex). */
-typedef struct art_related_cache_t art_related_cache_t;
-
-/* A memo of up to slots answers (rounded up to a power of two, at least
- * 64), living as long as p; NULL when memory runs out. */
-art_related_cache_t *art_related_cache_create(apr_pool_t *p, int slots);
-
-/* Answers found in the memo and answers computed since it was made. */
-void art_related_cache_counts(art_related_cache_t *c, apr_uint64_t *hits,
-                              apr_uint64_t *misses);
+/* A memo of art_related_find's answers, per process and repository
+ * (art_memo.h): the answer depends only on the repository version, the
+ * article, what the request may see (preview, or the moment the newest
+ * public article went live: art_snapshot_view's since) and the options, so
+ * all of those are the key.  A snapshot whose related_memo is set (with its
+ * serial) is answered from it when it can and fills it otherwise. */
+art_memo_t *art_related_memo_create(apr_pool_t *p, int slots);
 
 /* The defaults above. */
 void art_related_defaults(art_related_opts_t *o);

@@ -10,7 +10,7 @@
  * widened backwards a little so a match does not open the snippet, and its
  * ends are moved to spaces so no word is cut.
  *
- * The memo keeps, per document of one version, the plain text and every
+ * The memo (art_memo.h) keeps, per document of one version, the plain text and every
  * word's span with a hash of its search form, so that a snippet of a
  * document seen before is a pass over an array of integers: a word whose
  * hash is a query term's is made again from its span and compared, so a
@@ -20,11 +20,11 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 
 #include "art_buf.h"
 #include "art_html.h"
 #include "art_index.h"
+#include "art_memo.h"
 #include "art_snapshot.h"
 #include "art_snippet.h"
 #include "art_text.h"
@@ -235,7 +235,6 @@ typedef struct {
 
 /* A document's plain text and words, in one allocation. */
 typedef struct {
-    apr_uint64_t serial;
     int doc;
     apr_uint32_t nwords, cap;
     apr_size_t tlen, bytes;
@@ -243,16 +242,6 @@ typedef struct {
     char *text;
     int failed;
 } snippet_doc_t;
-
-struct art_snippet_cache_t {
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *mu;
-#endif
-    apr_uint64_t serial;         /* the version the slots hold */
-    snippet_doc_t **slots;
-    apr_uint32_t mask;
-    apr_size_t bytes, limit;
-};
 
 static apr_uint32_t snippet_hash(const char *s, size_t len)
 {
@@ -290,8 +279,10 @@ static void snippet_word(void *baton, const char *term, size_t len,
     d->nwords++;
 }
 
-static void snippet_doc_free(snippet_doc_t *d)
+static void snippet_doc_free(void *entry)
 {
+    snippet_doc_t *d = entry;
+
     if (d) {
         free(d->words);
         free(d->text);
@@ -301,9 +292,8 @@ static void snippet_doc_free(snippet_doc_t *d)
 
 /* The text and words of html, malloc'd; NULL when memory runs out or the
  * text is too long for 32-bit offsets. */
-static snippet_doc_t *snippet_doc_make(apr_uint64_t serial, int doc,
-                                       const char *html, apr_size_t len,
-                                       const char *lang)
+static snippet_doc_t *snippet_doc_make(int doc, const char *html,
+                                       apr_size_t len, const char *lang)
 {
     snippet_doc_t *d = calloc(1, sizeof(*d));
 
@@ -312,7 +302,6 @@ static snippet_doc_t *snippet_doc_make(apr_uint64_t serial, int doc,
         snippet_doc_free(d);
         return NULL;
     }
-    d->serial = serial;
     d->doc = doc;
     d->tlen = art_html_text(html ? html : "", html ? len : 0, d->text);
     art_text_tokenize_spans(d->text, d->tlen, lang, snippet_word, d);
@@ -387,123 +376,39 @@ static const char *snippet_from_doc(apr_pool_t *p, const snippet_doc_t *d,
     return snippet_render(p, d->text, d->tlen, m, n, snippet_width(width));
 }
 
-static void snippet_cache_lock(art_snippet_cache_t *c)
+art_memo_t *art_snippet_memo_create(apr_pool_t *p, int slots,
+                                    apr_size_t bytes)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(c->mu);
-#else
-    (void)c;
-#endif
+    return art_memo_create(p, slots, bytes, snippet_doc_free);
 }
 
-static void snippet_cache_unlock(art_snippet_cache_t *c)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(c->mu);
-#else
-    (void)c;
-#endif
-}
-
-/* Drop every document; the caller holds the lock (or is the last user). */
-static void snippet_cache_empty(art_snippet_cache_t *c)
-{
-    apr_uint32_t i;
-
-    for (i = 0; i <= c->mask; i++) {
-        snippet_doc_free(c->slots[i]);
-        c->slots[i] = NULL;
-    }
-    c->bytes = 0;
-}
-
-static apr_status_t snippet_cache_cleanup(void *data)
-{
-    art_snippet_cache_t *c = data;
-
-    snippet_cache_empty(c);
-    free(c->slots);
-    return APR_SUCCESS;
-}
-
-art_snippet_cache_t *art_snippet_cache_create(apr_pool_t *p, int slots,
-                                              apr_size_t bytes)
-{
-    art_snippet_cache_t *c = apr_pcalloc(p, sizeof(*c));
-    apr_uint32_t n = 64;
-
-    while ((int)n < slots && n < (1u << 24)) {
-        n *= 2;
-    }
-    c->slots = calloc(n, sizeof(*c->slots));
-    if (c->slots == NULL) {
-        return NULL;
-    }
-    c->mask = n - 1;
-    c->limit = bytes;
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&c->mu, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS) {
-        free(c->slots);
-        return NULL;
-    }
-#endif
-    apr_pool_cleanup_register(p, c, snippet_cache_cleanup,
-                              apr_pool_cleanup_null);
-    return c;
-}
-
-const char *art_snippet_make_doc(apr_pool_t *p, art_snippet_cache_t *c,
+const char *art_snippet_make_doc(apr_pool_t *p, art_memo_t *memo,
                                  apr_uint64_t serial, int doc,
                                  const char *html, apr_size_t len,
                                  const char *lang, const char *query,
                                  apr_size_t qlen, apr_size_t width)
 {
-    apr_uint32_t slot = ((apr_uint32_t)doc * 2654435761u);
-    snippet_doc_t *d, *old = NULL;
+    apr_uint32_t h = (apr_uint32_t)doc * 2654435761u;
+    const snippet_doc_t *d;
+    snippet_doc_t *made;
     const char *out = NULL;
 
-    if (c == NULL) {
+    if (memo == NULL) {
         return art_snippet_make(p, html, len, lang, query, qlen, width);
     }
-    slot &= c->mask;
-    /* A hit is read under the lock: the slot's document may be replaced
-     * (and freed) by another request as soon as it is released. */
-    snippet_cache_lock(c);
-    d = c->slots[slot];
-    if (d && d->serial == serial && d->doc == doc) {
+    d = art_memo_get(memo, serial, h);
+    if (d && d->doc == doc) {
         out = snippet_from_doc(p, d, lang, query, qlen, width);
     }
-    snippet_cache_unlock(c);
+    art_memo_unlock(memo);
     if (out) {
         return out;
     }
-    d = snippet_doc_make(serial, doc, html, len, lang);
-    if (d == NULL) {
+    made = snippet_doc_make(doc, html, len, lang);
+    if (made == NULL) {
         return art_snippet_make(p, html, len, lang, query, qlen, width);
     }
-    out = snippet_from_doc(p, d, lang, query, qlen, width);
-    snippet_cache_lock(c);
-    if (serial > c->serial) {
-        /* A newer version: requests that begin from now on read it. */
-        snippet_cache_empty(c);
-        c->serial = serial;
-    }
-    if (serial == c->serial && d->bytes <= c->limit) {
-        old = c->slots[slot];
-        if (old) {
-            c->bytes -= old->bytes;
-        }
-        if (c->bytes + d->bytes > c->limit) {
-            /* Full: start again rather than track an order of use. */
-            snippet_cache_empty(c);
-        }
-        c->slots[slot] = d;
-        c->bytes += d->bytes;
-        d = NULL;
-    }
-    snippet_cache_unlock(c);
-    snippet_doc_free(old);
-    snippet_doc_free(d);
+    out = snippet_from_doc(p, made, lang, query, qlen, width);
+    art_memo_put(memo, serial, h, made, made->bytes);
     return out;
 }

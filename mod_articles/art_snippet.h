@@ -15,6 +15,8 @@
 
 #include <apr_pools.h>
 
+#include "art_memo.h"
+
 #define ART_SNIPPET_WIDTH     240     /* default window, in bytes of text */
 #define ART_SNIPPET_WIDTH_MAX 2000
 #define ART_SNIPPET_MATCH_MAX 512     /* matches looked at per article */
@@ -27,21 +29,16 @@ const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
                              const char *lang, const char *query,
                              apr_size_t qlen, apr_size_t width);
 
-/* A memo of documents' plain text and words, per process and repository,
- * for art_snippet_make_doc: at most slots documents (rounded up to a power
- * of two) and about bytes of memory, a document replacing the one in its
- * slot and a full memo starting again empty; the first document of a newer
- * version drops every older one.  Thread-safe (one mutex).  NULL when
- * memory runs out. */
-typedef struct art_snippet_cache_t art_snippet_cache_t;
-
-art_snippet_cache_t *art_snippet_cache_create(apr_pool_t *p, int slots,
-                                              apr_size_t bytes);
+/* A memo (art_memo.h) of documents' plain text and words, per process and
+ * repository, for art_snippet_make_doc: at most slots documents and about
+ * bytes of memory.  NULL when memory runs out. */
+art_memo_t *art_snippet_memo_create(apr_pool_t *p, int slots,
+                                    apr_size_t bytes);
 
 /* art_snippet_make for document doc of version serial (versions rising),
- * whose body is html: the same snippet, from c's copy of the document's
- * words when it has one (made and kept otherwise).  c may be NULL. */
-const char *art_snippet_make_doc(apr_pool_t *p, art_snippet_cache_t *c,
+ * whose body is html: the same snippet, from memo's copy of the document's
+ * words when it has one (made and kept otherwise).  memo may be NULL. */
+const char *art_snippet_make_doc(apr_pool_t *p, art_memo_t *memo,
                                  apr_uint64_t serial, int doc,
                                  const char *html, apr_size_t len,
                                  const char *lang, const char *query,

@@ -49,8 +49,8 @@ struct art_source_t {
     apr_thread_mutex_t *mu;      /* one check at a time in a process */
     apr_uint64_t fingerprint;    /* of the repository when last current */
     apr_time_t checked;
-    art_related_cache_t *related; /* this process's memo of related lists */
-    art_snippet_cache_t *snippet; /* ... and of documents' words */
+    art_memo_t *related;         /* this process's memo of related lists */
+    art_memo_t *snippet;         /* ... and of documents' words */
 };
 
 /* Answers of articles.related a process keeps per repository (a few
@@ -215,9 +215,9 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
     art_store_opts_t so = { src->map_size, store_log, src->s };
     char *err = NULL;
 
-    src->related = art_related_cache_create(pchild, RELATED_MEMO_SLOTS);
-    src->snippet = art_snippet_cache_create(pchild, SNIPPET_MEMO_SLOTS,
-                                            SNIPPET_MEMO_BYTES);
+    src->related = art_related_memo_create(pchild, RELATED_MEMO_SLOTS);
+    src->snippet = art_snippet_memo_create(pchild, SNIPPET_MEMO_SLOTS,
+                                           SNIPPET_MEMO_BYTES);
     if (src->dir == NULL) {
         return;
     }
@@ -246,8 +246,8 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
         /* The loaded snapshot is shared by every thread: the request's
          * memo and serial go on its own copy of the header. */
         s = apr_pmemdup(r->pool, s, sizeof(*s));
-        s->related_cache = src->related;
-        s->snippet_cache = src->snippet;
+        s->related_memo = src->related;
+        s->snippet_memo = src->snippet;
         s->serial = ref->serial;
         return s;
     }
@@ -262,8 +262,8 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
     }
     ref->serial = art_store_version(ref->t);
     snap = art_store_snapshot(ref->t, r->pool);
-    snap->related_cache = src->related;
-    snap->snippet_cache = src->snippet;
+    snap->related_memo = src->related;
+    snap->snippet_memo = src->snippet;
     snap->serial = ref->serial;
     return snap;
 }

@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_matcher(text, tlen, query, qlen, lang);
     /* A memo of this input's pool, which frees it with the pool. */
     {
-        art_snippet_cache_t *memo = art_snippet_cache_create(p, 64, 1 << 20);
+        art_memo_t *memo = art_snippet_memo_create(p, 64, 1 << 20);
         int pass;
 
         for (pass = 0; pass < 2; pass++) {
