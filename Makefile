@@ -56,7 +56,8 @@ CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_cache.c mod_articles/art_redirect.c \
+            mod_articles/art_memo.c mod_articles/art_cache.c \
+            mod_articles/art_redirect.c \
             mod_articles/art_json.c mod_articles/art_sitemap.c \
             mod_articles/art_lua_seo.c
 GLUE_SRC := mod_articles/mod_articles.c mod_articles/mod_articles_config.c \
@@ -157,7 +158,8 @@ $(BUILD)/articles-check: mod_articles/articles-check.c $(LOADER_SRC) $(SCHEMA_C)
 # What related links and search cost on a repository (t/bench/querybench.c):
 # build/articles-querybench [-n SAMPLES] REPO.
 $(BUILD)/articles-querybench: t/bench/querybench.c $(LOADER_SRC) \
-        mod_articles/art_related.c mod_articles/art_snippet.c $(SCHEMA_C) $(HEADERS)
+        mod_articles/art_related.c mod_articles/art_snippet.c \
+        mod_articles/art_memo.c $(SCHEMA_C) $(HEADERS)
 	$(TOOL_LINK)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
@@ -339,8 +341,8 @@ $(FUZZ_DIR)/fuzz_negotiate: t/fuzz/fuzz_negotiate.c mod_articles/art_negotiate.c
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_snippet: t/fuzz/fuzz_snippet.c mod_articles/art_snippet.c \
-        mod_articles/art_html.c mod_articles/art_text.c mod_articles/art_buf.c \
-        $(HEADERS) | $(FUZZ_DIR)
+        mod_articles/art_memo.c mod_articles/art_html.c mod_articles/art_text.c \
+        mod_articles/art_buf.c $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_LINK)
 
 $(FUZZ_DIR)/fuzz_route: t/fuzz/fuzz_route.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) \

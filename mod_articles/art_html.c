@@ -36,10 +36,20 @@ apr_size_t art_html_text(const char *html, apr_size_t len, char *out)
         { "&amp;", 5, '&' }, { "&lt;", 4, '<' }, { "&gt;", 4, '>' },
         { "&quot;", 6, '"' }, { "&#39;", 5, '\'' }
     };
+    /* The bytes that need a decision; every other is copied as it is. */
+    static const unsigned char special[256] = {
+        ['<'] = 1, ['&'] = 1, [' '] = 1, ['\n'] = 1, ['\r'] = 1, ['\t'] = 1
+    };
     const char *s = html, *end = html + len;
     char *o = out;
 
     while (s < end) {
+        if (!special[(unsigned char)*s]) {
+            do {
+                *o++ = *s++;
+            } while (s < end && !special[(unsigned char)*s]);
+            continue;
+        }
         if (*s == '<') {
             const char *gt = memchr(s, '>', (apr_size_t)(end - s));
             const char *name = s + 1 + (s + 1 < end && s[1] == '/');

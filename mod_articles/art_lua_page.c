@@ -790,13 +790,17 @@ static int api_related(lua_State *L)
     return 1;
 }
 
-/* The snippet of a for query q, pushed as a string. */
+/* The snippet of a for query q, pushed as a string: from the repository's
+ * memo of a's words when it has one. */
 static void push_snippet(lua_State *L, apr_pool_t *p, const art_article_t *a,
                          const char *q, size_t qlen, lua_Integer width)
 {
-    lua_pushstring(L, art_snippet_make(p, a->body, a->body_len,
-                                       a->lang->code, q, qlen,
-                                       (apr_size_t)width));
+    const art_snapshot_t *s = art_lua_st(L)->req->snap;
+
+    lua_pushstring(L, art_snippet_make_doc(p, s->snippet_memo, s->serial,
+                                           a->doc, a->body, a->body_len,
+                                           a->lang->code, q, qlen,
+                                           (apr_size_t)width));
 }
 
 /* A snippet reads the article's body once for each query word. */

@@ -9,10 +9,18 @@
  * candidate.  Lists are read as entries (document id and time), so with a
  * store-backed snapshot no article is read to score it: only ties of score
  * and time and the winners are.
+ *
+ * The memo (art_memo.h) keeps each answer as document ids (and scores)
+ * under a key of fixed size built with its padding zeroed, so keys compare
+ * and hash as bytes.  A hit turns the ids back into articles through the request's
+ * snapshot, which gives the same articles in the same order as computing
+ * them would: the same version and visibility show the same documents.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "art_index.h"
+#include "art_memo.h"
 #include "art_related.h"
 
 /* A candidate: its list entry, its score, and its article once read (only
@@ -195,9 +203,9 @@ static apr_uint32_t related_slots(const art_snapshot_t *s,
     return (apr_uint32_t)cap;
 }
 
-int art_related_find(const art_snapshot_t *s, const art_article_t *a,
-                     const art_related_opts_t *o, apr_pool_t *p,
-                     const art_article_t **out, double *scores)
+static int related_compute(const art_snapshot_t *s, const art_article_t *a,
+                           const art_related_opts_t *o, apr_pool_t *p,
+                           const art_article_t **out, double *scores)
 {
     const char *lang = a->lang->code;
     int limit = o->limit, per = o->per_list > 0 ? o->per_list : 1;
@@ -290,4 +298,136 @@ int art_related_find(const art_snapshot_t *s, const art_article_t *a,
         }
     }
     return npin + j;
+}
+
+/* ---------------------------------------------------------------- the memo */
+
+/* Everything an answer depends on; made with memset so padding is zero. */
+typedef struct {
+    apr_time_t seen;             /* -1: every article shown; else the
+                                    view's since */
+    int doc;                     /* the article */
+    int limit, per_list, include_newer;
+    double tags, authors, collection, text, text_min, min_score;
+} related_key_t;
+
+/* An answer: n scores, then n document ids, in the same allocation. */
+typedef struct {
+    related_key_t k;
+    int n;
+    double *scores;
+    int *docs;
+} related_memo_t;
+
+art_memo_t *art_related_memo_create(apr_pool_t *p, int slots)
+{
+    return art_memo_create(p, slots, 0, free);
+}
+
+/* FNV-1a over the key's bytes. */
+static apr_uint32_t related_hash(const related_key_t *k)
+{
+    const unsigned char *b = (const unsigned char *)k;
+    apr_uint32_t h = 2166136261u;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(*k); i++) {
+        h = (h ^ b[i]) * 16777619u;
+    }
+    return h;
+}
+
+static void related_key(related_key_t *k, const art_snapshot_t *s,
+                        const art_article_t *a, const art_related_opts_t *o)
+{
+    memset(k, 0, sizeof(*k));
+    k->seen = s->now == 0 || s->preview ? -1 : s->since;
+    k->doc = a->doc;
+    k->limit = o->limit;
+    k->per_list = o->per_list;
+    k->include_newer = o->include_newer;
+    k->tags = o->tags;
+    k->authors = o->authors;
+    k->collection = o->collection;
+    k->text = o->text;
+    k->text_min = o->text_min;
+    k->min_score = o->min_score;
+}
+
+/* The memoised answer for k into docs[] and scores[]; -1 when there is
+ * none. */
+static int related_memo_get(const art_snapshot_t *s, const related_key_t *k,
+                            apr_uint32_t h, int *docs, double *scores)
+{
+    const related_memo_t *m = art_memo_get(s->related_memo, s->serial, h);
+    int n = -1;
+
+    if (m && memcmp(&m->k, k, sizeof(*k)) == 0) {
+        n = m->n;
+        memcpy(docs, m->docs, sizeof(*docs) * (apr_size_t)n);
+        memcpy(scores, m->scores, sizeof(*scores) * (apr_size_t)n);
+    }
+    art_memo_unlock(s->related_memo);
+    return n;
+}
+
+static void related_memo_put(const art_snapshot_t *s, const related_key_t *k,
+                             apr_uint32_t h, const art_article_t **out,
+                             const double *scores, int n)
+{
+    apr_size_t bytes = sizeof(related_memo_t)
+                       + (sizeof(double) + sizeof(int)) * (apr_size_t)(n + 1);
+    related_memo_t *m = malloc(bytes);
+    int i;
+
+    if (m == NULL) {
+        return;
+    }
+    m->k = *k;
+    m->n = n;
+    m->scores = (double *)(m + 1);
+    m->docs = (int *)(m->scores + n + 1);
+    for (i = 0; i < n; i++) {
+        m->scores[i] = scores[i];
+        m->docs[i] = out[i]->doc;
+    }
+    art_memo_put(s->related_memo, s->serial, h, m, bytes);
+}
+
+int art_related_find(const art_snapshot_t *s, const art_article_t *a,
+                     const art_related_opts_t *o, apr_pool_t *p,
+                     const art_article_t **out, double *scores)
+{
+    double sc[ART_RELATED_MAX];
+    int docs[ART_RELATED_MAX];
+    related_key_t k;
+    apr_uint32_t h;
+    int i, n, kept = 0;
+
+    if (s->related_memo == NULL || o->limit <= 0) {
+        return related_compute(s, a, o, p, out, scores);
+    }
+    related_key(&k, s, a, o);
+    h = related_hash(&k);
+    n = related_memo_get(s, &k, h, docs, sc);
+    if (n < 0) {
+        n = related_compute(s, a, o, p, out, sc);
+        related_memo_put(s, &k, h, out, sc, n);
+        if (scores) {
+            memcpy(scores, sc, sizeof(*sc) * (apr_size_t)n);
+        }
+        return n;
+    }
+    for (i = 0; i < n; i++) {
+        const art_article_t *r = art_snapshot_doc(s, docs[i]);
+
+        if (r) {
+            out[kept] = r;
+            if (scores) {
+                scores[kept] = sc[i];
+            }
+            kept++;
+        }
+    }
+    return kept;
 }

@@ -19,13 +19,15 @@
  * translations).
  *
  * Pure C over a snapshot: no httpd or Lua header, so the benchmark tool and
- * unit tests call it directly.  Scratch memory comes from the caller's pool.
+ * unit tests call it directly.  Scratch memory comes from the caller's pool;
+ * the memo below is malloc'd.
  */
 #ifndef ART_RELATED_H
 #define ART_RELATED_H
 
 #include <apr_pools.h>
 
+#include "art_memo.h"
 #include "art_snapshot.h"
 
 #define ART_RELATED_MAX       100   /* most results one call returns */
@@ -42,6 +44,14 @@ typedef struct art_related_opts_t {
     int per_list;                /* newest of each tag/author/collection (500) */
     int include_newer;           /* 0: only articles published before (1) */
 } art_related_opts_t;
+
+/* A memo of art_related_find's answers, per process and repository
+ * (art_memo.h): the answer depends only on the repository version, the
+ * article, what the request may see (preview, or the moment the newest
+ * public article went live: art_snapshot_view's since) and the options, so
+ * all of those are the key.  A snapshot whose related_memo is set (with its
+ * serial) is answered from it when it can and fills it otherwise. */
+art_memo_t *art_related_memo_create(apr_pool_t *p, int slots);
 
 /* The defaults above. */
 void art_related_defaults(art_related_opts_t *o);

@@ -195,7 +195,7 @@ static const art_list_t *view_of(const art_snapshot_t *s, const art_list_t *l)
     art_list_t *v;
     int skip = 0, m, i;
 
-    if (l == NULL || s->now == 0 || s->preview) {
+    if (l == NULL || s->now == 0 || s->preview || !s->hides) {
         return l;
     }
     while ((m = raw_entries(l, skip, 16, e)) > 0) {
@@ -232,12 +232,15 @@ art_snapshot_t *art_snapshot_view(apr_pool_t *p, const art_snapshot_t *s,
     v->view_pool = p;
     v->since = 0;
     v->next = 0;
+    v->hides = 0;
     /* The head of the list of every article: the hidden ones, newest
-     * first, then the newest public one. */
+     * first, then the newest public one.  Without hidden ones (the usual
+     * case) no list of the view needs looking at for them. */
     while (all && (m = raw_entries(all, off, 16, e)) > 0) {
         for (i = 0; i < m; i++) {
             if (e[i].published <= now) {
                 v->since = e[i].published;
+                v->hides = !preview && (off > 0 || i > 0);
                 return v;
             }
             if (e[i].published != ART_TIME_DRAFT) {
@@ -246,6 +249,7 @@ art_snapshot_t *art_snapshot_view(apr_pool_t *p, const art_snapshot_t *s,
         }
         off += m;
     }
+    v->hides = !preview && off > 0;
     return v;
 }
 
@@ -308,10 +312,14 @@ int art_article_pinned(const art_snapshot_t *s, const art_article_t *a,
 /* How many articles of lang (all languages when NULL) view s hides. */
 static int hidden_in(const art_snapshot_t *s, const char *lang)
 {
-    const art_list_t *raw = lang ? raw_list(s, ART_LIST_LANG, lang, NULL)
-                                 : raw_list(s, ART_LIST_ALL, NULL, NULL);
-    const art_list_t *l = view_of(s, raw);
+    const art_list_t *raw, *l;
 
+    if (!s->hides) {
+        return 0;
+    }
+    raw = lang ? raw_list(s, ART_LIST_LANG, lang, NULL)
+               : raw_list(s, ART_LIST_ALL, NULL, NULL);
+    l = view_of(s, raw);
     return raw == NULL ? 0 : raw->n - (l ? l->n : 0);
 }
 

@@ -211,6 +211,16 @@ struct art_snapshot_t {
     apr_time_t since;                /* the newest public article's time:
                                         changes whenever one goes live */
     apr_time_t next;                 /* the next scheduled moment, 0: none */
+    int hides;                       /* the view hides some article (a
+                                        draft, a scheduled one): when 0,
+                                        its lists are the raw lists */
+    /* Per-process memos (art_memo.h) of related lists (art_related.h) and
+     * of documents' words for snippets (art_snippet.h), shared by every
+     * request of the repository, and the number of the version this
+     * snapshot is (rising with every version); NULL: nothing memoised. */
+    struct art_memo_t *related_memo;
+    struct art_memo_t *snippet_memo;
+    apr_uint64_t serial;
 };
 
 /* The time a's list entries carry and lists are ordered by: its published

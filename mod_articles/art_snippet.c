@@ -1,14 +1,22 @@
 /* art_snippet.c: search result snippets (see art_snippet.h).
  *
  * Three passes over one article: strip the markup into plain text
- * (art_html_text, the text the index saw), tokenize
- * that text with byte spans and keep the spans whose term is a query term,
- * then slide a window over those matches.  The window is scored by the
+ * (art_html_text, the text the index saw), find the spans of that text whose
+ * term is a query term (art_text_match_spans: the tokenizer's spans, without
+ * building the words that cannot match), then slide a window over those
+ * matches.  The window is scored by the
  * distinct query terms it holds first (a passage with both words of a
  * two-word query beats one repeating a single word), then by matches; it is
  * widened backwards a little so a match does not open the snippet, and its
  * ends are moved to spaces so no word is cut.
+ *
+ * The memo (art_memo.h) keeps, per document of one version, the plain text and every
+ * word's span with a hash of its search form, so that a snippet of a
+ * document seen before is a pass over an array of integers: a word whose
+ * hash is a query term's is made again from its span and compared, so a
+ * collision never marks a word the tokenizer would not.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -16,6 +24,7 @@
 #include "art_buf.h"
 #include "art_html.h"
 #include "art_index.h"
+#include "art_memo.h"
 #include "art_snapshot.h"
 #include "art_snippet.h"
 #include "art_text.h"
@@ -114,51 +123,44 @@ static size_t snippet_char_start(const char *s, size_t at)
     return at;
 }
 
-const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
-                             const char *lang, const char *query,
-                             apr_size_t qlen, apr_size_t width)
+/* The query's distinct terms. */
+static void snippet_query(snippet_query_t *q, const char *lang,
+                          const char *query, apr_size_t qlen)
 {
-    snippet_query_t q;
-    snippet_scan_t sc;
-    art_buf_t b;
-    apr_size_t tlen, from = 0, to, at, lead;
-    char *text;
-    int first, i;
-
-    if (width < 40) {
-        width = 40;
-    }
-    if (width > ART_SNIPPET_WIDTH_MAX) {
-        width = ART_SNIPPET_WIDTH_MAX;
-    }
-    text = apr_palloc(p, len + 1);
-    tlen = art_html_text(html ? html : "", html ? len : 0, text);
-    if (tlen == 0) {
-        return "";
-    }
-    q.n = 0;
+    q->n = 0;
     if (query) {
         art_text_tokenize(query, qlen > ART_INDEX_QUERY_MAX
                           ? ART_INDEX_QUERY_MAX : qlen, lang,
-                          snippet_query_token, &q);
+                          snippet_query_token, q);
     }
-    sc.q = &q;
-    sc.n = 0;
-    sc.m = apr_palloc(p, sizeof(*sc.m) * ART_SNIPPET_MATCH_MAX);
-    if (q.n > 0) {
-        art_text_tokenize_spans(text, tlen, lang, snippet_text_token, &sc);
-    }
-    first = snippet_best(sc.m, sc.n, width);
+}
+
+static apr_size_t snippet_width(apr_size_t width)
+{
+    return width < 40 ? 40 : width > ART_SNIPPET_WIDTH_MAX
+           ? ART_SNIPPET_WIDTH_MAX : width;
+}
+
+/* The snippet of text (tlen > 0 bytes) given its matches, in p. */
+static const char *snippet_render(apr_pool_t *p, const char *text,
+                                  apr_size_t tlen, const snippet_match_t *m,
+                                  int nm, apr_size_t width)
+{
+    art_buf_t b;
+    apr_size_t from = 0, to, at, lead;
+    int first, i;
+
+    first = snippet_best(m, nm, width);
     to = width;
     if (first >= 0) {
         /* Some words before the first match, up to a fifth of the window,
          * starting at a word. */
         lead = width / 5;
-        from = sc.m[first].start > lead ? sc.m[first].start - lead : 0;
-        while (from > 0 && from < sc.m[first].start && text[from - 1] != ' ') {
+        from = m[first].start > lead ? m[first].start - lead : 0;
+        while (from > 0 && from < m[first].start && text[from - 1] != ' ') {
             from++;
         }
-        to = sc.m[first].start + width;
+        to = m[first].start + width;
     }
     if (to < tlen) {
         at = to;
@@ -175,20 +177,238 @@ const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
         art_buf_puts(&b, "… ");
     }
     at = from;
-    for (i = 0; i < sc.n && sc.m[i].end <= to; i++) {
-        if (sc.m[i].start < from) {
+    for (i = 0; i < nm && m[i].end <= to; i++) {
+        if (m[i].start < from) {
             continue;
         }
-        art_buf_append_html(&b, text + at, sc.m[i].start - at);
+        art_buf_append_html(&b, text + at, m[i].start - at);
         art_buf_puts(&b, "<mark>");
-        art_buf_append_html(&b, text + sc.m[i].start,
-                            sc.m[i].end - sc.m[i].start);
+        art_buf_append_html(&b, text + m[i].start, m[i].end - m[i].start);
         art_buf_puts(&b, "</mark>");
-        at = sc.m[i].end;
+        at = m[i].end;
     }
     art_buf_append_html(&b, text + at, to - at);
     if (to < tlen) {
         art_buf_puts(&b, " …");
     }
     return b.data;
+}
+
+const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
+                             const char *lang, const char *query,
+                             apr_size_t qlen, apr_size_t width)
+{
+    snippet_query_t q;
+    snippet_scan_t sc;
+    apr_size_t tlen;
+    char *text;
+    int i;
+
+    width = snippet_width(width);
+    text = apr_palloc(p, len + 1);
+    tlen = art_html_text(html ? html : "", html ? len : 0, text);
+    if (tlen == 0) {
+        return "";
+    }
+    snippet_query(&q, lang, query, qlen);
+    sc.q = &q;
+    sc.n = 0;
+    sc.m = apr_palloc(p, sizeof(*sc.m) * ART_SNIPPET_MATCH_MAX);
+    if (q.n > 0) {
+        const char *terms[ART_INDEX_QUERY_TERMS];
+
+        for (i = 0; i < q.n; i++) {
+            terms[i] = q.terms[i];
+        }
+        art_text_match_spans(text, tlen, lang, terms, q.lens, q.n,
+                             snippet_text_token, &sc);
+    }
+    return snippet_render(p, text, tlen, sc.m, sc.n, width);
+}
+
+/* ---------------------------------------------------------------- the memo */
+
+/* A word of a document's text: the hash of its search form, and its span. */
+typedef struct {
+    apr_uint32_t hash, start, end;
+} snippet_word_t;
+
+/* A document's plain text and words, in one allocation. */
+typedef struct {
+    int doc;
+    apr_uint32_t nwords, cap;
+    apr_size_t tlen, bytes;
+    snippet_word_t *words;
+    char *text;
+    int failed;
+} snippet_doc_t;
+
+static apr_uint32_t snippet_hash(const char *s, size_t len)
+{
+    apr_uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    }
+    return h;
+}
+
+static void snippet_word(void *baton, const char *term, size_t len,
+                         size_t start, size_t end)
+{
+    snippet_doc_t *d = baton;
+
+    if (d->failed) {
+        return;
+    }
+    if (d->nwords == d->cap) {
+        apr_uint32_t cap = d->cap ? d->cap * 2 : 256;
+        snippet_word_t *w = realloc(d->words, sizeof(*w) * cap);
+
+        if (w == NULL) {
+            d->failed = 1;
+            return;
+        }
+        d->words = w;
+        d->cap = cap;
+    }
+    d->words[d->nwords].hash = snippet_hash(term, len);
+    d->words[d->nwords].start = (apr_uint32_t)start;
+    d->words[d->nwords].end = (apr_uint32_t)end;
+    d->nwords++;
+}
+
+static void snippet_doc_free(void *entry)
+{
+    snippet_doc_t *d = entry;
+
+    if (d) {
+        free(d->words);
+        free(d->text);
+        free(d);
+    }
+}
+
+/* The text and words of html, malloc'd; NULL when memory runs out or the
+ * text is too long for 32-bit offsets. */
+static snippet_doc_t *snippet_doc_make(int doc, const char *html,
+                                       apr_size_t len, const char *lang)
+{
+    snippet_doc_t *d = calloc(1, sizeof(*d));
+
+    if (d == NULL || len >= 0x7FFFFFFFu
+        || (d->text = malloc(len + 1)) == NULL) {
+        snippet_doc_free(d);
+        return NULL;
+    }
+    d->doc = doc;
+    d->tlen = art_html_text(html ? html : "", html ? len : 0, d->text);
+    art_text_tokenize_spans(d->text, d->tlen, lang, snippet_word, d);
+    if (d->failed) {
+        snippet_doc_free(d);
+        return NULL;
+    }
+    d->bytes = sizeof(*d) + len + 1 + sizeof(*d->words) * d->cap;
+    return d;
+}
+
+/* One word as the tokenizer makes it from its own span. */
+typedef struct {
+    const char *term;
+    size_t len;
+    int same;
+} snippet_verify_t;
+
+static void snippet_verify(void *baton, const char *term, size_t len,
+                           size_t start, size_t end)
+{
+    snippet_verify_t *v = baton;
+
+    (void)start;
+    (void)end;
+    v->same = len == v->len && memcmp(term, v->term, len) == 0;
+}
+
+/* The snippet from d's words: those whose hash is a query term's, checked
+ * by making the word again from its span (a word's span holds that word
+ * alone), are the matches art_text_match_spans would find. */
+static const char *snippet_from_doc(apr_pool_t *p, const snippet_doc_t *d,
+                                    const char *lang, const char *query,
+                                    apr_size_t qlen, apr_size_t width)
+{
+    snippet_query_t q;
+    apr_uint32_t qh[ART_INDEX_QUERY_TERMS], w;
+    snippet_match_t *m;
+    int i, n = 0;
+
+    if (d->tlen == 0) {
+        return "";
+    }
+    snippet_query(&q, lang, query, qlen);
+    for (i = 0; i < q.n; i++) {
+        qh[i] = snippet_hash(q.terms[i], q.lens[i]);
+    }
+    m = apr_palloc(p, sizeof(*m) * ART_SNIPPET_MATCH_MAX);
+    for (w = 0; q.n > 0 && w < d->nwords && n < ART_SNIPPET_MATCH_MAX; w++) {
+        const snippet_word_t *x = &d->words[w];
+
+        for (i = 0; i < q.n; i++) {
+            snippet_verify_t v;
+
+            if (qh[i] != x->hash) {
+                continue;
+            }
+            v.term = q.terms[i];
+            v.len = q.lens[i];
+            v.same = 0;
+            art_text_tokenize_spans(d->text + x->start, x->end - x->start,
+                                    lang, snippet_verify, &v);
+            if (v.same) {
+                m[n].start = x->start;
+                m[n].end = x->end;
+                m[n].term = i;
+                n++;
+                break;
+            }
+        }
+    }
+    return snippet_render(p, d->text, d->tlen, m, n, snippet_width(width));
+}
+
+art_memo_t *art_snippet_memo_create(apr_pool_t *p, int slots,
+                                    apr_size_t bytes)
+{
+    return art_memo_create(p, slots, bytes, snippet_doc_free);
+}
+
+const char *art_snippet_make_doc(apr_pool_t *p, art_memo_t *memo,
+                                 apr_uint64_t serial, int doc,
+                                 const char *html, apr_size_t len,
+                                 const char *lang, const char *query,
+                                 apr_size_t qlen, apr_size_t width)
+{
+    apr_uint32_t h = (apr_uint32_t)doc * 2654435761u;
+    const snippet_doc_t *d;
+    snippet_doc_t *made;
+    const char *out = NULL;
+
+    if (memo == NULL) {
+        return art_snippet_make(p, html, len, lang, query, qlen, width);
+    }
+    d = art_memo_get(memo, serial, h);
+    if (d && d->doc == doc) {
+        out = snippet_from_doc(p, d, lang, query, qlen, width);
+    }
+    art_memo_unlock(memo);
+    if (out) {
+        return out;
+    }
+    made = snippet_doc_make(doc, html, len, lang);
+    if (made == NULL) {
+        return art_snippet_make(p, html, len, lang, query, qlen, width);
+    }
+    out = snippet_from_doc(p, made, lang, query, qlen, width);
+    art_memo_put(memo, serial, h, made, made->bytes);
+    return out;
 }

@@ -15,6 +15,8 @@
 
 #include <apr_pools.h>
 
+#include "art_memo.h"
+
 #define ART_SNIPPET_WIDTH     240     /* default window, in bytes of text */
 #define ART_SNIPPET_WIDTH_MAX 2000
 #define ART_SNIPPET_MATCH_MAX 512     /* matches looked at per article */
@@ -26,5 +28,20 @@
 const char *art_snippet_make(apr_pool_t *p, const char *html, apr_size_t len,
                              const char *lang, const char *query,
                              apr_size_t qlen, apr_size_t width);
+
+/* A memo (art_memo.h) of documents' plain text and words, per process and
+ * repository, for art_snippet_make_doc: at most slots documents and about
+ * bytes of memory.  NULL when memory runs out. */
+art_memo_t *art_snippet_memo_create(apr_pool_t *p, int slots,
+                                    apr_size_t bytes);
+
+/* art_snippet_make for document doc of version serial (versions rising),
+ * whose body is html: the same snippet, from memo's copy of the document's
+ * words when it has one (made and kept otherwise).  memo may be NULL. */
+const char *art_snippet_make_doc(apr_pool_t *p, art_memo_t *memo,
+                                 apr_uint64_t serial, int doc,
+                                 const char *html, apr_size_t len,
+                                 const char *lang, const char *query,
+                                 apr_size_t qlen, apr_size_t width);
 
 #endif /* ART_SNIPPET_H */

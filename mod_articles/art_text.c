@@ -545,6 +545,46 @@ static unsigned text_norm(unsigned c, unsigned *second)
     return TEXT_SEP;
 }
 
+/* text_norm of every code point below U+10000, looked up instead of
+ * computed: a table of 128 KB filled once per process.  Code points whose
+ * search form is two (ß, lam-alef) are marked for text_norm itself. */
+#define TEXT_TAB_SEP  0xFFFFu
+#define TEXT_TAB_SKIP 0xFFFEu
+#define TEXT_TAB_SLOW 0xFFFDu
+
+static unsigned short text_norm_tab[0x10000];
+static pthread_once_t text_norm_once = PTHREAD_ONCE_INIT;
+
+static void text_norm_init(void)
+{
+    unsigned c, second, v;
+
+    for (c = 0; c < 0x10000; c++) {
+        v = text_norm(c, &second);
+        text_norm_tab[c] = (unsigned short)(v == TEXT_SEP ? TEXT_TAB_SEP
+                                            : v == TEXT_SKIP ? TEXT_TAB_SKIP
+                                            : second || v >= TEXT_TAB_SLOW
+                                            ? TEXT_TAB_SLOW : v);
+    }
+}
+
+/* text_norm(c, second), from the table (text_norm_init must have run). */
+static inline unsigned text_norm_fast(unsigned c, unsigned *second)
+{
+    unsigned v;
+
+    if (c >= 0x10000) {
+        return text_norm(c, second);
+    }
+    v = text_norm_tab[c];
+    *second = 0;
+    if (v < TEXT_TAB_SLOW) {
+        return v;
+    }
+    return v == TEXT_TAB_SEP ? TEXT_SEP : v == TEXT_TAB_SKIP ? TEXT_SKIP
+           : text_norm(c, second);
+}
+
 /* ---------------------------------------------------------------- tokenizer */
 
 typedef struct {
@@ -588,6 +628,7 @@ static void text_tokenize(const char *utf8, size_t len, const char *lang,
     const text_stopset_t *stop = text_stopset(lang);
     text_term_t t;
 
+    pthread_once(&text_norm_once, text_norm_init);
     t.len = 0;
     t.chars = 0;
     t.digits = 1;
@@ -600,7 +641,7 @@ static void text_tokenize(const char *utf8, size_t len, const char *lang,
             c = text_utf8_next(s + i, len - i, &n);
             i += n;
             if (c != TEXT_SEP) {
-                c = text_norm(c, &second);
+                c = text_norm_fast(c, &second);
             }
         }
         if (c == TEXT_SKIP) {
@@ -652,4 +693,109 @@ void art_text_tokenize_spans(const char *utf8, size_t len, const char *lang,
                              art_text_span_fn *fn, void *baton)
 {
     text_tokenize(utf8, len, lang, NULL, fn, baton);
+}
+
+/* text_utf8_next with the common cases inline: ASCII, and the two-byte
+ * sequences of Latin-1, Greek, Cyrillic and Arabic. */
+static inline unsigned text_next(const unsigned char *s, size_t avail,
+                                 size_t *n)
+{
+    if (s[0] < 0x80) {
+        *n = 1;
+        return s[0];
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF && avail >= 2 && (s[1] & 0xC0) == 0x80) {
+        *n = 2;
+        return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+    }
+    return text_utf8_next(s, avail, n);
+}
+
+/* The terms are few and the text long: most of its words cannot be one of
+ * them, which their first letter shows.  Such a word is only walked to its
+ * end; the others are built as text_tokenize builds them and compared. */
+void art_text_match_spans(const char *utf8, size_t len, const char *lang,
+                          const char *const *terms, const size_t *lens,
+                          int nterms, art_text_span_fn *fn, void *baton)
+{
+    const unsigned char *s = (const unsigned char *)utf8;
+    const text_stopset_t *stop = text_stopset(lang);
+    unsigned first[ART_TEXT_MATCH_MAX];
+    size_t i = 0, start = 0, end = 0, n;
+    int nfirst = 0, k;
+    text_term_t t;
+
+    pthread_once(&text_norm_once, text_norm_init);
+    if (nterms > ART_TEXT_MATCH_MAX) {
+        nterms = ART_TEXT_MATCH_MAX;
+    }
+    for (k = 0; k < nterms; k++) {
+        first[nfirst++] = lens[k] ? text_utf8_next((const unsigned char *)
+                                                   terms[k], lens[k], &n)
+                                  : TEXT_SEP;
+    }
+    while (i < len) {
+        unsigned c, second;
+
+        c = text_next(s + i, len - i, &n);
+        i += n;
+        if (c == TEXT_SEP || (c = text_norm_fast(c, &second)) == TEXT_SEP
+            || c == TEXT_SKIP) {
+            continue;
+        }
+        /* A word starts at i - n with search form c. */
+        for (k = 0; k < nfirst && first[k] != c; k++) {
+        }
+        if (k == nfirst) {
+            while (i < len) {
+                unsigned d = text_next(s + i, len - i, &n);
+
+                if (d == TEXT_SEP) {
+                    break;
+                }
+                d = text_norm_fast(d, &second);
+                if (d == TEXT_SEP) {
+                    break;
+                }
+                i += n;
+            }
+            continue;
+        }
+        start = i - n;
+        end = i;
+        t.len = 0;
+        t.chars = 0;
+        t.digits = 1;
+        t.full = 0;
+        text_term_add(&t, c);
+        if (second) {
+            text_term_add(&t, second);
+        }
+        while (i < len) {
+            unsigned d = text_next(s + i, len - i, &n);
+
+            if (d == TEXT_SEP || (d = text_norm_fast(d, &second)) == TEXT_SEP) {
+                break;
+            }
+            i += n;
+            if (d == TEXT_SKIP) {
+                continue;
+            }
+            end = i;
+            text_term_add(&t, d);
+            if (second) {
+                text_term_add(&t, second);
+            }
+        }
+        if ((t.chars > 1 || t.digits)
+            && !(stop && text_stop_find(stop, t.buf, t.len))) {
+            for (k = 0; k < nterms; k++) {
+                if (lens[k] == t.len && memcmp(terms[k], t.buf, t.len) == 0) {
+                    t.buf[t.len] = '\0';
+                    fn(baton, t.buf, t.len, start, end);
+                    break;
+                }
+            }
+        }
+    }
 }

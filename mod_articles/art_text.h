@@ -43,6 +43,17 @@ typedef void art_text_span_fn(void *baton, const char *term, size_t len,
 void art_text_tokenize_spans(const char *utf8, size_t len, const char *lang,
                              art_text_span_fn *fn, void *baton);
 
+/* Most terms art_text_match_spans looks for. */
+#define ART_TEXT_MATCH_MAX 64
+
+/* What art_text_tokenize_spans reports of the terms equal to one of
+ * terms[0 .. nterms-1] (normalised, as a callback receives them; lens[] their
+ * lengths; at most ART_TEXT_MATCH_MAX), in the same order, and nothing else:
+ * the same spans, found without building the words that cannot match. */
+void art_text_match_spans(const char *utf8, size_t len, const char *lang,
+                          const char *const *terms, const size_t *lens,
+                          int nterms, art_text_span_fn *fn, void *baton);
+
 /* Non-zero when the normalised term (as passed to a callback) is a stop word
  * of lang. */
 int art_text_is_stopword(const char *lang, const char *term, size_t len);

@@ -32,7 +32,9 @@
 #include <apr_thread_mutex.h>
 
 #include "art_hash.h"
+#include "art_related.h"
 #include "art_repo.h"
+#include "art_snippet.h"
 #include "art_store.h"
 #include "mod_articles.h"
 #include "mod_articles_status.h"
@@ -47,7 +49,16 @@ struct art_source_t {
     apr_thread_mutex_t *mu;      /* one check at a time in a process */
     apr_uint64_t fingerprint;    /* of the repository when last current */
     apr_time_t checked;
+    art_memo_t *related;         /* this process's memo of related lists */
+    art_memo_t *snippet;         /* ... and of documents' words */
 };
+
+/* Answers of articles.related a process keeps per repository (a few
+ * hundred bytes each at most), and the documents whose words it keeps for
+ * snippets, in about SNIPPET_MEMO_BYTES. */
+#define RELATED_MEMO_SLOTS 8192
+#define SNIPPET_MEMO_SLOTS 4096
+#define SNIPPET_MEMO_BYTES ((apr_size_t)32 << 20)
 
 static void store_log(void *baton, int fatal, const char *tag,
                       const char *file, int line, const char *reason)
@@ -204,6 +215,9 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
     art_store_opts_t so = { src->map_size, store_log, src->s };
     char *err = NULL;
 
+    src->related = art_related_memo_create(pchild, RELATED_MEMO_SLOTS);
+    src->snippet = art_snippet_memo_create(pchild, SNIPPET_MEMO_SLOTS,
+                                           SNIPPET_MEMO_BYTES);
     if (src->dir == NULL) {
         return;
     }
@@ -221,6 +235,7 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
 art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
                                    art_source_ref_t *ref)
 {
+    art_snapshot_t *snap;
     char *err = NULL;
 
     memset(ref, 0, sizeof(*ref));
@@ -228,6 +243,12 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
         art_snapshot_t *s = art_gen_acquire(src->mem, &ref->gref);
 
         ref->serial = art_gen_serial(ref->gref);
+        /* The loaded snapshot is shared by every thread: the request's
+         * memo and serial go on its own copy of the header. */
+        s = apr_pmemdup(r->pool, s, sizeof(*s));
+        s->related_memo = src->related;
+        s->snippet_memo = src->snippet;
+        s->serial = ref->serial;
         return s;
     }
     if (src->st == NULL) {
@@ -240,7 +261,11 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
         return NULL;
     }
     ref->serial = art_store_version(ref->t);
-    return art_store_snapshot(ref->t, r->pool);
+    snap = art_store_snapshot(ref->t, r->pool);
+    snap->related_memo = src->related;
+    snap->snippet_memo = src->snippet;
+    snap->serial = ref->serial;
+    return snap;
 }
 
 void art_source_release(art_source_t *src, art_source_ref_t *ref)
