@@ -293,7 +293,8 @@ test-asan: deps all unit $(ASAN_SO) $(VNU_JAR)
 # Static files, none, one empty and the three shipped filters side by side in
 # one httpd, the mod_lua peer (t/bench/peer.lua) in a second, and Hugo's build
 # of the same corpus; see t/bench/run for what is measured and the BENCH_*
-# variables.  Results go to build/bench/results-<date>.md, the plot to
+# variables (BENCH_SIZES=1000 for a quick run).  Results go to
+# build/bench/results-<date>.md, the plot to
 # build/bench/bench.png.  mod_lua is Debian's (apache2-bin, Lua 5.3).
 BENCH_PKGS := wrk hugo gnuplot-nox lua-expat valgrind apache2-bin
 
@@ -301,8 +302,10 @@ bench: all
 	$(call ensure_pkgs,$(BENCH_PKGS))
 	HTTPD=$(HTTPD) t/bench/run
 
-# Instructions per request of each stage of the article page, with callgrind
-# (t/bench/profile; PROFILE_SIZE, PROFILE_REQS).
+# Instructions per request of each stage of an article, a list and a search
+# page, with callgrind
+# (t/bench/profile; PROFILE_SIZE, PROFILE_REQS, PROFILE_KINDS).  make bench
+# runs it too, for issue #14's instructions per article page.
 profile: all
 	$(call ensure_pkgs,valgrind)
 	HTTPD=$(HTTPD) t/bench/profile
