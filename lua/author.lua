@@ -36,14 +36,33 @@ local function byline(authors, lang)
   return list
 end
 
--- Paragraphs of a bio: each <p>…</p>, or the whole text when it has none.
+-- The inner HTML of each <p>…</p> of a bio, or the whole text when it has
+-- none.  Kept per bio text (at most `split_keep`): bios change only with the
+-- repository, and splitting them is most of this filter's work.  The kept
+-- lists are never handed out; each page gets tables of its own.
+local split_keep = 256
+local splits, nsplits = {}, 0
+
+local function split(html)
+  local parts = splits[html]
+  if parts then return parts end
+  parts = {}
+  for inner in html:gmatch("<p[^>]*>(.-)</p>") do
+    parts[#parts + 1] = inner
+  end
+  if #parts == 0 and html:find("%S") then
+    parts[1] = html
+  end
+  if nsplits >= split_keep then splits, nsplits = {}, 0 end
+  splits[html], nsplits = parts, nsplits + 1
+  return parts
+end
+
+-- Paragraphs of a bio, the first marked.
 local function paragraphs(html)
   local list = {}
-  for inner in html:gmatch("<p[^>]*>(.-)</p>") do
-    list[#list + 1] = { html = inner }
-  end
-  if #list == 0 and html:find("%S") then
-    list[1] = { html = html }
+  for i, inner in ipairs(split(html)) do
+    list[i] = { html = inner }
   end
   if list[1] then list[1].first = true end
   return list
