@@ -789,10 +789,12 @@ static int call_filter(lua_State *L)
 }
 
 /* page_string(page, key): page[key] if it is a string, else nil; no
- * metamethods run, whatever a filter did to the table. */
+ * metamethods run, whatever a filter did to the table (a deferred field
+ * still waiting is evaluated: articles.defer). */
 static int page_string(lua_State *L)
 {
     lua_settop(L, 2);
+    art_lua_page_resolve(L, 1, lua_tostring(L, 2));
     lua_rawget(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING) {
         lua_pushnil(L);

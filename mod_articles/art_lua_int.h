@@ -96,6 +96,10 @@ int art_lua_build_page(lua_State *L);
  * rawget, another metatable) sees what the eager page model held. */
 void art_lua_page_settle(lua_State *L, int idx);
 
+/* Evaluate page[key] now if it is a deferred field still waiting, for the
+ * module's raw reads of the page after the filters (kind, lang, jsonld). */
+void art_lua_page_resolve(lua_State *L, int page, const char *key);
+
 /* Whether page.jsonld was neither read nor written in this request. */
 int art_lua_page_jsonld_untouched(lua_State *L);
 

@@ -225,6 +225,7 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
 #define PCACHE_KEY "articles.pcache"
 #define PCACHE_MAX 4096
 #define FP_DEPTH 8
+#define FP_ENTRIES 65536        /* more than any table the module makes */
 
 /* Push the state's cache table for req's version, a new one when the
  * version changed. */
@@ -268,13 +269,17 @@ static void pcache_room(lua_State *L, int cache)
     st->pc_entries++;
 }
 
-/* A fingerprint of the table at idx: of its metatable's presence and of
- * every key and value (strings, tables and functions by identity, numbers
- * and booleans by value), the tables in it included, whatever the order of
- * the walk.  Any change a filter can make to a table the module built shows
+/* A fingerprint of a table: of its metatable's presence and of every key
+ * and value (strings, tables and functions by identity, numbers and
+ * booleans by value), the tables in it included, whatever the order of the
+ * walk.  Any change a filter can make to a table the module built shows
  * (an equal long string put back counts as a change, which only costs a
  * rebuild). */
-static apr_uint64_t fp_value(lua_State *L, int idx, int depth);
+typedef struct fp_walk_t {
+    long left;                   /* entries the walk may still visit */
+} fp_walk_t;
+
+static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w);
 
 static apr_uint64_t fp_mix(apr_uint64_t h)
 {
@@ -284,11 +289,11 @@ static apr_uint64_t fp_mix(apr_uint64_t h)
     return h;
 }
 
-static apr_uint64_t fp_table(lua_State *L, int idx, int depth)
+static apr_uint64_t fp_table(lua_State *L, int idx, int depth, fp_walk_t *w)
 {
     apr_uint64_t h = 0x9E3779B97F4A7C15ULL;
 
-    if (depth > FP_DEPTH) {
+    if (depth > FP_DEPTH || w->left <= 0) {
         return h;
     }
     luaL_checkstack(L, 4, "page model");
@@ -299,13 +304,17 @@ static apr_uint64_t fp_table(lua_State *L, int idx, int depth)
     }
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        h += fp_mix(fp_value(L, -2, depth) * 31 + fp_value(L, -1, depth));
+        if (--w->left <= 0) {
+            lua_pop(L, 2);
+            break;
+        }
+        h += fp_mix(fp_value(L, -2, depth, w) * 31 + fp_value(L, -1, depth, w));
         lua_pop(L, 1);
     }
     return h;
 }
 
-static apr_uint64_t fp_value(lua_State *L, int idx, int depth)
+static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
 {
     int t = lua_type(L, idx);
     lua_Number n;
@@ -323,11 +332,26 @@ static apr_uint64_t fp_value(lua_State *L, int idx, int depth)
         return (apr_uint64_t)lua_toboolean(L, idx) * 8 + 3;
     case LUA_TTABLE:
         return ((apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8 + 4)
-            ^ fp_table(L, idx, depth + 1);
+            ^ fp_table(L, idx, depth + 1, w);
     default:
         return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
             + (apr_uint64_t)t;
     }
+}
+
+/* The fingerprint of the table at idx, 0 when it is larger than any the
+ * module makes (then it counts as changed: a filter grew it, or made it
+ * hold itself).  The walk is charged to the request like any library
+ * function's work. */
+static apr_uint64_t fingerprint(lua_State *L, int idx)
+{
+    fp_walk_t w;
+    apr_uint64_t h;
+
+    w.left = FP_ENTRIES;
+    h = fp_table(L, idx, 0, &w);
+    art_lua_charge(L, (FP_ENTRIES - w.left) / 4);
+    return w.left <= 0 ? 0 : h | 1;
 }
 
 typedef int pcache_build_fn(lua_State *L, art_req_t *req, const void *arg);
@@ -352,7 +376,9 @@ static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
     if (lua_rawget(L, cache) == LUA_TTABLE) {
         lua_pushvalue(L, -1);
         lua_rawget(L, cache);                   /* cache[tbl] = fingerprint */
-        if ((apr_uint64_t)lua_tointeger(L, -1) == fp_table(L, -2, 0)) {
+        apr_uint64_t fp = fingerprint(L, -2);
+
+        if (fp && (apr_uint64_t)lua_tointeger(L, -1) == fp) {
             lua_pop(L, 1);
             lua_replace(L, key);
             lua_settop(L, key);
@@ -377,7 +403,7 @@ static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
     lua_pushvalue(L, -2);
     lua_rawset(L, cache);
     lua_pushvalue(L, -1);
-    lua_pushinteger(L, (lua_Integer)fp_table(L, -2, 0));
+    lua_pushinteger(L, (lua_Integer)fingerprint(L, -2));
     lua_rawset(L, cache);
     lua_replace(L, key);
     lua_settop(L, key);
@@ -1815,6 +1841,19 @@ void art_lua_page_settle(lua_State *L, int idx)
         deferred_take(L, idx, lua_gettop(L));
         lua_pop(L, 3);
     }
+}
+
+void art_lua_page_resolve(lua_State *L, int page, const char *key)
+{
+    if (!is_page(L, page) || !art_lua_st(L)->page_deferred) {
+        return;
+    }
+    page = lua_absindex(L, page);
+    lua_pushstring(L, key);
+    if (deferred_take(L, page, lua_gettop(L))) {
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
 }
 
 int art_lua_page_jsonld_untouched(lua_State *L)

@@ -555,6 +555,7 @@ static int finish_json(lua_State *L)
     art_req_t *req = art_lua_st(L)->req;
     art_buf_t b;
 
+    art_lua_page_resolve(L, 1, "jsonld");
     lua_pushstring(L, "jsonld");
     lua_rawget(L, 1);
     lua_pushstring(L, "jsonld_json");

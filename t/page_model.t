@@ -18,7 +18,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 my $seed = '/pm/en/european-languages/rethinking-pakistans-afghan-policy';
 sub mode { GET("$seed?mode=$_[0]") }
 
-plan tests => 48;
+plan tests => 51;
 
 my $plain = GET($seed);
 ok t_cmp($plain->code, 200, 'the page renders under /pm');
@@ -112,6 +112,14 @@ ok t_cmp($res->content =~ /og:site_name/ ? 'built' : 'not built', 'not built',
          'and then the module never builds it');
 my ($took, $unread) = timed(sub { mode('defer_unread') });
 ok t_cmp($unread->code, 200, 'a deferred endless loop nobody reads costs nothing');
+$res = mode('defer_jsonld');
+ok t_cmp($res->content, qr{<script type="application/ld\+json">\{"\@type":"Thing","name":"DEFERRED-LD"\}</script>},
+         'a deferred page.jsonld is what the module writes');
+mode('selfref') for 1 .. 3;
+my $clean = 0;
+($took) = timed(sub { for (1 .. 10) { $clean++ if GET($seed)->content eq $body } });
+ok t_cmp($clean, 10, 'a cached table made to hold itself is made anew');
+ok t_cmp($took < 6 * QUICK ? 'quick' : "$took s", 'quick', 'and checking it stays cheap');
 $res = mode('defer_bad');
 ok t_cmp($res->header('X-PM-Defer'), 'false not the page',
          'articles.defer takes only the page of the request');

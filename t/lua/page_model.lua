@@ -118,6 +118,19 @@ function modes.defer_core(page)         -- a core field deferred: never built
                                                    content = "DEFERRED-OG" } } end)
 end
 
+function modes.defer_jsonld(page)
+  articles.defer(page, "jsonld", function()
+    return { ["@type"] = "Thing", name = "DEFERRED-LD" }
+  end)
+end
+
+-- The module's cached site table made to hold itself, fifty times over: the
+-- next request's check of it must not walk 50^8 entries.
+function modes.selfref(page)
+  local site = page.site
+  for i = 1, 50 do site["self" .. i] = site end
+end
+
 function modes.defer_bad(_, r)
   local ok, err = pcall(articles.defer, {}, "x", function() end)
   r:set_header("X-PM-Defer", tostring(ok) .. " " .. tostring(err):match("not the page") )
