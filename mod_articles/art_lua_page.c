@@ -341,8 +341,9 @@ static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
 
 /* The fingerprint of the table at idx, 0 when it is larger than any the
  * module makes (then it counts as changed: a filter grew it, or made it
- * hold itself).  The walk is charged to the request like any library
- * function's work. */
+ * hold itself).  The walk is the module's own work, bounded by FP_ENTRIES
+ * whatever a filter did, so it is not charged: it may run while the
+ * template renders, where the filters' deadline is no measure of it. */
 static apr_uint64_t fingerprint(lua_State *L, int idx)
 {
     fp_walk_t w;
@@ -350,7 +351,6 @@ static apr_uint64_t fingerprint(lua_State *L, int idx)
 
     w.left = FP_ENTRIES;
     h = fp_table(L, idx, 0, &w);
-    art_lua_charge(L, (FP_ENTRIES - w.left) / 4);
     return w.left <= 0 ? 0 : h | 1;
 }
 
