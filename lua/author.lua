@@ -11,6 +11,9 @@
 -- page.more_by_author lists up to `more_limit` other articles of the first
 -- author in the page language, for templates that want a "More by" block
 -- (the default article template, like the seed page, does not show one).
+-- It is deferred (articles.defer): the list is looked up only when a
+-- template or a later filter reads it, so pages that do not show it do not
+-- pay for it.
 local more_limit = 5
 
 -- How names are joined in a byline, per page language: "A, B and C".
@@ -33,14 +36,33 @@ local function byline(authors, lang)
   return list
 end
 
--- Paragraphs of a bio: each <p>…</p>, or the whole text when it has none.
+-- The inner HTML of each <p>…</p> of a bio, or the whole text when it has
+-- none.  Kept per bio text (at most `split_keep`): bios change only with the
+-- repository, and splitting them is most of this filter's work.  The kept
+-- lists are never handed out; each page gets tables of its own.
+local split_keep = 256
+local splits, nsplits = {}, 0
+
+local function split(html)
+  local parts = splits[html]
+  if parts then return parts end
+  parts = {}
+  for inner in html:gmatch("<p[^>]*>(.-)</p>") do
+    parts[#parts + 1] = inner
+  end
+  if #parts == 0 and html:find("%S") then
+    parts[1] = html
+  end
+  if nsplits >= split_keep then splits, nsplits = {}, 0 end
+  splits[html], nsplits = parts, nsplits + 1
+  return parts
+end
+
+-- Paragraphs of a bio, the first marked.
 local function paragraphs(html)
   local list = {}
-  for inner in html:gmatch("<p[^>]*>(.-)</p>") do
-    list[#list + 1] = { html = inner }
-  end
-  if #list == 0 and html:find("%S") then
-    list[1] = { html = html }
+  for i, inner in ipairs(split(html)) do
+    list[i] = { html = inner }
   end
   if list[1] then list[1].first = true end
   return list
@@ -49,9 +71,10 @@ end
 return function(page)
   local article = page.article
   if not article then return end
-  page.byline = byline(article.authors, page.lang)
+  local authors = article.authors          -- read once: each read builds a list
+  page.byline = byline(authors, page.lang)
   local bios = {}
-  for _, a in ipairs(article.authors) do
+  for _, a in ipairs(authors) do
     if a.bio then
       bios[#bios + 1] = { name = a.name, url = a.url, id = a.id, photo = a.photo,
                           paragraphs = paragraphs(a.bio) }
@@ -59,13 +82,17 @@ return function(page)
   end
   page.bios = bios
 
-  local first = article.authors[1]
+  local first = authors[1]
   if first then
-    local more = {}
-    for _, other in ipairs(articles.find{ lang = article.lang, author = first.id,
-                                          limit = more_limit + 1 }) do
-      if other ~= article and #more < more_limit then more[#more + 1] = other end
-    end
-    page.more_by_author = more
+    -- Deferred: looked up only if a template (or a later filter) reads it.
+    local lang, id = article.lang, first.id
+    articles.defer(page, "more_by_author", function()
+      local more = {}
+      for _, other in ipairs(articles.find{ lang = lang, author = id,
+                                            limit = more_limit + 1 }) do
+        if other ~= article and #more < more_limit then more[#more + 1] = other end
+      end
+      return more
+    end)
   end
 end

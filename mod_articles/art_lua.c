@@ -19,6 +19,7 @@
 #include "art_lua.h"
 #include "art_lua_int.h"
 #include "art_lua_pattern.h"
+#include "art_lua_seo.h"
 #include "art_mutex.h"
 
 #define HOOK_EVERY 1000          /* instructions between budget checks */
@@ -575,6 +576,7 @@ static void state_free(art_lstate_t *st)
         h->mem -= st->mem_counted;
         art_mutex_unlock(h->mutex);
         lua_close(st->L);
+        art_lua_seo_state_free(st);
         free(st);
     }
 }
@@ -754,6 +756,9 @@ int art_lua_page_index(art_lstate_t *st)
 
 /* ---------------------------------------------------------------- pipeline */
 
+static void log_error(art_lstate_t *st, art_req_t *req, const char *tag,
+                      const char *what, const char *msg);
+
 /* The message handler of the pipeline.  It may allocate when a budget is
  * spent (the report is small and bounded), and it calls no metamethod of the
  * error object. */
@@ -784,10 +789,12 @@ static int call_filter(lua_State *L)
 }
 
 /* page_string(page, key): page[key] if it is a string, else nil; no
- * metamethods run, whatever a filter did to the table. */
+ * metamethods run, whatever a filter did to the table (a deferred field
+ * still waiting is evaluated: articles.defer). */
 static int page_string(lua_State *L)
 {
     lua_settop(L, 2);
+    art_lua_page_resolve(L, 1, lua_tostring(L, 2));
     lua_rawget(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING) {
         lua_pushnil(L);
@@ -825,6 +832,35 @@ static int push_filter(lua_State *L)
     lua_pushvalue(L, -2);
     lua_rawset(L, 2);            /* 2: articles.filters, fetched above */
     return 1;
+}
+
+void art_lua_call_deferred(lua_State *L, const char *name, const char *file)
+{
+    art_lstate_t *st = art_lua_st(L);
+    int base = lua_gettop(L) - 1, rc;
+
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, base);
+    rc = lua_pcall(L, 1, 1, base);
+    lua_remove(L, base);
+    if (rc == LUA_OK) {
+        return;
+    }
+    if (rc == LUA_ERRMEM) {
+        art_lua_note_errmem(L);
+    }
+    /* Read by a filter, the failure is that filter's and fail() logs it;
+     * read by the template, it is logged here, once, as the filter's that
+     * deferred the field, so the log names the script as for any filter. */
+    if (st->filter_file == NULL && !st->deferred_logged && st->req) {
+        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                         : NULL;
+        st->deferred_logged = 1;
+        log_error(st, st->req, st->budget_hit ? ERR_TAG_BUDGET : ERR_TAG_FILTER,
+                  apr_psprintf(st->req->pool, "%s (deferred page.%s)", file,
+                               name), msg ? msg : "(no message)");
+    }
+    lua_error(L);
 }
 
 /* One log line: the traceback's lines joined with " <- " (httpd would escape
@@ -929,6 +965,7 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
             *slash = '\0';
         }
         st->script_dir = dir;
+        st->filter_file = f->file;
         lua_pushcfunction(L, push_filter);
         lua_pushlightuserdata(L, (void *)f);
         if ((rc = lua_pcall(L, 1, 1, tb)) != LUA_OK) {
@@ -968,6 +1005,7 @@ int art_lua_run(art_lstate_t *st, art_req_t *req, const apr_array_header_t *filt
         lua_pop(L, 1);
     }
     st->script_dir = NULL;
+    st->filter_file = NULL;
     return 0;
 }
 
@@ -992,6 +1030,8 @@ void art_lua_finish(art_lstate_t *st)
 {
     lua_settop(st->L, 0);
     st->req = NULL;
+    st->page = NULL;
+    st->filter_file = NULL;
     st->serial++;
     st->script_dir = NULL;
     /* A budget error in the template (an __index of a filter's table) can leave

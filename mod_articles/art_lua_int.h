@@ -35,6 +35,22 @@ struct art_lstate_t {
     unsigned long serial;        /* request number: views of older ones are stale */
     const char *script_dir;      /* folder of the running filter, for require */
     int page_idx;                /* stack index of page after art_lua_run */
+    /* The lazy page model (art_lua_page.c): the request's page table, which
+     * of its core fields are settled (computed, or set by a filter), and
+     * whether deferred fields wait in the registry. */
+    const void *page;            /* the page table of this request, or NULL */
+    unsigned page_done;          /* bit i: core lazy field i is settled */
+    int page_deferred;           /* deferred fields registered */
+    const char *filter_file;     /* the filter running (for deferred fields) */
+    int deferred_logged;         /* a deferred field's failure was logged */
+    void *seo;                   /* this request's SEO basics (art_lua_seo.c) */
+    void *seo_cache;             /* JSON-LD per version (art_lua_seo.c) */
+    /* The version the registry's page cache holds (art_lua_page.c). */
+    int pc_valid;
+    apr_uint64_t pc_digest, pc_fingerprint;
+    apr_time_t pc_since;
+    int pc_preview;
+    int pc_entries;
 };
 
 static inline art_lstate_t *art_lua_st(lua_State *L)
@@ -74,5 +90,32 @@ void art_lua_open_api(lua_State *L);
 
 /* lua_CFunction: build and return the page table for the state's request. */
 int art_lua_build_page(lua_State *L);
+
+/* When the value at idx is this request's lazy page, compute every field it
+ * has not computed yet (deferred ones too), so that raw access (next,
+ * rawget, another metatable) sees what the eager page model held. */
+void art_lua_page_settle(lua_State *L, int idx);
+
+/* Evaluate page[key] now if it is a deferred field still waiting, for the
+ * module's raw reads of the page after the filters (kind, lang, jsonld). */
+void art_lua_page_resolve(lua_State *L, int page, const char *key);
+
+/* Whether page.jsonld was neither read nor written in this request. */
+int art_lua_page_jsonld_untouched(lua_State *L);
+
+/* Call the deferred field function on top of the stack with the page below
+ * it (art_lua.c): like lua_call(L, 1, 1), but a failure is logged as the
+ * registering filter's (ART0201, ART0202 for a budget) before it is raised
+ * again, wherever the read happened (a filter, or the template). */
+void art_lua_call_deferred(lua_State *L, const char *name, const char *file);
+
+/* page.canonical and page.site.title as the page model makes them, and the
+ * URL of this page in language l (NULL: none) (art_lua_page.c). */
+const char *art_lua_canonical(art_req_t *req);
+const char *art_lua_site_title(art_req_t *req);
+const char *art_lua_page_in_lang(art_req_t *req, const art_lang_t *l);
+
+/* Free what art_lua_seo.c keeps per state (state_free). */
+void art_lua_seo_state_free(art_lstate_t *st);
 
 #endif

@@ -657,9 +657,12 @@ static int guard_wrap(lua_State *L)
     return 1;
 }
 
-/* setmetatable(t, mt), upvalue 1 the library's: no finalizers. */
+/* setmetatable(t, mt), upvalue 1 the library's: no finalizers.  The lazy
+ * page is settled first: a metatable of the filter's own replaces the one
+ * that would have computed the page's missing fields. */
 static int guard_setmetatable(lua_State *L)
 {
+    art_lua_page_settle(L, 1);
     if (lua_type(L, 2) == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
         if (lua_rawget(L, 2) != LUA_TNIL) {
@@ -672,6 +675,17 @@ static int guard_setmetatable(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
+}
+
+/* next and rawget, upvalue 1 the library's: raw access to the lazy page
+ * settles it first, so it sees every field the eager page model held. */
+static int settle_first(lua_State *L)
+{
+    art_lua_page_settle(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 /* ---------------------------------------------------------------- open */
@@ -710,6 +724,8 @@ void art_lua_lib_open(lua_State *L)
     lua_pop(L, 1);
     wrap_field(L, "utf8", "codes", utf8_codes, -1);
     wrap_field(L, NULL, "setmetatable", guard_setmetatable, -1);
+    wrap_field(L, NULL, "next", settle_first, -1);
+    wrap_field(L, NULL, "rawget", settle_first, -1);
     wrap_field(L, "coroutine", "resume", guard_coroutine, -1);
     wrap_field(L, "coroutine", "close", guard_coroutine, -1);
     /* wrap is made from resume (the library's, not the guard). */

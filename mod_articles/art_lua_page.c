@@ -203,13 +203,219 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
                                           c->id, NULL));
 }
 
-/* ---------------------------------------------------------------- article fields */
+/* ---------------------------------------------------------------- version cache
+ *
+ * Much of the page depends only on the repository version, the mount prefix
+ * and the page (its path): UI strings, the site table, the languages and
+ * alternates lists, og and twitter pairs, an article's author refs.  Each
+ * state keeps those tables, as the module built them, in a registry table
+ * that is replaced whenever the version (content digest, what is public:
+ * since and preview) changes.  Requests read the cached tables themselves;
+ * each is checked against the fingerprint it had when made before it is
+ * handed out, so a filter may change its page's tables as it always could,
+ * and the next request still gets the module's (made anew).  The check is a
+ * walk of the table, far cheaper than making it.
+ *
+ * The registry table is the state's, which serves one request at a time and
+ * one world (vhost, repository, filter list): no lock, no other site's data.
+ * It is bounded: at most PCACHE_MAX entries, and dropped whole (its memory
+ * collected when the cap needs it) before it would hold more than an eighth
+ * of the state's memory cap, so filters keep the room they had. */
+
+#define PCACHE_KEY "articles.pcache"
+#define PCACHE_MAX 4096
+#define FP_DEPTH 8
+#define FP_ENTRIES 65536        /* more than any table the module makes */
+
+/* Push the state's cache table for req's version, a new one when the
+ * version changed. */
+static void pcache_push(lua_State *L, art_req_t *req)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const art_snapshot_t *s = req->snap;
+
+    if (st->pc_valid && st->pc_digest == s->digest
+        && st->pc_fingerprint == s->fingerprint && st->pc_since == s->since
+        && st->pc_preview == s->preview) {
+        lua_getfield(L, LUA_REGISTRYINDEX, PCACHE_KEY);
+        return;
+    }
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, PCACHE_KEY);
+    st->pc_valid = 1;
+    st->pc_digest = s->digest;
+    st->pc_fingerprint = s->fingerprint;
+    st->pc_since = s->since;
+    st->pc_preview = s->preview;
+    st->pc_entries = 0;
+}
+
+/* Make room for one more entry in the cache table at cache: replaced with
+ * an empty one (there and in the registry) when it is full or the state
+ * has grown past an eighth of its cap. */
+static void pcache_room(lua_State *L, int cache)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->pc_entries >= PCACHE_MAX
+        || (st->mem_limit && st->mem > st->mem_limit / 8)) {
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, PCACHE_KEY);
+        lua_replace(L, cache);
+        st->pc_entries = 0;
+    }
+    st->pc_entries++;
+}
+
+/* A fingerprint of a table: of its metatable's presence and of every key
+ * and value (strings, tables and functions by identity, numbers and
+ * booleans by value), the tables in it included, whatever the order of the
+ * walk.  Any change a filter can make to a table the module built shows
+ * (an equal long string put back counts as a change, which only costs a
+ * rebuild). */
+typedef struct fp_walk_t {
+    long left;                   /* entries the walk may still visit */
+} fp_walk_t;
+
+static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w);
+
+static apr_uint64_t fp_mix(apr_uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static apr_uint64_t fp_table(lua_State *L, int idx, int depth, fp_walk_t *w)
+{
+    apr_uint64_t h = 0x9E3779B97F4A7C15ULL;
+
+    if (depth > FP_DEPTH || w->left <= 0) {
+        return h;
+    }
+    luaL_checkstack(L, 4, "page model");
+    idx = lua_absindex(L, idx);
+    if (lua_getmetatable(L, idx)) {
+        lua_pop(L, 1);
+        h ^= 1;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (--w->left <= 0) {
+            lua_pop(L, 2);
+            break;
+        }
+        h += fp_mix(fp_value(L, -2, depth, w) * 31 + fp_value(L, -1, depth, w));
+        lua_pop(L, 1);
+    }
+    return h;
+}
+
+static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
+{
+    int t = lua_type(L, idx);
+    lua_Number n;
+    apr_uint64_t bits = 0;
+
+    switch (t) {
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            return (apr_uint64_t)lua_tointeger(L, idx) * 8 + 1;
+        }
+        n = lua_tonumber(L, idx);
+        memcpy(&bits, &n, sizeof(n) < sizeof(bits) ? sizeof(n) : sizeof(bits));
+        return bits * 8 + 2;
+    case LUA_TBOOLEAN:
+        return (apr_uint64_t)lua_toboolean(L, idx) * 8 + 3;
+    case LUA_TTABLE:
+        return ((apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8 + 4)
+            ^ fp_table(L, idx, depth + 1, w);
+    default:
+        return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
+            + (apr_uint64_t)t;
+    }
+}
+
+/* The fingerprint of the table at idx, 0 when it is larger than any the
+ * module makes (then it counts as changed: a filter grew it, or made it
+ * hold itself).  The walk is the module's own work, bounded by FP_ENTRIES
+ * whatever a filter did, so it is not charged: it may run while the
+ * template renders, where the filters' deadline is no measure of it. */
+static apr_uint64_t fingerprint(lua_State *L, int idx)
+{
+    fp_walk_t w;
+    apr_uint64_t h;
+
+    w.left = FP_ENTRIES;
+    h = fp_table(L, idx, 0, &w);
+    return w.left <= 0 ? 0 : h | 1;
+}
+
+typedef int pcache_build_fn(lua_State *L, art_req_t *req, const void *arg);
+
+/* Push the cached table under key (made with build(L, req, arg) on a miss,
+ * or when its fingerprint says a filter changed it since); returns 0,
+ * pushing nothing, when build says the page has no such field.  The key is
+ * on top of the stack and is replaced.
+ *
+ * The table handed out is the cache's own: a request reads it where it is.
+ * Its fingerprint is checked each time it is handed out, so what a filter
+ * changed in it (in this request, or through a reference kept from an
+ * earlier one) is never seen by another request: the table is made anew. */
+static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
+                      const void *arg)
+{
+    int key = lua_gettop(L), cache;
+
+    pcache_push(L, req);
+    cache = lua_gettop(L);
+    lua_pushvalue(L, key);
+    if (lua_rawget(L, cache) == LUA_TTABLE) {
+        lua_pushvalue(L, -1);
+        lua_rawget(L, cache);                   /* cache[tbl] = fingerprint */
+        apr_uint64_t fp = fingerprint(L, -2);
+
+        if (fp && (apr_uint64_t)lua_tointeger(L, -1) == fp) {
+            lua_pop(L, 1);
+            lua_replace(L, key);
+            lua_settop(L, key);
+            return 1;
+        }
+        lua_pop(L, 1);                          /* forget the changed one */
+        lua_pushnil(L);
+        lua_rawset(L, cache);
+        lua_pushvalue(L, key);
+        lua_pushnil(L);
+        lua_rawset(L, cache);
+    }
+    else {
+        lua_pop(L, 1);
+    }
+    if (!build(L, req, arg)) {
+        lua_settop(L, key - 1);
+        return 0;
+    }
+    pcache_room(L, cache);
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
+    lua_pushvalue(L, -1);
+    lua_pushinteger(L, (lua_Integer)fingerprint(L, -2));
+    lua_rawset(L, cache);
+    lua_replace(L, key);
+    lua_settop(L, key);
+    return 1;
+}
 
 /* The fields of an article view that are not one of its strings as stored. */
 typedef int article_field_fn(lua_State *L, art_req_t *req, const art_article_t *a);
 
-static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
+static int build_authors(lua_State *L, art_req_t *req, const void *arg)
 {
+    const art_article_t *a = arg;
     int i;
 
     lua_createtable(L, a->nauthors, 0);
@@ -218,6 +424,12 @@ static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
+}
+
+static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
+{
+    lua_pushfstring(L, "A\n%s\n%s/%s", req->base, a->lang->code, a->id);
+    return pcache_get(L, req, build_authors, a);
 }
 
 static int field_body(lua_State *L, art_req_t *req, const art_article_t *a)
@@ -887,6 +1099,8 @@ static int api_snippet(lua_State *L)
     return 1;
 }
 
+static int api_defer(lua_State *L);
+
 void art_lua_open_api(lua_State *L)
 {
     static const luaL_Reg api[] = {
@@ -898,6 +1112,7 @@ void art_lua_open_api(lua_State *L)
         { "find", api_find },
         { "authors", api_authors },
         { "languages", api_languages },
+        { "defer", api_defer },
         { NULL, NULL }
     };
     static const luaL_Reg article_meta[] = {
@@ -919,7 +1134,7 @@ void art_lua_open_api(lua_State *L)
 /* ---------------------------------------------------------------- the page */
 
 /* The URL of this page in another language, or NULL when there is none. */
-static const char *page_in_lang(art_req_t *req, const art_lang_t *l)
+const char *art_lua_page_in_lang(art_req_t *req, const art_lang_t *l)
 {
     if (req->article) {
         const art_list_t *tr = art_article_translations(req->snap,
@@ -1056,7 +1271,7 @@ static void push_alternates(lua_State *L, art_req_t *req)
     lua_newtable(L);
     for (i = 0; i < site->langs->nelts; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(site->langs, i, art_lang_t);
-        const char *p = page_in_lang(req, l);
+        const char *p = art_lua_page_in_lang(req, l);
         if (p == NULL) {
             continue;
         }
@@ -1093,7 +1308,7 @@ static void push_languages(lua_State *L, art_req_t *req)
     lua_createtable(L, langs->nelts, 0);
     for (i = 0; i < langs->nelts; i++) {
         const art_lang_t *l = &APR_ARRAY_IDX(langs, i, art_lang_t);
-        const char *p = page_in_lang(req, l);
+        const char *p = art_lua_page_in_lang(req, l);
         push_language(L, l);
         set_url(L, req, "url", p ? p : art_route_path(req->pool, ART_PAGE_INDEX,
                                                       l->code, NULL, NULL));
@@ -1247,13 +1462,491 @@ static void push_results(lua_State *L, art_req_t *req)
     }
 }
 
+/* ---------------------------------------------------------------- the lazy page
+ *
+ * The page table holds its cheap scalar fields (kind, lang, url, …) from the
+ * start; the others (the core lazy fields below) are computed from the
+ * request when first read, by a filter or by the template, through the
+ * page's metatable: __index computes a missing one once and stores it with
+ * rawset, so from then on it is an ordinary field.  A field a filter assigns
+ * (nil included) before it was read is settled too and never computed:
+ * `page.og = nil` stays nil.  pairs(page), next, rawget and setmetatable
+ * settle every field first, so a filter that walks or replaces the page sees
+ * what the eager page model held.  Everything is computed from the request
+ * (req), never from what filters left in the table, exactly as the eager
+ * model made it before any filter ran.
+ *
+ * articles.defer(page, name, fn) gives filters the same: page[name] is
+ * fn(page), called on first read (the template's included) or when the page
+ * is walked.  Its work is the request's: budgets, deadline and memory cap
+ * still hold, and a failure is logged as the filter's (art_lua_call_deferred)
+ * before the request gets its 500.
+ *
+ * The metatable is made per request, and the functions compare the table
+ * they are called for with the request's page (st->page), so a page kept in
+ * a global past its request computes nothing for the next one. */
+
+typedef int lazy_fn(lua_State *L, art_req_t *req);
+
+/* A field of this page only (the path says which page it is), cached but
+ * for the 404 page, whose paths are whatever clients send. */
+static int page_cached(lua_State *L, art_req_t *req, const char *tag,
+                       pcache_build_fn *build)
+{
+    if (req->kind == ART_PAGE_ERROR) {
+        return build(L, req, NULL);
+    }
+    lua_pushfstring(L, "%s\n%s\n%s", tag, req->base, req->path);
+    return pcache_get(L, req, build, NULL);
+}
+
+#define PAGE_CACHED(name) return page_cached(L, req, #name, build_##name)
+
+static int build_og(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    return art_lua_seo_push_og(L, req);
+}
+
+static int build_twitter(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    return art_lua_seo_push_twitter(L, req);
+}
+
+static int lazy_og(lua_State *L, art_req_t *req)
+{
+    PAGE_CACHED(og);
+}
+
+static int lazy_twitter(lua_State *L, art_req_t *req)
+{
+    PAGE_CACHED(twitter);
+}
+
+static int build_alternates(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_alternates(L, req);
+    return 1;
+}
+
+static int lazy_alternates(lua_State *L, art_req_t *req)
+{
+    PAGE_CACHED(alternates);
+}
+
+static int lazy_articles(lua_State *L, art_req_t *req)
+{
+    const art_article_t **shown;
+    int i, n;
+
+    if (req->list == NULL) {
+        return 0;
+    }
+    shown = apr_palloc(req->pool, sizeof(*shown) * (apr_size_t)(req->count + 1));
+    n = req->count > 0 ? art_list_slice(req->list, req->offset, req->count,
+                                        shown) : 0;
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        art_lua_push_article(L, shown[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int lazy_author(lua_State *L, art_req_t *req)
+{
+    if (req->author == NULL) {
+        return 0;
+    }
+    push_author(L, req);
+    return 1;
+}
+
+static int lazy_authors(lua_State *L, art_req_t *req)
+{
+    if (req->kind != ART_PAGE_AUTHORS) {
+        return 0;
+    }
+    push_author_list(L, req);
+    return 1;
+}
+
+static int lazy_collection(lua_State *L, art_req_t *req)
+{
+    if (req->collection == NULL) {
+        return 0;
+    }
+    push_collection(L, req);
+    return 1;
+}
+
+static int lazy_feed(lua_State *L, art_req_t *req)
+{
+    if (req->kind != ART_PAGE_FEED) {
+        return 0;
+    }
+    push_feed(L, req);
+    return 1;
+}
+
+static int build_languages(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_languages(L, req);
+    return 1;
+}
+
+static int lazy_languages(lua_State *L, art_req_t *req)
+{
+    PAGE_CACHED(languages);
+}
+
+static int lazy_pager(lua_State *L, art_req_t *req)
+{
+    if (req->list == NULL) {
+        return 0;
+    }
+    push_pager(L, req);
+    return 1;
+}
+
+static int lazy_related(lua_State *L, art_req_t *req)
+{
+    (void)req;
+    lua_newtable(L);
+    return 1;
+}
+
+static int lazy_results(lua_State *L, art_req_t *req)
+{
+    if (req->query == NULL) {
+        return 0;
+    }
+    push_results(L, req);
+    return 1;
+}
+
+static int build_site(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_site(L, req);
+    return 1;
+}
+
+static int lazy_site(lua_State *L, art_req_t *req)
+{
+    lua_pushfstring(L, "S\n%s\n%s", req->base, req->lang->code);
+    return pcache_get(L, req, build_site, NULL);
+}
+
+static int build_strings(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_strings(L, req);
+    return 1;
+}
+
+static int lazy_strings(lua_State *L, art_req_t *req)
+{
+    lua_pushfstring(L, "s\n%s", req->lang->code);
+    return pcache_get(L, req, build_strings, NULL);
+}
+
+static int lazy_tag(lua_State *L, art_req_t *req)
+{
+    if (req->tag == NULL) {
+        return 0;
+    }
+    lua_createtable(L, 0, 2);
+    set_str(L, "name", req->tag);
+    set_str(L, "key", req->tag);
+    return 1;
+}
+
+typedef struct lazy_field_t {
+    const char *name;
+    lazy_fn *push;
+} lazy_field_t;
+
+/* Sorted by name (bsearch); at most 32 (a bit each in st->page_done). */
+static const lazy_field_t lazy_fields[] = {
+    { "alternates", lazy_alternates },
+    { "articles", lazy_articles },
+    { "author", lazy_author },
+    { "authors", lazy_authors },
+    { "collection", lazy_collection },
+    { "feed", lazy_feed },
+    { "jsonld", art_lua_seo_push_jsonld },
+    { "languages", lazy_languages },
+    { "og", lazy_og },
+    { "pager", lazy_pager },
+    { "related", lazy_related },
+    { "results", lazy_results },
+    { "site", lazy_site },
+    { "strings", lazy_strings },
+    { "tag", lazy_tag },
+    { "twitter", lazy_twitter },
+};
+
+#define NLAZY ((int)(sizeof(lazy_fields) / sizeof(lazy_fields[0])))
+#define LAZY_ALL ((unsigned)((1u << NLAZY) - 1))
+#define DEFERRED_KEY "articles.deferred"
+
+static int lazy_cmp(const void *key, const void *field)
+{
+    return strcmp(key, ((const lazy_field_t *)field)->name);
+}
+
+/* The core lazy field named k, or -1. */
+static int lazy_find(const char *k)
+{
+    const lazy_field_t *f = bsearch(k, lazy_fields, (size_t)NLAZY,
+                                    sizeof(lazy_fields[0]), lazy_cmp);
+
+    return f ? (int)(f - lazy_fields) : -1;
+}
+
+static int lazy_bit(const char *name)
+{
+    int i = lazy_find(name);
+
+    return i < 0 ? 0 : (int)(1u << i);
+}
+
+/* Whether the value at idx is the page of the request being served. */
+static int is_page(lua_State *L, int idx)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    return st->req && st->page && lua_topointer(L, idx) == st->page;
+}
+
+/* Compute core field i of the page at (absolute) index page, store it and
+ * push it (nil when the page has no such field).  Settled first, so that
+ * an error half way never computes it again. */
+static void settle_field(lua_State *L, int page, int i)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    st->page_done |= 1u << i;
+    if (!lazy_fields[i].push(L, cur_req(L))) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_pushstring(L, lazy_fields[i].name);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, page);
+}
+
+/* If the deferred field at key (index) waits, evaluate it, store it and push
+ * it; returns whether it did. */
+static int deferred_take(lua_State *L, int page, int key)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const char *file;
+
+    if (!st->page_deferred) {
+        return 0;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+    lua_pushvalue(L, key);
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    /* Taken before it runs: reading page[key] inside fn gives nil, not an
+     * endless recursion. */
+    lua_pushvalue(L, key);
+    lua_pushnil(L);
+    lua_rawset(L, -4);
+    lua_remove(L, -2);                          /* {fn, file} */
+    lua_rawgeti(L, -1, 2);
+    file = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, -1, 1);                      /* {fn, file}, fn */
+    lua_pushvalue(L, page);
+    art_lua_call_deferred(L, lua_tostring(L, key), file ? file : "?");
+    lua_remove(L, -2);                          /* value */
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, page);
+    return 1;
+}
+
+/* __index(page, k): a core field or a deferred one, computed once. */
+static int page_index(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+    int i;
+
+    if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
+        return 0;
+    }
+    if (deferred_take(L, 1, 2)) {
+        return 1;
+    }
+    i = lazy_find(lua_tostring(L, 2));
+    if (i < 0 || (st->page_done & (1u << i))) {
+        return 0;
+    }
+    settle_field(L, 1, i);
+    return 1;
+}
+
+/* __newindex(page, k, v): a field assigned before it was read is settled
+ * (a waiting deferred one dropped); then a plain rawset. */
+static int page_newindex(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    lua_settop(L, 3);
+    if (lua_type(L, 2) == LUA_TSTRING && is_page(L, 1)) {
+        st->page_done |= (unsigned)lazy_bit(lua_tostring(L, 2));
+        if (st->page_deferred) {
+            lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+            lua_pushvalue(L, 2);
+            lua_pushnil(L);
+            lua_rawset(L, -3);
+            lua_pop(L, 1);
+        }
+    }
+    lua_rawset(L, 1);
+    return 0;
+}
+
+void art_lua_page_settle(lua_State *L, int idx)
+{
+    art_lstate_t *st = art_lua_st(L);
+    int i;
+
+    if (!is_page(L, idx) || (st->page_done == LAZY_ALL && !st->page_deferred)) {
+        return;
+    }
+    idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, "page");
+    for (i = 0; i < NLAZY; i++) {
+        if (!(st->page_done & (1u << i))) {
+            settle_field(L, idx, i);
+            lua_pop(L, 1);
+        }
+    }
+    /* Each deferred field in turn; one may defer another. */
+    while (st->page_deferred) {
+        lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+        lua_pushnil(L);
+        if (!lua_next(L, -2)) {
+            lua_pop(L, 1);
+            st->page_deferred = 0;
+            break;
+        }
+        lua_pop(L, 1);                          /* deferred, key */
+        deferred_take(L, idx, lua_gettop(L));
+        lua_pop(L, 3);
+    }
+}
+
+void art_lua_page_resolve(lua_State *L, int page, const char *key)
+{
+    if (!is_page(L, page) || !art_lua_st(L)->page_deferred) {
+        return;
+    }
+    page = lua_absindex(L, page);
+    lua_pushstring(L, key);
+    if (deferred_take(L, page, lua_gettop(L))) {
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+int art_lua_page_jsonld_untouched(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    return st->page && !(st->page_done & (unsigned)lazy_bit("jsonld"));
+}
+
+/* next without metamethods, for __pairs. */
+static int page_next(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (lua_next(L, 1)) {
+        return 2;
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+/* __pairs(page): every field settled, then a raw walk. */
+static int page_pairs(lua_State *L)
+{
+    art_lua_page_settle(L, 1);
+    lua_pushcfunction(L, page_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* articles.defer(page, name, fn): page[name] becomes fn(page), evaluated
+ * when first read. */
+static int api_defer(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    cur_req(L);
+    luaL_checktype(L, 2, LUA_TSTRING);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    if (!is_page(L, 1)) {
+        return luaL_argerror(L, 1, "not the page of this request");
+    }
+    st->page_done |= (unsigned)lazy_bit(lua_tostring(L, 2));
+    lua_pushvalue(L, 2);
+    lua_pushnil(L);
+    lua_rawset(L, 1);
+    if (!st->page_deferred) {
+        lua_newtable(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+        st->page_deferred = 1;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+    lua_pushvalue(L, 2);
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, 3);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, st->filter_file ? st->filter_file : "?");
+    lua_rawseti(L, -2, 2);
+    lua_rawset(L, -3);
+    return 0;
+}
+
+const char *art_lua_canonical(art_req_t *req)
+{
+    /* An error page is not a page of the site: its canonical is the home of
+     * its language, and the path the client sent (any bytes) is not
+     * repeated. */
+    return apr_pstrcat(req->pool, req->snap->site->url, req->base,
+                       req->kind == ART_PAGE_ERROR
+                       ? art_route_path(req->pool, ART_PAGE_INDEX,
+                                        req->lang->code, NULL, NULL)
+                       : req->path, NULL);
+}
+
+const char *art_lua_site_title(art_req_t *req)
+{
+    const art_site_t *site = req->snap->site;
+    const art_ltext_t *t = art_ltext_pick(site->titles, req->lang->code,
+                                          site->default_lang);
+
+    return t ? t->text : "";
+}
+
 int art_lua_build_page(lua_State *L)
 {
     art_req_t *req = cur_req(L);
-    const art_site_t *site = req->snap->site;
-    int i;
+    art_lstate_t *st = art_lua_st(L);
 
-    lua_createtable(L, 0, 24);
+    lua_createtable(L, 0, 32);
     set_str(L, "kind", art_page_kind_name(req->kind));
     if (req->root) {
         set_bool(L, "root", 1);
@@ -1267,51 +1960,16 @@ int art_lua_build_page(lua_State *L)
     set_str(L, "base", req->base);
     set_str(L, "path", req->path);
     set_url(L, req, "url", req->path);
-    /* An error page is not a page of the site: its canonical is the home of its
-     * language, and the path the client sent (any bytes) is not repeated. */
-    lua_pushfstring(L, "%s%s%s", site->url, req->base,
-                    req->kind == ART_PAGE_ERROR
-                    ? art_route_path(req->pool, ART_PAGE_INDEX, req->lang->code,
-                                     NULL, NULL)
-                    : req->path);
-    lua_setfield(L, -2, "canonical");
-    push_site(L, req);
-    lua_setfield(L, -2, "site");
-    push_strings(L, req);
-    lua_setfield(L, -2, "strings");
-    push_alternates(L, req);
-    lua_setfield(L, -2, "alternates");
-    push_languages(L, req);
-    lua_setfield(L, -2, "languages");
-    lua_newtable(L);
-    lua_setfield(L, -2, "related");
+    set_str(L, "canonical", art_lua_canonical(req));
     set_url(L, req, "search_url", art_route_path(req->pool, ART_PAGE_SEARCH,
                                                  req->lang->code, NULL, NULL));
     if (req->query) {
         set_str(L, "query", req->query);
         set_int(L, "total", req->total);
-        push_results(L, req);
-        lua_setfield(L, -2, "results");
     }
     if (req->article) {
         art_lua_push_article(L, req->article);
         lua_setfield(L, -2, "article");
-    }
-    if (req->collection) {
-        push_collection(L, req);
-        lua_setfield(L, -2, "collection");
-    }
-    if (req->author) {
-        push_author(L, req);
-        lua_setfield(L, -2, "author");
-    }
-    if (req->kind == ART_PAGE_AUTHORS) {
-        push_author_list(L, req);
-        lua_setfield(L, -2, "authors");
-    }
-    if (req->kind == ART_PAGE_FEED) {
-        push_feed(L, req);
-        lua_setfield(L, -2, "feed");
     }
     if (req->kind == ART_PAGE_SITEMAP) {
         /* The sitemap itself is made in C (art_sitemap.c): which one. */
@@ -1324,26 +1982,18 @@ int art_lua_build_page(lua_State *L)
     if (req->list && req->kind != ART_PAGE_FEED) {
         set_url(L, req, "feed_url", art_route_feed_path(req->pool, req->path));
     }
-    if (req->tag) {
-        lua_createtable(L, 0, 2);
-        set_str(L, "name", req->tag);
-        set_str(L, "key", req->tag);
-        lua_setfield(L, -2, "tag");
-    }
-    if (req->list) {
-        const art_article_t **shown = apr_palloc(req->pool, sizeof(*shown)
-                                                 * (apr_size_t)(req->count + 1));
-        int n = req->count > 0 ? art_list_slice(req->list, req->offset,
-                                                req->count, shown) : 0;
-        lua_createtable(L, n, 0);
-        for (i = 0; i < n; i++) {
-            art_lua_push_article(L, shown[i]);
-            lua_rawseti(L, -2, i + 1);
-        }
-        lua_setfield(L, -2, "articles");
-        push_pager(L, req);
-        lua_setfield(L, -2, "pager");
-    }
-    art_lua_seo_push(L, req);
+    st->page = lua_topointer(L, -1);
+    st->page_done = 0;
+    st->page_deferred = 0;
+    st->deferred_logged = 0;
+    st->seo = NULL;
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, page_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, page_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, page_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_setmetatable(L, -2);
     return 1;
 }

@@ -1,8 +1,9 @@
 /* art_lua_seo.c: page.jsonld, page.og and page.twitter, and their JSON.
  *
- * The tables are made from what the page table already holds (canonical,
- * alternates, site, collection, author, tag) and, for an article, from the
- * article itself: its dates, authors with their pages, collection, tags,
+ * The tables are made from the request as the page model makes its own
+ * fields (canonical, alternates, site title, collection, author, tag), never
+ * from what filters left in the page, and, for an article, from the article
+ * itself: its dates, authors with their pages, collection, tags,
  * first image and translations.  The translation a group started from is
  * its earliest published member (the site's first-listed language on a
  * tie): that one names the others as workTranslation, each of the others
@@ -20,6 +21,7 @@
 
 #include <lauxlib.h>
 
+#include "art_hash.h"
 #include "art_json.h"
 #include "art_lua_int.h"
 #include "art_lua_seo.h"
@@ -48,27 +50,6 @@ static void add_meta(lua_State *L, const char *attr, const char *key,
     put(L, attr, key);
     put(L, "content", v);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-}
-
-/* page[a][b] (b may be NULL) as a string copied to p, or NULL; raw reads of
- * the page at index page. */
-static const char *page_str(lua_State *L, apr_pool_t *p, int page, const char *a,
-                            const char *b)
-{
-    const char *v = NULL;
-
-    lua_pushstring(L, a);
-    lua_rawget(L, page);
-    if (b && lua_istable(L, -1)) {
-        lua_pushstring(L, b);
-        lua_rawget(L, -2);
-        lua_remove(L, -2);
-    }
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        v = apr_pstrdup(p, lua_tostring(L, -1));
-    }
-    lua_pop(L, 1);
-    return v;
 }
 
 static const char *abs_url(art_req_t *req, const char *path)
@@ -309,71 +290,89 @@ static void push_jsonld(lua_State *L, art_req_t *req, const char *canonical,
 
 /* ---------------------------------------------------------------- cards */
 
-void art_lua_seo_push(lua_State *L, art_req_t *req)
-{
-    int page = lua_gettop(L), i;
-    apr_pool_t *p = req->pool;
-    const art_article_t *a = req->article;
-    const char *canonical = page_str(L, p, page, "canonical", NULL);
-    const char *site_title = page_str(L, p, page, "site", "title");
-    const char *title, *desc, *image = NULL;
+/* What og, twitter and jsonld share, made once per request from the request
+ * itself: the values the eager page model read from the page table before
+ * any filter ran (canonical, site title, the collection's title, the
+ * author's name, the tag). */
+typedef struct seo_basics_t {
+    const char *canonical, *site_title, *title, *desc, *image;
+} seo_basics_t;
 
-    /* Feeds and sitemaps are not HTML; the 404 page is not to be shared. */
-    if (req->kind == ART_PAGE_FEED || req->kind == ART_PAGE_SITEMAP
-        || req->kind == ART_PAGE_ERROR) {
-        return;
+static const seo_basics_t *basics(lua_State *L, art_req_t *req)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const art_article_t *a = req->article;
+    const char *lang = req->lang->code;
+    seo_basics_t *b = st->seo;
+
+    if (b) {
+        return b;
     }
+    b = apr_pcalloc(req->pool, sizeof(*b));
+    b->canonical = art_lua_canonical(req);
+    b->site_title = art_lua_site_title(req);
     if (a) {
-        title = a->title;
-        desc = a->summary;
-        image = first_image(p, a->body);
-        if (image) {
-            image = resolve(req, image, a->path);
+        b->title = a->title;
+        b->desc = a->summary;
+        b->image = first_image(req->pool, a->body);
+        if (b->image) {
+            b->image = resolve(req, b->image, a->path);
         }
     }
     else {
-        title = page_str(L, p, page, "collection", "title");
-        if (title == NULL) {
-            title = page_str(L, p, page, "author", "name");
+        if (req->collection) {
+            b->title = ltext(req, req->collection->titles, lang, NULL);
         }
-        if (title == NULL) {
-            title = page_str(L, p, page, "tag", "name");
+        if (b->title == NULL && req->author) {
+            b->title = ltext(req, req->author->names, lang, req->author->id);
         }
-        if (title == NULL) {
-            title = site_title;
+        if (b->title == NULL) {
+            b->title = req->tag;
         }
-        desc = req->snap->site->tagline;
+        if (b->title == NULL) {
+            b->title = b->site_title;
+        }
+        b->desc = req->snap->site->tagline;
     }
+    st->seo = b;
+    return b;
+}
 
-    lua_newtable(L);
+/* Feeds and sitemaps are not HTML; the 404 page is not to be shared. */
+static int has_cards(const art_req_t *req)
+{
+    return req->kind != ART_PAGE_FEED && req->kind != ART_PAGE_SITEMAP
+        && req->kind != ART_PAGE_ERROR;
+}
+
+int art_lua_seo_push_og(lua_State *L, art_req_t *req)
+{
+    const art_site_t *site = req->snap->site;
+    const art_article_t *a = req->article;
+    apr_pool_t *p = req->pool;
+    const seo_basics_t *b;
+    int i;
+
+    if (!has_cards(req)) {
+        return 0;
+    }
+    b = basics(L, req);
+    lua_createtable(L, 16, 0);
     add_meta(L, "property", "og:type", a ? "article" : "website");
-    add_meta(L, "property", "og:title", title);
-    add_meta(L, "property", "og:description", desc);
-    add_meta(L, "property", "og:url", canonical);
-    add_meta(L, "property", "og:image", image);
-    add_meta(L, "property", "og:site_name", site_title);
+    add_meta(L, "property", "og:title", b->title);
+    add_meta(L, "property", "og:description", b->desc);
+    add_meta(L, "property", "og:url", b->canonical);
+    add_meta(L, "property", "og:image", b->image);
+    add_meta(L, "property", "og:site_name", b->site_title);
     add_meta(L, "property", "og:locale", og_locale(p, req->lang->code));
     /* The page's other languages, as its hreflang alternates name them. */
-    lua_pushstring(L, "alternates");
-    lua_rawget(L, page);                               /* og, alternates */
-    if (lua_istable(L, -1)) {
-        for (i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
-            const char *l;
-            lua_pushstring(L, "lang");
-            lua_rawget(L, -2);                         /* og, alts, alt, lang */
-            l = lua_tostring(L, -1);
-            l = l && strcmp(l, "x-default") != 0
-                && strcmp(l, req->lang->code) != 0 ? og_locale(p, l) : NULL;
-            lua_pop(L, 2);
-            if (l) {
-                lua_pushvalue(L, -2);
-                add_meta(L, "property", "og:locale:alternate", l);
-                lua_pop(L, 1);
-            }
+    for (i = 0; i < site->langs->nelts; i++) {
+        const art_lang_t *l = &APR_ARRAY_IDX(site->langs, i, art_lang_t);
+        if (strcmp(l->code, req->lang->code) != 0
+            && art_lua_page_in_lang(req, l) != NULL) {
+            add_meta(L, "property", "og:locale:alternate", og_locale(p, l->code));
         }
-        lua_pop(L, 1);                                 /* what ended the list */
     }
-    lua_pop(L, 1);
     if (a) {
         add_meta(L, "property", "article:published_time",
                  rfc3339(p, a->published_t));
@@ -392,19 +391,36 @@ void art_lua_seo_push(lua_State *L, art_req_t *req)
             add_meta(L, "property", "article:tag", a->tags[i].name);
         }
     }
-    lua_setfield(L, page, "og");
+    return 1;
+}
 
-    lua_newtable(L);
-    add_meta(L, "name", "twitter:card", image ? "summary_large_image" : "summary");
-    add_meta(L, "name", "twitter:title", title);
-    add_meta(L, "name", "twitter:description", desc);
-    add_meta(L, "name", "twitter:image", image);
-    lua_setfield(L, page, "twitter");
+int art_lua_seo_push_twitter(lua_State *L, art_req_t *req)
+{
+    const seo_basics_t *b;
 
-    if (a) {
-        push_jsonld(L, req, canonical, image);
-        lua_setfield(L, page, "jsonld");
+    if (!has_cards(req)) {
+        return 0;
     }
+    b = basics(L, req);
+    lua_createtable(L, 4, 0);
+    add_meta(L, "name", "twitter:card", b->image ? "summary_large_image"
+             : "summary");
+    add_meta(L, "name", "twitter:title", b->title);
+    add_meta(L, "name", "twitter:description", b->desc);
+    add_meta(L, "name", "twitter:image", b->image);
+    return 1;
+}
+
+int art_lua_seo_push_jsonld(lua_State *L, art_req_t *req)
+{
+    const seo_basics_t *b;
+
+    if (!has_cards(req) || req->article == NULL) {
+        return 0;
+    }
+    b = basics(L, req);
+    push_jsonld(L, req, b->canonical, b->image);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- JSON */
@@ -539,6 +555,7 @@ static int finish_json(lua_State *L)
     art_req_t *req = art_lua_st(L)->req;
     art_buf_t b;
 
+    art_lua_page_resolve(L, 1, "jsonld");
     lua_pushstring(L, "jsonld");
     lua_rawget(L, 1);
     lua_pushstring(L, "jsonld_json");
@@ -559,13 +576,194 @@ static int finish_json(lua_State *L)
     return 0;
 }
 
+/* ---------------------------------------------------------------- JSON-LD cache
+ *
+ * When no filter read or wrote page.jsonld, its JSON is a function of the
+ * repository version (content digest, what is public: since and preview),
+ * the mount prefix, the page's path and its article, all of which the key
+ * below holds; the vhost and filter list are the state's own (a state
+ * serves one world).  So each state keeps the JSON of the article pages it
+ * served, made by the same code as a filter-touched page's, and hands out a
+ * copy.  Owned by the state, which serves one request at a time: no lock.
+ * Bounded in entries (sets of JL_WAYS slots, the oldest of a full set
+ * replaced), per entry and in bytes; dropped whole when the version
+ * changes. */
+
+#define JL_SLOTS 1024
+#define JL_WAYS 4
+#define JL_ENTRY_MAX (16 * 1024)
+#define JL_BYTES_MAX (1024 * 1024)
+
+typedef struct jl_slot_t {
+    apr_uint64_t h;
+    unsigned long used;          /* when last stored (c->clock) */
+    char *key;                   /* NULL: empty */
+    char *json;
+    size_t len;
+} jl_slot_t;
+
+typedef struct jl_cache_t {
+    apr_uint64_t digest, fingerprint;
+    apr_time_t since;
+    int preview;
+    size_t bytes;
+    unsigned long clock;
+    jl_slot_t slot[JL_SLOTS];
+} jl_cache_t;
+
+static void jl_clear(jl_cache_t *c)
+{
+    int i;
+
+    for (i = 0; i < JL_SLOTS; i++) {
+        free(c->slot[i].key);
+        free(c->slot[i].json);
+        c->slot[i].key = c->slot[i].json = NULL;
+    }
+    c->bytes = 0;
+}
+
+void art_lua_seo_state_free(art_lstate_t *st)
+{
+    if (st->seo_cache) {
+        jl_clear(st->seo_cache);
+        free(st->seo_cache);
+        st->seo_cache = NULL;
+    }
+}
+
+/* The state's cache for req's version, emptied when that changed; NULL when
+ * there is no memory for one. */
+static jl_cache_t *jl_cache(art_lstate_t *st, const art_req_t *req)
+{
+    jl_cache_t *c = st->seo_cache;
+    const art_snapshot_t *s = req->snap;
+
+    if (c == NULL) {
+        c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+            return NULL;
+        }
+        st->seo_cache = c;
+    }
+    else if (c->digest == s->digest && c->fingerprint == s->fingerprint
+             && c->since == s->since && c->preview == s->preview) {
+        return c;
+    }
+    jl_clear(c);
+    c->digest = s->digest;
+    c->fingerprint = s->fingerprint;
+    c->since = s->since;
+    c->preview = s->preview;
+    return c;
+}
+
+static void jl_store(jl_cache_t *c, jl_slot_t *sl, apr_uint64_t h,
+                     const char *key, const char *json, size_t len)
+{
+    size_t klen = strlen(key);
+
+    if (len > JL_ENTRY_MAX) {
+        return;
+    }
+    if (c->bytes + len + klen > JL_BYTES_MAX) {
+        jl_clear(c);
+    }
+    c->bytes -= sl->key ? strlen(sl->key) + sl->len : 0;
+    free(sl->key);
+    free(sl->json);
+    sl->key = malloc(klen + 1);
+    sl->json = malloc(len ? len : 1);
+    if (sl->key == NULL || sl->json == NULL) {
+        free(sl->key);
+        free(sl->json);
+        sl->key = sl->json = NULL;
+        return;
+    }
+    sl->used = ++c->clock;
+    memcpy(sl->key, key, klen + 1);
+    memcpy(sl->json, json, len);
+    sl->len = len;
+    sl->h = h;
+    c->bytes += klen + len;
+}
+
+/* build_json(): the JSON of the module's page.jsonld, as a string. */
+static int build_json(lua_State *L)
+{
+    art_req_t *req = art_lua_st(L)->req;
+    art_buf_t b;
+
+    art_lua_seo_push_jsonld(L, req);
+    art_buf_init(&b, req->pool, 4096);
+    b.limit = ART_JSONLD_MAX_BYTES;
+    write_value(L, &b, lua_gettop(L), 0);
+    if (b.overflow) {
+        return luaL_error(L, "more than %d bytes of JSON", ART_JSONLD_MAX_BYTES);
+    }
+    lua_pushlstring(L, b.data, b.len);
+    return 1;
+}
+
+/* page.jsonld_json for a page whose jsonld no filter touched; 0, or -1 with
+ * the error message on the stack. */
+static int untouched_json(art_lstate_t *st, art_req_t *req)
+{
+    lua_State *L = art_lua_state(st);
+    const art_article_t *a = req->article;
+    const char *key = apr_pstrcat(req->pool, req->snap->root ? req->snap->root
+                                  : "", "\n", req->base, "\n", req->path, "\n",
+                                  a->lang->code, "/", a->id, NULL);
+    apr_uint64_t h = art_hash64(key, strlen(key), 0);
+    jl_cache_t *c = jl_cache(st, req);
+    jl_slot_t *set = c ? &c->slot[(h % (JL_SLOTS / JL_WAYS)) * JL_WAYS] : NULL;
+    jl_slot_t *sl = NULL;
+    int i;
+
+    /* The key's slot in its set, else the set's empty or oldest one. */
+    for (i = 0; set && i < JL_WAYS; i++) {
+        if (set[i].key && set[i].h == h && strcmp(set[i].key, key) == 0) {
+            sl = &set[i];
+            break;
+        }
+        if (sl == NULL || (sl->key && (!set[i].key || set[i].used < sl->used))) {
+            sl = &set[i];
+        }
+    }
+    lua_pushliteral(L, "jsonld_json");
+    if (set && i < JL_WAYS) {
+        lua_pushlstring(L, sl->json, sl->len);
+    }
+    else {
+        lua_pushcfunction(L, build_json);
+        if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+            lua_remove(L, -2);
+            return -1;
+        }
+        if (sl) {
+            size_t len;
+            const char *json = lua_tolstring(L, -1, &len);
+            jl_store(c, sl, h, key, json, len);
+        }
+    }
+    lua_rawset(L, art_lua_page_index(st));
+    return 0;
+}
+
 int art_lua_seo_finish(art_lstate_t *st, art_req_t *req, const char **err)
 {
     lua_State *L = art_lua_state(st);
+    int rc;
 
-    lua_pushcfunction(L, finish_json);
-    lua_pushvalue(L, art_lua_page_index(st));
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    if (req->article && has_cards(req) && art_lua_page_jsonld_untouched(L)) {
+        rc = untouched_json(st, req);
+    }
+    else {
+        lua_pushcfunction(L, finish_json);
+        lua_pushvalue(L, art_lua_page_index(st));
+        rc = lua_pcall(L, 1, 0, 0) == LUA_OK ? 0 : -1;
+    }
+    if (rc != 0) {
         const char *m = lua_tostring(L, -1);
         *err = apr_pstrcat(req->pool, "page.jsonld: ", m ? m : "(no message)",
                            NULL);

@@ -1,0 +1,142 @@
+-- t/page_model.t: the lazy page model and articles.defer, seen from a filter
+-- that runs after the three shipped ones.  r.args picks what it does; what
+-- it finds goes out in X-PM-* headers.
+local stashed                           -- a page kept past its request
+
+local function sorted_keys(iter, t)
+  local keys = {}
+  for k in iter(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return table.concat(keys, " ")
+end
+
+local modes = {}
+
+function modes.keys(page, r)
+  r:set_header("X-PM-Pairs", sorted_keys(pairs, page))
+  local n = 0
+  for _ in next, page do n = n + 1 end
+  r:set_header("X-PM-Next", tostring(n))
+end
+
+function modes.next(page, r)             -- raw walks settle the page too
+  local n = 0
+  local k = next(page)
+  while k ~= nil do n = n + 1; k = next(page, k) end
+  r:set_header("X-PM-Next", tostring(n))
+  r:set_header("X-PM-Rawget", type(rawget(page, "og")))
+end
+
+function modes.nil_fields(page, r)
+  page.og = nil
+  page.twitter = nil
+  page.jsonld = nil
+  page.languages = nil
+  r:set_header("X-PM-Nil", table.concat({ tostring(page.og), tostring(page.twitter),
+    tostring(page.jsonld), tostring(page.languages) }, " "))
+end
+
+function modes.mutate(page)
+  page.site.title = "MUTATED-SITE"
+  page.site.titles[1].text = "MUTATED-TITLES"
+  for k in pairs(page.strings) do page.strings[k] = "MUTATED-STRING" end
+  page.languages[1].name = "MUTATED-LANG"
+  page.alternates[1].url = "/MUTATED-ALT"
+  page.og[1].content = "MUTATED-OG"
+  page.twitter[2].content = "MUTATED-TW"
+  page.jsonld.headline = "MUTATED-LD"
+  page.jsonld.author[1].name = "MUTATED-LD-AUTHOR"
+  page.article.authors[1].name = "MUTATED-AUTHOR"
+  page.collection.title = "MUTATED-COLL"
+end
+
+function modes.touch(page)
+  local _ = page.jsonld                  -- read, not changed
+end
+
+function modes.stash(page, r)
+  if stashed and stashed ~= page then
+    r:set_header("X-PM-Stale", type(stashed.site) .. " " .. type(stashed.jsonld))
+  end
+  stashed = page
+end
+
+function modes.metatable(page, r)        -- a filter's own metatable on page
+  setmetatable(page, { __index = function(_, k) return "meta-" .. k end })
+  r:set_header("X-PM-Meta", type(rawget(page, "site")) .. " " .. page.nothing_here)
+end
+
+function modes.defer_shown(page)
+  articles.defer(page, "date_text", function(p) return "DEFERRED-" .. p.kind end)
+end
+
+function modes.defer_loop(page)
+  articles.defer(page, "date_text", function() while true do end end)
+end
+
+function modes.defer_mem(page)
+  articles.defer(page, "date_text", function()
+    local t = {}
+    for i = 1, math.huge do t[i] = ("x"):rep(1024 * 1024) .. i end
+  end)
+end
+
+function modes.defer_error(page)
+  articles.defer(page, "date_text", function() error("deferred-secret-detail") end)
+end
+
+function modes.defer_unread(page)
+  articles.defer(page, "never_read_by_anyone", function() while true do end end)
+end
+
+function modes.defer_set(page)
+  articles.defer(page, "date_text", function() while true do end end)
+  page.date_text = "SET-AFTER-DEFER"
+end
+
+function modes.defer_nil(page)
+  articles.defer(page, "date_text", function() return "NOT-THIS" end)
+  page.date_text = nil
+end
+
+function modes.defer_once(page, r)
+  local calls = 0
+  articles.defer(page, "x_once", function() calls = calls + 1; return "v" .. calls end)
+  local a, b = page.x_once, page.x_once
+  r:set_header("X-PM-Defer", a .. " " .. b .. " " .. calls)
+end
+
+function modes.defer_pairs(page, r)
+  articles.defer(page, "x_walk", function() return "walked" end)
+  local seen
+  for k, v in pairs(page) do if k == "x_walk" then seen = v end end
+  r:set_header("X-PM-Defer", tostring(seen))
+end
+
+function modes.defer_core(page)         -- a core field deferred: never built
+  articles.defer(page, "og", function() return { { property = "og:title",
+                                                   content = "DEFERRED-OG" } } end)
+end
+
+function modes.defer_jsonld(page)
+  articles.defer(page, "jsonld", function()
+    return { ["@type"] = "Thing", name = "DEFERRED-LD" }
+  end)
+end
+
+-- The module's cached site table made to hold itself, fifty times over: the
+-- next request's check of it must not walk 50^8 entries.
+function modes.selfref(page)
+  local site = page.site
+  for i = 1, 50 do site["self" .. i] = site end
+end
+
+function modes.defer_bad(_, r)
+  local ok, err = pcall(articles.defer, {}, "x", function() end)
+  r:set_header("X-PM-Defer", tostring(ok) .. " " .. tostring(err):match("not the page") )
+end
+
+return function(page, r)
+  local mode = r.args and r.args:match("^mode=([%w_]+)")
+  if mode and modes[mode] then return modes[mode](page, r) end
+end

@@ -1,0 +1,140 @@
+# The lazy page model (conf/page-model.md, "How the page is made"): fields
+# computed on first read still look eager to filters (pairs, next, rawget,
+# setmetatable), a field set to nil stays nil, what one request's filter
+# changes never reaches the next request's page, the JSON-LD a filter did not
+# touch is the same as the one it read, and articles.defer fields are
+# evaluated only when read, inside the request's budgets.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestRequest qw(GET);
+use Apache::TestUtil qw(t_cmp);
+use lib 't/lib';
+use ArticlesTest qw(logged_request server_error timed quick QUICK);
+
+Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
+
+my $seed = '/pm/en/european-languages/rethinking-pakistans-afghan-policy';
+sub mode { GET("$seed?mode=$_[0]") }
+
+plan tests => 51;
+
+my $plain = GET($seed);
+ok t_cmp($plain->code, 200, 'the page renders under /pm');
+my $body = $plain->content;
+my ($ld) = $body =~ m{<script type="application/ld\+json">(.*?)</script>}s;
+ok t_cmp(defined $ld && length $ld > 100 ? 'json-ld' : 'none', 'json-ld',
+         'the plain page has its JSON-LD');
+
+# pairs and next see every field of the page model (page-model.md), and the
+# deferred more_by_author of author.lua.
+my $res = mode('keys');
+my %keys = map { $_ => 1 } split / /, ($res->header('X-PM-Pairs') // '');
+my @core = qw(kind status lang dir base path url canonical alternates site strings
+              article collection related og twitter jsonld search_url languages
+              byline bios date_text has_related more_by_author);
+ok t_cmp(join(' ', grep { !$keys{$_} } @core), '', 'pairs(page) sees every field');
+ok t_cmp($res->header('X-PM-Next'), scalar(keys %keys), 'next sees as many as pairs');
+ok t_cmp($res->content, $body, 'walking the page changes nothing');
+
+$res = mode('next');
+ok t_cmp($res->header('X-PM-Next'), scalar(keys %keys), 'a raw next walk sees them all');
+ok t_cmp($res->header('X-PM-Rawget'), 'table', 'rawget finds a field never read');
+
+$res = mode('metatable');
+ok t_cmp($res->header('X-PM-Meta'), 'table meta-nothing_here',
+         "a filter's own metatable on page: the page was settled first");
+ok t_cmp($res->content =~ /<meta property="og:title"/ ? 'og' : 'no og', 'og',
+         'and the template still sees the module fields');
+
+# A field set to nil before anyone read it stays nil.
+$res = mode('nil_fields');
+ok t_cmp($res->header('X-PM-Nil'), 'nil nil nil nil', 'fields set to nil read nil');
+ok t_cmp($res->content =~ /property="og:|name="twitter:|ld\+json/ ? 'present' : 'gone',
+         'gone', 'og, twitter and JSON-LD are not recomputed');
+ok t_cmp($res->content =~ m{<nav class="languages"[^>]*>\s*<ul>\s*<li} ? 'present' : 'gone', 'gone',
+         'nor is the languages list');
+
+# What a filter changes shows on its page, and never on the next ones.
+$res = mode('mutate');
+for my $m (qw(MUTATED-SITE MUTATED-TITLES MUTATED-STRING MUTATED-LANG MUTATED-OG
+              MUTATED-TW MUTATED-LD MUTATED-COLL)) {
+    ok t_cmp($res->content =~ /\Q$m\E/ ? 'shown' : 'missing', 'shown',
+             "the mutating request shows $m");
+}
+my $leaks = 0;
+my $same = 0;
+for (1 .. 20) {
+    my $c = GET($seed)->content;
+    $leaks++ if $c =~ /MUTATED/;
+    $same++ if $c eq $body;
+}
+ok t_cmp($leaks, 0, 'no later request shows what that filter changed');
+ok t_cmp($same, 20, 'later pages are byte for byte the plain page');
+
+# JSON-LD a filter read is made from the table; untouched, it comes from the
+# version cache: the same bytes either way.
+my ($ld_touched) = mode('touch')->content
+    =~ m{<script type="application/ld\+json">(.*?)</script>}s;
+ok t_cmp($ld_touched, $ld, 'JSON-LD read by a filter == JSON-LD untouched');
+ok t_cmp(mode('touch')->content, $body, 'and the whole page is the same');
+
+# A page kept past its request computes nothing for a later one: it holds
+# what was read while it was current (the template read site), not the
+# JSON-LD table nobody read.  The stash is per state: ask until a request
+# lands on a state that kept one.
+my $stale;
+for (1 .. 30) {
+    last if defined($stale = mode('stash')->header('X-PM-Stale'));
+}
+ok t_cmp($stale // 'no state reused', 'table nil',
+         'a stale page: what was read stays, nothing is computed any more');
+
+# articles.defer
+$res = mode('defer_shown');
+ok t_cmp($res->content, qr{<time datetime="[^"]+">DEFERRED-article</time>},
+         'a deferred field read by the template is evaluated');
+$res = mode('defer_once');
+ok t_cmp($res->header('X-PM-Defer'), 'v1 v1 1', 'evaluated once, then a plain field');
+$res = mode('defer_pairs');
+ok t_cmp($res->header('X-PM-Defer'), 'walked', 'pairs evaluates deferred fields');
+$res = mode('defer_set');
+ok t_cmp($res->code, 200, 'a deferred field assigned before it was read is dropped');
+ok t_cmp($res->content, qr{>SET-AFTER-DEFER</time>}, 'and the assigned value shows');
+$res = mode('defer_nil');
+ok t_cmp($res->content =~ /NOT-THIS/ ? 'evaluated' : 'nil', 'nil',
+         'a deferred field set to nil stays nil');
+$res = mode('defer_core');
+ok t_cmp($res->content, qr{<meta property="og:title" content="DEFERRED-OG">},
+         'a core field can be deferred');
+ok t_cmp($res->content =~ /og:site_name/ ? 'built' : 'not built', 'not built',
+         'and then the module never builds it');
+my ($took, $unread) = timed(sub { mode('defer_unread') });
+ok t_cmp($unread->code, 200, 'a deferred endless loop nobody reads costs nothing');
+$res = mode('defer_jsonld');
+ok t_cmp($res->content, qr{<script type="application/ld\+json">\{"\@type":"Thing","name":"DEFERRED-LD"\}</script>},
+         'a deferred page.jsonld is what the module writes');
+mode('selfref') for 1 .. 3;
+my $clean = 0;
+($took) = timed(sub { for (1 .. 10) { $clean++ if GET($seed)->content eq $body } });
+ok t_cmp($clean, 10, 'a cached table made to hold itself is made anew');
+ok t_cmp($took < 6 * QUICK ? 'quick' : "$took s", 'quick', 'and checking it stays cheap');
+$res = mode('defer_bad');
+ok t_cmp($res->header('X-PM-Defer'), 'false not the page',
+         'articles.defer takes only the page of the request');
+
+# Deferred work read by the template is still the request's: its budgets
+# stop it, the client gets the generic 500, the log names the filter.
+for my $case ([ defer_loop => qr{ART0202: .*page_model\.lua \(deferred page\.date_text\) exceeded its (?:instruction|time) budget for /en/} ],
+              [ defer_mem => qr{ART0202: .*page_model\.lua \(deferred page\.date_text\) exceeded its memory budget} ],
+              [ defer_error => qr{ART0201: .*page_model\.lua \(deferred page\.date_text\).*deferred-secret-detail} ]) {
+    my ($name, $logged) = @$case;
+    my ($t, $r, $log) = timed(sub { logged_request(GET => "$seed?mode=$name") });
+    ok t_cmp(server_error($r, $log), 'server 500', "$name: httpd's generic 500");
+    ok t_cmp(quick($t), 'quick', "$name: answered within " . QUICK . ' s');
+    ok t_cmp($log, $logged, "$name: logged as the filter's, with the budget");
+    ok t_cmp($r->content =~ /deferred-secret|\.lua|traceback/ ? 'leaked' : 'nothing leaked',
+             'nothing leaked', "$name: the client sees no script detail");
+}
+ok t_cmp(GET($seed)->content, $body, 'the server still serves the same page');
