@@ -934,6 +934,7 @@ typedef struct {
     apr_size_t ioff, ilen;      /* current indentation: ibuf[ioff, ioff + ilen) */
     const tpl_ovr_t *ovr;
     int cache;                  /* stack index of the name cache (see names_push) */
+    int mtslot;                 /* stack index of a metatable with __index (indexable) */
     int names;                  /* stack index of the current template's names; 0:
                                  * none, look names up with C strings */
     int depth;                  /* nesting of render_code */
@@ -1041,19 +1042,17 @@ static APR_INLINE apr_size_t next_special(const char *s, apr_size_t from, apr_si
     return i < n ? i : n;
 }
 
-/* Escape s in one pass: runs between special bytes are copied with one memcpy
- * each, straight into out when the worst case (every byte an entity of 6) fits. */
-static void write_escaped(tpl_render_t *st, const char *s, apr_size_t n)
+/* Escape s from its first special byte i on, in one pass: runs between special
+ * bytes are copied with one memcpy each, straight into out when the worst case
+ * (every byte an entity of 6) fits. */
+static void write_escaped_from(tpl_render_t *st, const char *s, apr_size_t n,
+                               apr_size_t i)
 {
     art_buf_t *b = st->out;
-    apr_size_t i = next_special(s, 0, n), j;
+    apr_size_t j;
     const char *ent;
     char *o;
 
-    if (i == n) {
-        out_write(st, s, n);
-        return;
-    }
     if (n > st->room / 6) {
         out_write(st, s, i);
         art_buf_append_html(st->out, s + i, n - i);
@@ -1083,6 +1082,19 @@ static void write_escaped(tpl_render_t *st, const char *s, apr_size_t n)
     b->len = (apr_size_t)(o - b->data);
 }
 
+/* Most values have nothing to escape: one scan, one copy. */
+static APR_INLINE void write_escaped(tpl_render_t *st, const char *s, apr_size_t n)
+{
+    apr_size_t i = next_special(s, 0, n);
+
+    if (i == n) {
+        out_write(st, s, n);
+    }
+    else {
+        write_escaped_from(st, s, n, i);
+    }
+}
+
 /* ------------------------------------------------------------------ Lua values */
 
 static int has_metafield(lua_State *L, int idx, const char *field)
@@ -1094,11 +1106,36 @@ static int has_metafield(lua_State *L, int idx, const char *field)
     return 1;
 }
 
-static int indexable(lua_State *L, int idx)
+/* Whether the value at idx is looked names up in: a table, or a userdata whose
+ * metatable has an __index field.  The metatable last found with one stays in a
+ * stack slot (st->mtslot), which keeps it alive, so no other table can take its
+ * address: userdata of one kind (the module's views, list elements) then cost one
+ * comparison instead of a field lookup by a string each. */
+static int indexable(tpl_render_t *st, int idx)
 {
-    int t = lua_type(L, idx);
+    lua_State *L = st->L;
+    int t = lua_type(L, idx), yes;
 
-    return t == LUA_TTABLE || (t == LUA_TUSERDATA && has_metafield(L, idx, "__index"));
+    if (t == LUA_TTABLE) {
+        return 1;
+    }
+    if (t != LUA_TUSERDATA || !lua_getmetatable(L, idx)) {
+        return 0;
+    }
+    if (lua_rawequal(L, -1, st->mtslot)) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    lua_pushliteral(L, "__index");
+    yes = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (yes) {
+        lua_replace(L, st->mtslot);
+    }
+    else {
+        lua_pop(L, 1);
+    }
+    return yes;
 }
 
 static void ctx_push(tpl_render_t *st, int idx)
@@ -1113,7 +1150,7 @@ static void ctx_push(tpl_render_t *st, int idx)
     }
     c = &st->ctx[st->nctx++];
     c->idx = idx;
-    c->indexable = indexable(st->L, idx);
+    c->indexable = indexable(st, idx);
 }
 /* Lua strings for each template's names, kept per lua_State in the registry as
  * cache[template] = { [0] = stamp, name1, name2, ... }.  Making a Lua string from a
@@ -1198,20 +1235,21 @@ static void render_body(tpl_render_t *st, const art_tpl_t *t)
 }
 
 /* Replace the table or userdata on top of the stack by its field number i of nd's
- * name. */
-static void index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
+ * name; returns the field's type. */
+static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
 {
     lua_State *L = st->L;
     const char *seg = nd->seg[i], *p = seg;
     lua_Integer k = 0;
+    int t;
 
     if (*p >= '0' && *p <= '9') {
         while (*p >= '0' && *p <= '9' && p - seg < 18) {
             k = k * 10 + (*p++ - '0');
         }
-        if (*p == '\0' && lua_geti(L, -1, k) != LUA_TNIL) {
+        if (*p == '\0' && (t = lua_geti(L, -1, k)) != LUA_TNIL) {
             lua_replace(L, -2);
-            return;
+            return t;
         }
         if (*p == '\0') {
             lua_pop(L, 1);
@@ -1219,28 +1257,28 @@ static void index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
     }
     if (st->names) {
         lua_rawgeti(L, st->names, nd->sid[i]);
-        lua_gettable(L, -2);
+        t = lua_gettable(L, -2);
     }
     else {
-        lua_getfield(L, -1, seg);
+        t = lua_getfield(L, -1, seg);
     }
     lua_replace(L, -2);
+    return t;
 }
 
-/* Push the value nd's name refers to, or nil. */
-static void lookup(tpl_render_t *st, const tpl_node_t *nd)
+/* Push the value nd's name refers to, or nil; returns its type. */
+static int lookup(tpl_render_t *st, const tpl_node_t *nd)
 {
     lua_State *L = st->L;
-    int i, t;
+    int i, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
         if (st->nctx) {
             lua_pushvalue(L, st->ctx[st->nctx - 1].idx);
+            return lua_type(L, -1);
         }
-        else {
-            lua_pushnil(L);
-        }
-        return;
+        lua_pushnil(L);
+        return LUA_TNIL;
     }
     for (i = st->nctx - 1; i >= 0; i--) {
         if (!st->ctx[i].indexable) {
@@ -1260,16 +1298,17 @@ static void lookup(tpl_render_t *st, const tpl_node_t *nd)
     }
     if (i < 0) {
         lua_pushnil(L);
-        return;
+        return LUA_TNIL;
     }
     for (i = 1; i < nd->nseg; i++) {
-        if (!indexable(L, -1)) {
+        if (t != LUA_TTABLE && !indexable(st, lua_gettop(L))) {
             lua_pop(L, 1);
             lua_pushnil(L);
-            return;
+            return LUA_TNIL;
         }
-        index_segment(st, nd, i);
+        t = index_segment(st, nd, i);
     }
+    return t;
 }
 
 /* Text of a string or number at idx (numbers formatted into buf, which needs 64
@@ -1447,15 +1486,15 @@ static void write_lambda(tpl_render_t *st, int idx, int escape)
     lua_pop(L, 1);
 }
 
-/* Write the value on top of the stack and pop it. */
-static void write_top(tpl_render_t *st, int escape)
+/* Write the value on top of the stack, of type type, and pop it. */
+static void write_top(tpl_render_t *st, int type, int escape)
 {
     lua_State *L = st->L;
     const char *s;
     char num[64];
     size_t n;
 
-    switch (lua_type(L, -1)) {
+    switch (type) {
     case LUA_TSTRING:
         s = lua_tolstring(L, -1, &n);
         if (escape) {
@@ -1499,10 +1538,10 @@ static void write_top(tpl_render_t *st, int escape)
 
 enum { S_FALSE, S_VALUE, S_LIST, S_USERLIST, S_LAMBDA };
 
-/* How a section treats the value at idx; *len gets a list's length. */
-static int section_kind(lua_State *L, int idx, lua_Integer *len)
+/* How a section treats the value at idx, of type type; *len gets a list's length. */
+static int section_kind(lua_State *L, int idx, int type, lua_Integer *len)
 {
-    switch (lua_type(L, idx)) {
+    switch (type) {
     case LUA_TNIL:
         return S_FALSE;
     case LUA_TBOOLEAN:
@@ -1543,9 +1582,9 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     int v, kind;
 
     luaL_checkstack(L, 8, "template nesting");
-    lookup(st, nd);
+    kind = lookup(st, nd);
     v = lua_gettop(L);
-    kind = section_kind(L, v, &len);
+    kind = section_kind(L, v, kind, &len);
     if (nd->type == N_INVERTED) {
         if (kind == S_FALSE) {
             render_code(st, body, nbody);
@@ -1753,8 +1792,7 @@ static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n)
         switch (nd->type) {
         case N_VAR:
         case N_RAW:
-            lookup(st, nd);
-            write_top(st, nd->type == N_VAR);
+            write_top(st, lookup(st, nd), nd->type == N_VAR);
             break;
         case N_SECTION:
         case N_INVERTED:
@@ -1780,7 +1818,6 @@ static int render_main(lua_State *L)
 {
     tpl_render_t *st = lua_touserdata(L, 1);
 
-    ctx_push(st, 2);
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &tpl_cache_key) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_newtable(L);
@@ -1788,6 +1825,9 @@ static int render_main(lua_State *L)
         lua_rawsetp(L, LUA_REGISTRYINDEX, &tpl_cache_key);
     }
     st->cache = lua_gettop(L);
+    lua_pushnil(L);
+    st->mtslot = lua_gettop(L);
+    ctx_push(st, 2);
     st->names = names_push(st, st->tpl);
     render_code(st, st->tpl->code, st->tpl->ncode);
     if (st->out->overflow) {
@@ -1829,7 +1869,7 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.icap = sizeof(st.ibuf0);
     st.itop = st.ioff = st.ilen = 0;
     st.ovr = NULL;
-    st.cache = st.names = 0;
+    st.cache = st.names = st.mtslot = 0;
     st.depth = st.pdepth = 0;
 
     lua_pushcfunction(L, render_main);
