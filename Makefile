@@ -12,6 +12,8 @@
 #   make screenshots  en, fa and ps article pages as PNGs in conf/screenshots/
 #   make bench      the benchmark in t/bench/ (minutes; never part of `make test`)
 #   make profile    callgrind instructions per request of each handler stage
+#   make golden-update  rewrite t/golden/ (the pages t/golden.t compares) from
+#                   this tree: only for an intended change of output
 #   make fuzz       libFuzzer targets in t/fuzz/, FUZZ_SECONDS each (see
 #                   t/fuzz/README.md); `make test` runs each for a few seconds
 #                   (fuzz-smoke)
@@ -72,7 +74,7 @@ APRFLAGS  = $(shell apr-1-config --includes --cppflags 2>/dev/null)
 APRLIBS   = $(shell apr-1-config --link-ld 2>/dev/null)
 
 .PHONY: all deps run test test-cluster test-asan unit check-lua install clean bench \
-        profile \
+        profile golden-update \
         screenshots fuzz fuzz-smoke
 
 all: $(BUILD)/mod_articles.so $(BUILD)/articles-check $(BUILD)/articles-querybench
@@ -260,6 +262,11 @@ $(VNU_JAR): | $(BUILD)
 
 test: deps all unit check-lua fuzz-smoke $(VNU_JAR)
 	t/run-tests
+
+# Rewrite t/golden/, the pages t/golden.t compares byte for byte, from what this
+# tree renders: only for an intended change of output (README, Tests).
+golden-update: deps all
+	t/golden-update
 
 # Three httpds from conf/cluster.conf (t/cluster/cluster.pl, about a minute).
 test-cluster: deps all
