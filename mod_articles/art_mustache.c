@@ -2,11 +2,16 @@
  *
  * Compiling turns the source into a tree of nodes: text, interpolations, sections
  * (children: the body), partials, parents (children: the blocks they pass) and blocks
- * (children: the default content).  Standalone lines are resolved while compiling, so
- * rendering is a walk of the tree that appends text and asks Lua for names.  Names
- * are kept as Lua strings in each lua_State (see names_push), so a lookup creates no
- * string; the renderer allocates only for indentation strings, deep context stacks
- * and lambdas.
+ * (children: the default content).  Standalone lines are resolved while compiling,
+ * then the tree is laid out flat (tpl_flatten): one array of ops in document order,
+ * where an op with a body is followed by it and knows where it ends, so rendering is
+ * a walk along the array that appends text, asks Lua for names, and skips or
+ * repeats a body by index.  Static partial and parent names of a template set are
+ * resolved once when the set is loaded (art_tpl_link).  Names are kept as Lua
+ * strings in each lua_State (see names_push), so a lookup creates no string; the
+ * renderer allocates only for indentation strings, deep context stacks and lambdas.
+ * Output goes straight into the caller's buffer, which is pre-sized from the
+ * previous render of the same template, and values are escaped in one pass.
  *
  * Indentation.  The spec defines it on template text: the indentation of a standalone
  * partial is prepended to every line of the partial before rendering, and a standalone
@@ -70,20 +75,26 @@ struct tpl_node_t {
     apr_size_t n;
     const char *ind;            /* standalone partial/parent/block: its indentation */
     apr_size_t nind;
-    tpl_node_t *kids;
+    tpl_node_t *kids;           /* while compiling; the compiled code has none */
     const tpl_delims_t *delims; /* sections: delimiters in force, to compile lambdas */
     apr_size_t pos;             /* offset in the source, used while compiling */
+    int end;                    /* compiled: index of the op after this one's body */
+    const art_tpl_t *owner;     /* compiled: the template whose code this is */
+    const art_tpl_t *link;      /* static partial or parent as art_tpl_link found it */
 };
 
 struct art_tpl_t {
     const char *name;
     const char *src;            /* private copy; nodes point into it */
     apr_size_t len;
-    tpl_node_t *nodes;
-    int nnodes;
+    tpl_node_t *code;           /* the nodes in document order; see tpl_flatten */
+    int ncode;
     const char **names;         /* distinct name segments, numbered from 1 */
     int nnames;
     apr_uint32_t stamp;         /* unique per compile; 0: do not cache names */
+    volatile apr_uint32_t size_hint; /* bytes the last render wrote, to pre-size */
+    art_tpl_resolve_fn link_fn; /* what art_tpl_link resolved static names with */
+    void *link_baton;
 };
 
 /* Stamps tell a template from an earlier one compiled at the same address. */
@@ -779,6 +790,37 @@ static apr_status_t parse(tpl_parser_t *ps)
     return APR_SUCCESS;
 }
 
+static int tpl_count(const tpl_node_t *nd, int n)
+{
+    int i, c = n;
+
+    for (i = 0; i < n; i++) {
+        c += tpl_count(nd[i].kids, nd[i].nkids);
+    }
+    return c;
+}
+
+/* Lay the tree out as one array in document order: a section, parent or block is
+ * followed by its body, and its `end` says where the body stops, so rendering is a
+ * walk along the array that skips or repeats a body by index.  Returns the index
+ * after the last op written. */
+static int tpl_flatten(art_tpl_t *t, int at, const tpl_node_t *nd, int n)
+{
+    int i, me;
+
+    for (i = 0; i < n; i++) {
+        me = at++;
+        t->code[me] = nd[i];
+        t->code[me].kids = NULL;
+        t->code[me].nkids = 0;
+        t->code[me].owner = t;
+        t->code[me].link = NULL;
+        at = tpl_flatten(t, at, nd[i].kids, nd[i].nkids);
+        t->code[me].end = at;
+    }
+    return at;
+}
+
 /* cache: whether renderers may keep this template's names as Lua strings; not for
  * the short-lived templates that lambdas return. */
 static apr_status_t tpl_compile(apr_pool_t *p, const char *name, const char *src,
@@ -816,9 +858,12 @@ static apr_status_t tpl_compile(apr_pool_t *p, const char *name, const char *src
         t->src = copy;
         t->len = len;
         kids = APR_ARRAY_IDX(ps.frames, 0, tpl_frame_t).kids;
-        t->nnodes = kids->nelts;
-        t->nodes = kids->nelts
-            ? apr_pmemdup(p, kids->elts, kids->nelts * sizeof(tpl_node_t)) : NULL;
+        t->ncode = tpl_count((tpl_node_t *)kids->elts, kids->nelts);
+        t->code = t->ncode ? apr_palloc(p, t->ncode * sizeof(tpl_node_t)) : NULL;
+        tpl_flatten(t, 0, (tpl_node_t *)kids->elts, kids->nelts);
+        t->size_hint = 0;
+        t->link_fn = NULL;
+        t->link_baton = NULL;
         t->nnames = ps.namelist->nelts;
         t->names = t->nnames
             ? apr_pmemdup(p, ps.namelist->elts, t->nnames * sizeof(const char *))
@@ -842,6 +887,20 @@ apr_status_t art_tpl_compile(apr_pool_t *p, const char *name, const char *src,
     return tpl_compile(p, name, src, len, &default_delims, 1, out, err);
 }
 
+void art_tpl_link(art_tpl_t *t, art_tpl_resolve_fn resolve, void *baton)
+{
+    tpl_node_t *nd, *end = t->code + t->ncode;
+
+    for (nd = t->code; nd < end; nd++) {
+        if ((nd->type == N_PARTIAL || nd->type == N_PARENT)
+            && !(nd->flags & F_DYNAMIC)) {
+            nd->link = resolve(baton, nd->s);
+        }
+    }
+    t->link_fn = resolve;
+    t->link_baton = baton;
+}
+
 /* ------------------------------------------------------------------ renderer */
 
 typedef struct {
@@ -849,8 +908,9 @@ typedef struct {
     int indexable;              /* table, or userdata with __index */
 } tpl_ctx_t;
 
-/* A parent being rendered, with the blocks it overrides; the chain runs from the
- * innermost parent outwards, and the outermost override of a name wins. */
+/* A parent being rendered, with the blocks it overrides (args[0, nargs) of the
+ * parent tag's code, each followed by its body); the chain runs from the innermost
+ * parent outwards, and the outermost override of a name wins. */
 typedef struct tpl_ovr_t tpl_ovr_t;
 struct tpl_ovr_t {
     const tpl_node_t *args;
@@ -863,6 +923,7 @@ struct tpl_ovr_t {
 typedef struct {
     lua_State *L;
     art_buf_t *out;
+    apr_size_t room;            /* what out takes before the slow path (out_sync) */
     art_tpl_resolve_fn resolve;
     void *baton;
     const art_tpl_t *tpl;
@@ -873,15 +934,16 @@ typedef struct {
     apr_size_t ioff, ilen;      /* current indentation: ibuf[ioff, ioff + ilen) */
     const tpl_ovr_t *ovr;
     int cache;                  /* stack index of the name cache (see names_push) */
+    int mtslot;                 /* stack index of a metatable with __index (indexable) */
     int names;                  /* stack index of the current template's names; 0:
                                  * none, look names up with C strings */
-    int depth;                  /* nesting of render_nodes */
+    int depth;                  /* nesting of render_code */
     int pdepth;                 /* nesting of partials, parents and lambdas */
     tpl_ctx_t ctx0[32];
     char ibuf0[128];
 } tpl_render_t;
 
-static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n);
+static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n);
 
 static int render_fail(tpl_render_t *st, const char *fmt, ...)
 {
@@ -893,6 +955,148 @@ static int render_fail(tpl_render_t *st, const char *fmt, ...)
     return lua_error(st->L);
 }
 
+/* ------------------------------------------------------------------ output */
+
+/* Appends go straight into out's free space while it lasts: st->room is how many
+ * bytes may be written there without passing out's capacity (one byte stays for
+ * the NUL) or limit.  Only when it runs out does art_buf_append grow the buffer
+ * or mark it overflowed, after which room is recomputed.  The NUL is written when
+ * rendering ends (out_end), not after every piece. */
+static void out_sync(tpl_render_t *st)
+{
+    const art_buf_t *b = st->out;
+    apr_size_t room = 0;
+
+    if (!b->overflow && b->cap > b->len) {
+        room = b->cap - b->len - 1;
+        if (b->limit && (b->limit <= b->len || room > b->limit - b->len)) {
+            room = b->limit > b->len ? b->limit - b->len : 0;
+        }
+    }
+    st->room = room;
+}
+
+static void out_end(art_buf_t *b)
+{
+    if (b->cap > b->len) {
+        b->data[b->len] = '\0';
+    }
+}
+
+static void out_slow(tpl_render_t *st, const char *s, apr_size_t n)
+{
+    art_buf_append(st->out, s, n);
+    out_sync(st);
+}
+
+static APR_INLINE void out_write(tpl_render_t *st, const char *s, apr_size_t n)
+{
+    art_buf_t *b = st->out;
+
+    if (n <= st->room) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        st->room -= n;
+    }
+    else {
+        out_slow(st, s, n);
+    }
+}
+
+/* Give out room for want more bytes at once, so that a page grows its buffer
+ * once rather than doubling its way up (and copying) while rendering. */
+static void out_presize(art_buf_t *b, apr_size_t want)
+{
+    apr_size_t cap;
+    char *nd;
+
+    if (b->overflow || b->cap > b->len + want) {
+        return;
+    }
+    cap = b->len + want + 1;
+    if (b->limit && cap > b->limit + 1) {
+        cap = b->limit + 1;
+    }
+    if (cap <= b->cap) {
+        return;
+    }
+    nd = apr_palloc(b->pool, cap);
+    memcpy(nd, b->data, b->len + 1);
+    b->data = nd;
+    b->cap = cap;
+}
+
+static const char html_special[] = "&<>\"'";
+
+/* The offset of the first byte of s[from, n) that HTML escapes, or n.  strcspn
+ * is vectorised; it needs s[n] to be a NUL (Lua strings and finished art_bufs have
+ * one) and stops early at a NUL inside the value, hence the loop. */
+static APR_INLINE apr_size_t next_special(const char *s, apr_size_t from, apr_size_t n)
+{
+    apr_size_t i = from + strcspn(s + from, html_special);
+
+    while (i < n && s[i] == '\0') {
+        i++;
+        i += strcspn(s + i, html_special);
+    }
+    return i < n ? i : n;
+}
+
+/* Escape s from its first special byte i on, in one pass: runs between special
+ * bytes are copied with one memcpy each, straight into out when the worst case
+ * (every byte an entity of 6) fits. */
+static void write_escaped_from(tpl_render_t *st, const char *s, apr_size_t n,
+                               apr_size_t i)
+{
+    art_buf_t *b = st->out;
+    apr_size_t j;
+    const char *ent;
+    char *o;
+
+    if (n > st->room / 6) {
+        out_write(st, s, i);
+        art_buf_append_html(st->out, s + i, n - i);
+        out_sync(st);
+        return;
+    }
+    o = b->data + b->len;
+    memcpy(o, s, i);
+    o += i;
+    while (i < n) {
+        switch (s[i]) {
+        case '&':  ent = "&amp;";  break;
+        case '<':  ent = "&lt;";   break;
+        case '>':  ent = "&gt;";   break;
+        case '"':  ent = "&quot;"; break;
+        default:   ent = "&#39;";  break;
+        }
+        while (*ent) {
+            *o++ = *ent++;
+        }
+        j = next_special(s, ++i, n);
+        memcpy(o, s + i, j - i);
+        o += j - i;
+        i = j;
+    }
+    st->room -= (apr_size_t)(o - (b->data + b->len));
+    b->len = (apr_size_t)(o - b->data);
+}
+
+/* Most values have nothing to escape: one scan, one copy. */
+static APR_INLINE void write_escaped(tpl_render_t *st, const char *s, apr_size_t n)
+{
+    apr_size_t i = next_special(s, 0, n);
+
+    if (i == n) {
+        out_write(st, s, n);
+    }
+    else {
+        write_escaped_from(st, s, n, i);
+    }
+}
+
+/* ------------------------------------------------------------------ Lua values */
+
 static int has_metafield(lua_State *L, int idx, const char *field)
 {
     if (luaL_getmetafield(L, idx, field) == LUA_TNIL) {
@@ -902,11 +1106,36 @@ static int has_metafield(lua_State *L, int idx, const char *field)
     return 1;
 }
 
-static int indexable(lua_State *L, int idx)
+/* Whether the value at idx is looked names up in: a table, or a userdata whose
+ * metatable has an __index field.  The metatable last found with one stays in a
+ * stack slot (st->mtslot), which keeps it alive, so no other table can take its
+ * address: userdata of one kind (the module's views, list elements) then cost one
+ * comparison instead of a field lookup by a string each. */
+static int indexable(tpl_render_t *st, int idx)
 {
-    int t = lua_type(L, idx);
+    lua_State *L = st->L;
+    int t = lua_type(L, idx), yes;
 
-    return t == LUA_TTABLE || (t == LUA_TUSERDATA && has_metafield(L, idx, "__index"));
+    if (t == LUA_TTABLE) {
+        return 1;
+    }
+    if (t != LUA_TUSERDATA || !lua_getmetatable(L, idx)) {
+        return 0;
+    }
+    if (lua_rawequal(L, -1, st->mtslot)) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    lua_pushliteral(L, "__index");
+    yes = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (yes) {
+        lua_replace(L, st->mtslot);
+    }
+    else {
+        lua_pop(L, 1);
+    }
+    return yes;
 }
 
 static void ctx_push(tpl_render_t *st, int idx)
@@ -921,9 +1150,8 @@ static void ctx_push(tpl_render_t *st, int idx)
     }
     c = &st->ctx[st->nctx++];
     c->idx = idx;
-    c->indexable = indexable(st->L, idx);
+    c->indexable = indexable(st, idx);
 }
-
 /* Lua strings for each template's names, kept per lua_State in the registry as
  * cache[template] = { [0] = stamp, name1, name2, ... }.  Making a Lua string from a
  * C string costs more than the rest of a lookup, and the same names are looked up on
@@ -1001,26 +1229,27 @@ static void render_body(tpl_render_t *st, const art_tpl_t *t)
     int names = names_enter(st, t);
 
     st->pdepth++;
-    render_nodes(st, t->nodes, t->nnodes);
+    render_code(st, t->code, t->ncode);
     st->pdepth--;
     names_leave(st, names);
 }
 
 /* Replace the table or userdata on top of the stack by its field number i of nd's
- * name. */
-static void index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
+ * name; returns the field's type. */
+static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
 {
     lua_State *L = st->L;
     const char *seg = nd->seg[i], *p = seg;
     lua_Integer k = 0;
+    int t;
 
     if (*p >= '0' && *p <= '9') {
         while (*p >= '0' && *p <= '9' && p - seg < 18) {
             k = k * 10 + (*p++ - '0');
         }
-        if (*p == '\0' && lua_geti(L, -1, k) != LUA_TNIL) {
+        if (*p == '\0' && (t = lua_geti(L, -1, k)) != LUA_TNIL) {
             lua_replace(L, -2);
-            return;
+            return t;
         }
         if (*p == '\0') {
             lua_pop(L, 1);
@@ -1028,28 +1257,28 @@ static void index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
     }
     if (st->names) {
         lua_rawgeti(L, st->names, nd->sid[i]);
-        lua_gettable(L, -2);
+        t = lua_gettable(L, -2);
     }
     else {
-        lua_getfield(L, -1, seg);
+        t = lua_getfield(L, -1, seg);
     }
     lua_replace(L, -2);
+    return t;
 }
 
-/* Push the value nd's name refers to, or nil. */
-static void lookup(tpl_render_t *st, const tpl_node_t *nd)
+/* Push the value nd's name refers to, or nil; returns its type. */
+static int lookup(tpl_render_t *st, const tpl_node_t *nd)
 {
     lua_State *L = st->L;
-    int i, t;
+    int i, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
         if (st->nctx) {
             lua_pushvalue(L, st->ctx[st->nctx - 1].idx);
+            return lua_type(L, -1);
         }
-        else {
-            lua_pushnil(L);
-        }
-        return;
+        lua_pushnil(L);
+        return LUA_TNIL;
     }
     for (i = st->nctx - 1; i >= 0; i--) {
         if (!st->ctx[i].indexable) {
@@ -1069,16 +1298,17 @@ static void lookup(tpl_render_t *st, const tpl_node_t *nd)
     }
     if (i < 0) {
         lua_pushnil(L);
-        return;
+        return LUA_TNIL;
     }
     for (i = 1; i < nd->nseg; i++) {
-        if (!indexable(L, -1)) {
+        if (t != LUA_TTABLE && !indexable(st, lua_gettop(L))) {
             lua_pop(L, 1);
             lua_pushnil(L);
-            return;
+            return LUA_TNIL;
         }
-        index_segment(st, nd, i);
+        t = index_segment(st, nd, i);
     }
+    return t;
 }
 
 /* Text of a string or number at idx (numbers formatted into buf, which needs 64
@@ -1115,28 +1345,11 @@ static const char *scalar_text(lua_State *L, int idx, char *buf, size_t *n)
     }
 }
 
-/* Most values need no escaping: find the first byte that does (with strcspn, which
- * is vectorised; s[n] is a NUL, as Lua and art_buf guarantee) before handing the
- * rest to art_buf_append_html, so the common case is one memcpy. */
-static void write_escaped(art_buf_t *out, const char *s, size_t n)
-{
-    size_t i = strcspn(s, "&<>\"'");
-
-    while (i < n && s[i] == '\0') {
-        i++;
-        i += strcspn(s + i, "&<>\"'");
-    }
-    if (i >= n) {
-        art_buf_append(out, s, n);
-        return;
-    }
-    art_buf_append(out, s, i);
-    art_buf_append_html(out, s + i, n - i);
-}
+/* ------------------------------------------------------------------ indentation */
 
 static void write_indent(tpl_render_t *st)
 {
-    art_buf_append(st->out, st->ibuf + st->ioff, st->ilen);
+    out_write(st, st->ibuf + st->ioff, st->ilen);
 }
 
 static int line_is_empty(const char *s, const char *e)
@@ -1152,13 +1365,13 @@ static void write_text_indented(tpl_render_t *st, const tpl_node_t *nd)
         write_indent(st);
     }
     while (s < e && (p = memchr(s, '\n', e - s - 1)) != NULL) {
-        art_buf_append(st->out, s, p + 1 - s);
+        out_write(st, s, p + 1 - s);
         s = p + 1;
         if (!line_is_empty(s, e)) {
             write_indent(st);
         }
     }
-    art_buf_append(st->out, s, e - s);
+    out_write(st, s, e - s);
 }
 
 #define TPL_MAX_INDENT (256 * 1024)
@@ -1205,11 +1418,13 @@ static void ind_clear(tpl_render_t *st)
     st->ilen = 0;
 }
 
-/* Compile what a lambda returned (at idx) and render it in the current context. */
-/* The result of a lambda is compiled into a pool of its own, gone once it is
- * rendered: a lambda called for every item of a long list would otherwise
- * pile its compiled results up in the request pool (issue #12).  A Lua error
- * while rendering leaves the pool to its parent, freed with the request. */
+/* ------------------------------------------------------------------ values */
+
+/* The result of a lambda (at idx) is compiled into a pool of its own and rendered
+ * in the current context; the pool is gone once it is rendered: a lambda called
+ * for every item of a long list would otherwise pile its compiled results up in
+ * the request pool (issue #12).  A Lua error while rendering leaves the pool to
+ * its parent, freed with the request. */
 static void render_lambda_result(tpl_render_t *st, int idx, const tpl_delims_t *d)
 {
     apr_size_t ioff = st->ioff, ilen = st->ilen;
@@ -1257,69 +1472,76 @@ static void write_lambda(tpl_render_t *st, int idx, int escape)
         art_buf_init(&tmp, tp, 256);
         tmp.limit = out->limit;
         st->out = &tmp;
+        out_sync(st);
         render_lambda_result(st, lua_gettop(L), &default_delims);
+        out_end(&tmp);
         st->out = out;
         if (tmp.overflow) {
             out->overflow = 1;
         }
-        write_escaped(out, tmp.data, tmp.len);
+        out_sync(st);
+        write_escaped(st, tmp.data, tmp.len);
         apr_pool_destroy(tp);
     }
     lua_pop(L, 1);
 }
 
-static void write_value(tpl_render_t *st, int idx, int escape)
+/* Write the value on top of the stack, of type type, and pop it. */
+static void write_top(tpl_render_t *st, int type, int escape)
 {
     lua_State *L = st->L;
     const char *s;
     char num[64];
     size_t n;
-    int pushed = 0;
 
-    switch (lua_type(L, idx)) {
+    switch (type) {
     case LUA_TSTRING:
-        s = lua_tolstring(L, idx, &n);
+        s = lua_tolstring(L, -1, &n);
+        if (escape) {
+            write_escaped(st, s, n);
+        }
+        else {
+            out_write(st, s, n);
+        }
         break;
     case LUA_TNUMBER:
-        s = scalar_text(L, idx, num, &n);
-        escape = 0;
+        s = scalar_text(L, -1, num, &n);
+        out_write(st, s, n);
         break;
     case LUA_TBOOLEAN:
-        s = lua_toboolean(L, idx) ? "true" : "false";
-        n = strlen(s);
-        escape = 0;
+        if (lua_toboolean(L, -1)) {
+            out_write(st, "true", 4);
+        }
+        else {
+            out_write(st, "false", 5);
+        }
         break;
     case LUA_TTABLE:
     case LUA_TUSERDATA:
-        if (!has_metafield(L, idx, "__tostring")) {
-            return;
+        if (has_metafield(L, -1, "__tostring")) {
+            s = luaL_tolstring(L, -1, &n);
+            if (escape) {
+                write_escaped(st, s, n);
+            }
+            else {
+                out_write(st, s, n);
+            }
+            lua_pop(L, 1);
         }
-        s = luaL_tolstring(L, idx, &n);
-        pushed = 1;
         break;
     case LUA_TFUNCTION:
-        write_lambda(st, idx, escape);
-        return;
-    default:
-        return;
+        write_lambda(st, lua_gettop(L), escape);
+        break;
     }
-    if (escape) {
-        write_escaped(st->out, s, n);
-    }
-    else {
-        art_buf_append(st->out, s, n);
-    }
-    if (pushed) {
-        lua_pop(L, 1);
-    }
+    lua_pop(L, 1);
 }
 
 enum { S_FALSE, S_VALUE, S_LIST, S_USERLIST, S_LAMBDA };
 
-/* How a section treats the value at idx; *len gets a list's length. */
-static int section_kind(lua_State *L, int idx, lua_Integer *len)
+/* How a section treats the value at idx, of type type; *len gets a list's length. */
+static int section_kind(lua_State *L, int idx, int type, lua_Integer *len)
 {
-    switch (lua_type(L, idx)) {
+    switch (type) {
     case LUA_TNIL:
         return S_FALSE;
     case LUA_TBOOLEAN:
@@ -1348,24 +1570,29 @@ static int section_kind(lua_State *L, int idx, lua_Integer *len)
     }
 }
 
+/* ------------------------------------------------------------------ tags */
+
+/* A section's body is the code right after it, up to its end. */
 static void render_section(tpl_render_t *st, const tpl_node_t *nd)
 {
     lua_State *L = st->L;
+    const tpl_node_t *body = nd + 1;
+    int nbody = nd->end - (int)(nd - nd->owner->code) - 1;
     lua_Integer i, len = 0;
     int v, kind;
 
     luaL_checkstack(L, 8, "template nesting");
-    lookup(st, nd);
+    kind = lookup(st, nd);
     v = lua_gettop(L);
-    kind = section_kind(L, v, &len);
+    kind = section_kind(L, v, kind, &len);
     if (nd->type == N_INVERTED) {
         if (kind == S_FALSE) {
-            render_nodes(st, nd->kids, nd->nkids);
+            render_code(st, body, nbody);
         }
     }
     else if (kind == S_VALUE) {
         ctx_push(st, v);
-        render_nodes(st, nd->kids, nd->nkids);
+        render_code(st, body, nbody);
         st->nctx--;
     }
     else if (kind == S_LIST || kind == S_USERLIST) {
@@ -1381,7 +1608,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
                 lua_geti(L, v, i);
             }
             ctx_push(st, v + 1);
-            render_nodes(st, nd->kids, nd->nkids);
+            render_code(st, body, nbody);
             st->nctx--;
             lua_pop(L, 1);
         }
@@ -1407,6 +1634,10 @@ static const art_tpl_t *find_template(tpl_render_t *st, const tpl_node_t *nd)
         return NULL;
     }
     if (!(nd->flags & F_DYNAMIC)) {
+        /* linked when the set was loaded: the same resolver would answer the same */
+        if (nd->owner->link_fn == st->resolve && nd->owner->link_baton == st->baton) {
+            return nd->link;
+        }
         return st->resolve(st->baton, nd->s);
     }
     lookup(st, nd);
@@ -1441,6 +1672,7 @@ static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
     st->itop = itop;
 }
 
+/* A parent's code is followed by the blocks it passes, each with its body. */
 static void render_parent(tpl_render_t *st, const tpl_node_t *nd)
 {
     apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop;
@@ -1454,8 +1686,8 @@ static void render_parent(tpl_render_t *st, const tpl_node_t *nd)
         render_fail(st, "partial recursion too deep ('%s')", t->name);
         return;
     }
-    ovr.args = nd->kids;
-    ovr.nargs = nd->nkids;
+    ovr.args = nd + 1;
+    ovr.nargs = nd->end - (int)(nd - nd->owner->code) - 1;
     ovr.ioff = ioff;
     ovr.ilen = ilen;
     ovr.names = st->names;
@@ -1482,14 +1714,16 @@ static void render_parent(tpl_render_t *st, const tpl_node_t *nd)
 static void render_block(tpl_render_t *st, const tpl_node_t *nd)
 {
     apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop, doff, dlen;
-    const tpl_node_t *use = nd;
+    const tpl_node_t *use = nd, *a, *aend;
     const tpl_ovr_t *o, *from = NULL;
-    int i, dedented, names;
+    int dedented, names;
 
     for (o = st->ovr; o; o = o->prev) {
-        for (i = 0; i < o->nargs; i++) {
-            if (same_name(o->args[i].s, o->args[i].n, nd->s, nd->n)) {
-                use = &o->args[i];
+        aend = o->args + o->nargs;
+        /* the args are blocks; each one's end skips its body */
+        for (a = o->args; a < aend; a = a->owner->code + a->end) {
+            if (same_name(a->s, a->n, nd->s, nd->n)) {
+                use = a;
                 from = o;
                 break;
             }
@@ -1508,28 +1742,31 @@ static void render_block(tpl_render_t *st, const tpl_node_t *nd)
         st->ioff = doff;
         st->ilen = dlen;
     }
-    /* an override's nodes belong to the template that passed it */
+    /* an override's code belongs to the template that passed it */
     names = st->names;
     if (from) {
         st->names = from->names;
     }
-    render_nodes(st, use->kids, use->nkids);
+    render_code(st, use + 1, use->end - (int)(use - use->owner->code) - 1);
     st->names = names;
     st->ioff = ioff;
     st->ilen = ilen;
     st->itop = itop;
 }
 
-static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n)
+/* Render code[0, n): ops one after the other, where a section, parent or block
+ * renders its body itself and the walk resumes at its end. */
+static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n)
 {
-    const tpl_node_t *end;
+    const tpl_node_t *end, *code;
 
-    /* An empty template or section has no node array at all (NULL), and
-     * NULL + 0 is undefined in C. */
+    /* An empty template or section has no code at all (NULL), and NULL + 0 is
+     * undefined in C. */
     if (n == 0) {
         return;
     }
     end = nd + n;
+    code = nd->owner->code;
     if (++st->depth > ART_TPL_MAX_NESTING) {
         render_fail(st, "template nesting too deep");
         return;
@@ -1538,14 +1775,15 @@ static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n)
         render_fail(st, "output too large");
         return;
     }
-    for (; nd < end; nd++) {
+    while (nd < end) {
         if (nd->type == N_TEXT) {
             if (st->ilen) {
                 write_text_indented(st, nd);
             }
             else {
-                art_buf_append(st->out, nd->s, nd->n);
+                out_write(st, nd->s, nd->n);
             }
+            nd++;
             continue;
         }
         if ((nd->flags & F_BOL) && st->ilen) {
@@ -1554,9 +1792,7 @@ static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n)
         switch (nd->type) {
         case N_VAR:
         case N_RAW:
-            lookup(st, nd);
-            write_value(st, lua_gettop(st->L), nd->type == N_VAR);
-            lua_pop(st->L, 1);
+            write_top(st, lookup(st, nd), nd->type == N_VAR);
             break;
         case N_SECTION:
         case N_INVERTED:
@@ -1572,6 +1808,7 @@ static void render_nodes(tpl_render_t *st, const tpl_node_t *nd, int n)
             render_block(st, nd);
             break;
         }
+        nd = code + nd->end;
     }
     st->depth--;
 }
@@ -1581,7 +1818,6 @@ static int render_main(lua_State *L)
 {
     tpl_render_t *st = lua_touserdata(L, 1);
 
-    ctx_push(st, 2);
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &tpl_cache_key) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_newtable(L);
@@ -1589,8 +1825,11 @@ static int render_main(lua_State *L)
         lua_rawsetp(L, LUA_REGISTRYINDEX, &tpl_cache_key);
     }
     st->cache = lua_gettop(L);
+    lua_pushnil(L);
+    st->mtslot = lua_gettop(L);
+    ctx_push(st, 2);
     st->names = names_push(st, st->tpl);
-    render_nodes(st, st->tpl->nodes, st->tpl->nnodes);
+    render_code(st, st->tpl->code, st->tpl->ncode);
     if (st->out->overflow) {
         return render_fail(st, "output too large");
     }
@@ -1603,6 +1842,7 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
 {
     tpl_render_t st;
     const char *msg;
+    apr_size_t start = out->len, hint;
 
     data_idx = lua_absindex(L, data_idx);
     if (!lua_checkstack(L, 3)) {
@@ -1611,8 +1851,14 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
         }
         return APR_EGENERAL;
     }
+    /* a quarter more than last time: pages of one kind differ in length */
+    hint = apr_atomic_read32(&((art_tpl_t *)t)->size_hint);
+    if (hint) {
+        out_presize(out, hint + hint / 4);
+    }
     st.L = L;
     st.out = out;
+    out_sync(&st);
     st.resolve = resolve;
     st.baton = baton;
     st.tpl = t;
@@ -1623,13 +1869,14 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.icap = sizeof(st.ibuf0);
     st.itop = st.ioff = st.ilen = 0;
     st.ovr = NULL;
-    st.cache = st.names = 0;
+    st.cache = st.names = st.mtslot = 0;
     st.depth = st.pdepth = 0;
 
     lua_pushcfunction(L, render_main);
     lua_pushlightuserdata(L, &st);
     lua_pushvalue(L, data_idx);
     if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        out_end(out);
         msg = lua_tostring(L, -1);
         if (err) {
             *err = apr_psprintf(out->pool, "%s: %s", t->name,
@@ -1637,6 +1884,12 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
         }
         lua_pop(L, 1);
         return APR_EGENERAL;
+    }
+    out_end(out);
+    /* The template is shared and otherwise read-only; this one word is only a
+     * hint, written atomically. */
+    if (t->stamp && out->len - start <= APR_UINT32_MAX) {
+        apr_atomic_set32(&((art_tpl_t *)t)->size_hint, (apr_uint32_t)(out->len - start));
     }
     return APR_SUCCESS;
 }

@@ -8,9 +8,10 @@
  * modules for inheritance ({{<parent}} and {{$block}}), dynamic names ({{>*name}} and
  * {{<*name}}) and lambdas (Lua functions).
  *
- * Partials and parents are found by name at render time through a resolver, so a
- * template set can be reloaded piece by piece and a missing partial renders as the
- * empty string.  Indentation of standalone partials and blocks is applied while
+ * Partials and parents are found by name through a resolver, so a missing partial
+ * renders as the empty string; a set that does not change once loaded has its
+ * static names resolved once (art_tpl_link), dynamic ones ({{>*x}}) at render
+ * time.  Indentation of standalone partials and blocks is applied while
  * rendering; it never requires a per-indentation copy of a compiled template.  As
  * the spec says, each line of a standalone partial gets the tag's indentation;
  * empty lines do not (the spec does not test this case), so no trailing blanks
@@ -77,6 +78,12 @@ typedef const art_tpl_t *(*art_tpl_resolve_fn)(void *baton, const char *name);
  * "article.mustache:12: unclosed section 'items'". */
 apr_status_t art_tpl_compile(apr_pool_t *p, const char *name, const char *src,
                              apr_size_t len, art_tpl_t **out, char **err);
+
+/* Resolve t's static partial and parent names now, through resolve; renders given
+ * the same resolve and baton then use what it answered instead of asking again.
+ * For template sets that do not change once loaded (art_tplset.h); call it before
+ * t is shared with other threads. */
+void art_tpl_link(art_tpl_t *t, art_tpl_resolve_fn resolve, void *baton);
 
 /* Render t against the Lua value at data_idx, appending to out.  The Lua stack is
  * left as it was.  Returns APR_EGENERAL with *err (from out->pool, prefixed with the

@@ -114,6 +114,7 @@ apr_status_t art_tplset_load(apr_pool_t *p, const char *dir, art_tplset_t **out,
     apr_pool_t *pool;
     art_tplset_t *set;
     load_baton_t lb;
+    apr_hash_index_t *hi;
     apr_status_t rv;
 
     /* Unmanaged for the same reason as snapshots: reloads happen in request
@@ -137,6 +138,11 @@ apr_status_t art_tplset_load(apr_pool_t *p, const char *dir, art_tplset_t **out,
         }
         apr_pool_destroy(pool);
         return rv;
+    }
+    /* The set never changes once loaded, so each static partial or parent name
+     * is looked up here once rather than on every render. */
+    for (hi = apr_hash_first(p, set->byname); hi; hi = apr_hash_next(hi)) {
+        art_tpl_link(apr_hash_this_val(hi), art_tplset_resolve, set);
     }
     *out = set;
     return APR_SUCCESS;

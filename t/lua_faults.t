@@ -37,7 +37,11 @@ my @faults = (
     [ escape_require => qr{module name '\.\.etc\.passwd' is not allowed} ],
 );
 
-plan tests => 6 * @faults + 3;
+# Filters that end at once but leave the template Lua that never ends: a lambda,
+# an __index.  Rendering runs under the same budgets, fails, and logs why.
+my @template_faults = qw(tpl_lambda tpl_index);
+
+plan tests => 6 * @faults + 5 * @template_faults + 3;
 
 for my $f (@faults) {
     my ($name, $logged) = @$f;
@@ -49,6 +53,21 @@ for my $f (@faults) {
              'nothing leaked', "$name: the client sees no script detail");
     ok t_cmp($log, qr{ART020\d: .*\Q$seed\E}, "$name: logged with the URI");
     ok t_cmp($log, $logged, "$name: the log says why");
+    ok t_cmp(GET($seed)->code, 200, "$name: the server still serves");
+}
+
+for my $name (@template_faults) {
+    my ($res, $log) = logged_request(GET => "/lua/$name$seed");
+    ok t_cmp($res->code, 500, "$name: 500");
+    ok t_cmp(!defined $res->header('Client-Warning')
+             && $res->content =~ m{<title>500 Internal Server Error</title>}
+             ? 'httpd' : 'made up by the client', 'httpd',
+             "$name: httpd answered (the client did not give up)");
+    ok t_cmp($res->content !~ /\.lua|traceback|budget/
+             ? 'nothing leaked' : 'leaked: ' . substr($res->content, 0, 200),
+             'nothing leaked', "$name: the client sees no script detail");
+    ok t_cmp($log, qr{ART0011: rendering article\.mustache failed: .*budget},
+             "$name: the log says the budget stopped the template");
     ok t_cmp(GET($seed)->code, 200, "$name: the server still serves");
 }
 

@@ -862,6 +862,157 @@ static void indent_check(lua_State *L, apr_pool_t *pool, tally_t *tally)
     apr_pool_destroy(p);
 }
 
+/* art_tpl_link: a linked template uses the partials and parents its set had when
+ * it was linked, and only with that set; with another resolver or baton it asks
+ * the resolver as before. */
+static void link_checks(lua_State *L, apr_pool_t *pool, tally_t *tally)
+{
+    static const struct {
+        const char *name, *src;
+        int set;                /* 1, 2: which set the partial is in */
+    } partials[] = {
+        { "p", "one", 1 }, { "q", "<{{$b}}{{/b}}>", 1 },
+        { "p", "two", 2 }, { "q", "({{$b}}{{/b}})", 2 },
+    };
+    static const char main_src[] = "[{{>p}}]{{<q}}{{$b}}B{{/b}}{{/q}}";
+    apr_pool_t *p;
+    apr_hash_t *set[3];
+    art_tpl_t *t, *pt;
+    art_buf_t out;
+    char *err;
+    const char *got[4];
+    size_t i;
+    int ok;
+
+    apr_pool_create(&p, pool);
+    for (i = 0; i < 3; i++) {
+        set[i] = apr_hash_make(p);
+    }
+    for (i = 0; i < sizeof(partials) / sizeof(partials[0]); i++) {
+        if (art_tpl_compile(p, partials[i].name, partials[i].src,
+                            strlen(partials[i].src), &pt, &err) == APR_SUCCESS) {
+            apr_hash_set(set[partials[i].set], partials[i].name, APR_HASH_KEY_STRING,
+                         pt);
+        }
+    }
+    lua_newtable(L);
+    ok = art_tpl_compile(p, "main", main_src, strlen(main_src), &t, &err)
+         == APR_SUCCESS;
+    if (ok) {
+        art_tpl_link(t, resolve, set[1]);
+        /* what set 1 had when linked stays, even once the set lost it */
+        apr_hash_set(set[1], "p", APR_HASH_KEY_STRING, NULL);
+        for (i = 0; i < 3; i++) {
+            art_buf_init(&out, p, 64);
+            got[i] = art_tpl_render(t, L, -1, resolve, set[i], &out, &err)
+                     == APR_SUCCESS ? out.data : "(error)";
+        }
+        art_buf_init(&out, p, 64);
+        got[3] = art_tpl_render(t, L, -1, NULL, NULL, &out, &err) == APR_SUCCESS
+                 ? out.data : "(error)";
+        ok = strcmp(got[1], "[one]<B>") == 0 && strcmp(got[2], "[two](B)") == 0
+             && strcmp(got[0], "[]") == 0 && strcmp(got[3], "[]") == 0;
+        if (!ok) {
+            printf("FAIL engine: linked partials: got %s | %s | %s | %s\n", got[1],
+                   got[2], got[0], got[3]);
+        }
+    }
+    lua_pop(L, 1);
+    tally->passed += ok;
+    tally->failed += !ok;
+    apr_pool_destroy(p);
+}
+
+/* HTML escaping as the spec defines it, byte by byte, to check the engine's
+ * run-copying escaper against. */
+static void reference_escape(art_buf_t *b, const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&':  art_buf_puts(b, "&amp;");  break;
+        case '<':  art_buf_puts(b, "&lt;");   break;
+        case '>':  art_buf_puts(b, "&gt;");   break;
+        case '"':  art_buf_puts(b, "&quot;"); break;
+        case '\'': art_buf_puts(b, "&#39;");  break;
+        default:   art_buf_putc(b, s[i]);
+        }
+    }
+}
+
+/* Escaped and raw values, with NUL bytes inside and specials at both ends, written
+ * into buffers that grow as they go, into one that already holds text, and up to
+ * an output limit that they just fit or just miss; each render twice, the second
+ * one into a buffer pre-sized from the first. */
+static void output_checks(lua_State *L, apr_pool_t *pool, tally_t *tally)
+{
+    static const char src[] = "{{v}}|{{{v}}}|{{#l}}{{.}}{{/l}}";
+    apr_pool_t *p;
+    art_tpl_t *t;
+    art_buf_t want, out;
+    const char *v;
+    char *err;
+    size_t nv, i;
+    int round, ok = 1;
+
+    apr_pool_create(&p, pool);
+    if (luaL_dostring(L, "local v = '<a\\0b>&\"' .. string.rep('x\\0<y', 300) .. \"'\" "
+                      "return { v = v, l = { v, 'plain', '&' } }") != LUA_OK
+        || art_tpl_compile(p, "out", src, strlen(src), &t, &err) != APR_SUCCESS) {
+        printf("FAIL engine: output checks: setup\n");
+        lua_settop(L, 0);
+        tally->failed++;
+        apr_pool_destroy(p);
+        return;
+    }
+    lua_getfield(L, -1, "v");
+    v = lua_tolstring(L, -1, &nv);
+    art_buf_init(&want, p, 64);
+    reference_escape(&want, v, nv);
+    art_buf_putc(&want, '|');
+    art_buf_append(&want, v, nv);
+    art_buf_putc(&want, '|');
+    reference_escape(&want, v, nv);
+    art_buf_puts(&want, "plain&amp;");
+    lua_pop(L, 1);
+    for (round = 0; round < 2 && ok; round++) {
+        /* grown as it goes (then pre-sized from the last render), and with room
+         * to spare from the start */
+        for (i = 0; i < 2 && ok; i++) {
+            art_buf_init(&out, p, i ? 8 * want.len : 64);
+            ok = art_tpl_render(t, L, -1, NULL, NULL, &out, &err) == APR_SUCCESS
+                 && out.len == want.len && memcmp(out.data, want.data, want.len) == 0
+                 && out.data[out.len] == '\0';
+        }
+        /* appended after what the buffer holds */
+        art_buf_init(&out, p, 64);
+        art_buf_puts(&out, "head:");
+        ok = ok && art_tpl_render(t, L, -1, NULL, NULL, &out, &err) == APR_SUCCESS
+             && out.len == want.len + 5 && memcmp(out.data, "head:", 5) == 0
+             && memcmp(out.data + 5, want.data, want.len) == 0;
+        /* a limit it just fits, and one byte less */
+        for (i = 0; i < 2 && ok; i++) {
+            art_buf_init(&out, p, 64);
+            out.limit = want.len - i;
+            ok = (art_tpl_render(t, L, -1, NULL, NULL, &out, &err) == APR_SUCCESS)
+                 == (i == 0)
+                 && (i == 0 ? out.len == want.len
+                              && memcmp(out.data, want.data, want.len) == 0
+                            : strstr(err, "output too large") != NULL
+                              && out.len < want.len);
+        }
+    }
+    if (!ok) {
+        fail_line("engine", "escaping and output buffer", "wrong output", want.data,
+                  want.len, out.data, out.len);
+    }
+    lua_pop(L, 1);
+    tally->passed += ok;
+    tally->failed += !ok;
+    apr_pool_destroy(p);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static int is_gating(const char *file)
@@ -925,6 +1076,8 @@ int main(int argc, char **argv)
     engine_checks(L, pool, &engine);
     cache_checks(L, pool, &engine);
     indent_check(L, pool, &engine);
+    link_checks(L, pool, &engine);
+    output_checks(L, pool, &engine);
     printf("  %-22s %3d passed, %d failed\n", "engine checks", engine.passed,
            engine.failed);
     gate.passed += engine.passed;
