@@ -76,10 +76,13 @@ local persian_digits = { ["0"] = "۰", ["1"] = "۱", ["2"] = "۲", ["3"] = "۳",
 -- Languages written with the Solar Hijri calendar and Persian digits.
 local solar_hijri = { fa = true, ps = true }
 
-local function digits(s, lang)
-  if not solar_hijri[lang] then return s end
-  return (s:gsub("%d", persian_digits))
-end
+-- Persian digits of a non-negative integer, made once per number: a list
+-- page asks for the same few days and years over and over.
+local persian_numbers = setmetatable({}, { __index = function(t, n)
+  local s = (tostring(n):gsub("%d", persian_digits))
+  t[n] = s
+  return s
+end })
 
 -- ---------------------------------------------------------------- Gregorian
 
@@ -265,34 +268,98 @@ local long_form = {
   ru = function(d, m, y) return string.format("%d %s %d г.", d, gregorian_months.ru[m], y) end,
 }
 
---- "31.03.2025", or "۱۴۰۴/۱/۱۱" in Dari and Pashto.
-function M.numeric(iso, lang)
+local function numeric(iso, lang)
   local y, m, d = M.parse(iso)
   if not y then return nil end
   if solar_hijri[lang] then
     local jy, jm, jd = M.to_jalali(y, m, d)
     if not jy then return nil end
-    return digits(string.format("%d/%d/%d", jy, jm, jd), lang)
+    return persian_numbers[jy] .. "/" .. persian_numbers[jm] .. "/" .. persian_numbers[jd]
   end
   return string.format("%02d.%02d.%04d", d, m, y)
+end
+
+local function long(iso, lang, names)
+  local y, m, d = M.parse(iso)
+  if not y then return nil end
+  if solar_hijri[lang] then
+    local jy, jm, jd = M.to_jalali(y, m, d)
+    if not jy then return nil end
+    local name = names[jm]
+    if type(name) ~= "string" then return nil end
+    return persian_numbers[jd] .. " " .. name .. " " .. persian_numbers[jy]
+  end
+  local f = long_form[lang]
+  if f then return f(d, m, y) end
+  return numeric(iso, lang)
+end
+
+-- ---------------------------------------------------------------- memo
+--
+-- A list page formats the date of every listed article on every request, and
+-- the calendar arithmetic above is the bulk of a list page's filter time.  A
+-- formatted date depends on the ISO string, the language, the form and, for
+-- the Solar Hijri long form, the list of month names, so the results are
+-- remembered per list of names (the table itself: dates.month_sets.iran or
+-- the one dates.default_months[lang] names at the time of the call) and per
+-- "form, language, ISO string".  The configurable tables are read on every
+-- call, so a filter that sets dates.default_months.fa = "iran" or
+-- dates.dateline_forms.de = "long" sees the change at once; a list of twelve
+-- names given in opts.months is not remembered (a filter may build a fresh one
+-- per call).  Editing a list of names in place is the one change the memo does
+-- not see: assign a new list instead.  The memo is bounded: when it holds
+-- memo_max results it is emptied and starts again.
+local memo_max = 4096
+local memo_count = 0
+local memo = {}                -- names table or false -> key -> result or false
+local no_names = false
+
+local function remembered(names, key)
+  local by_key = memo[names]
+  if not by_key then return nil, nil end
+  return by_key[key], by_key
+end
+
+local function remember(by_key, names, key, value)
+  if memo_count >= memo_max then
+    memo, memo_count, by_key = {}, 0, nil
+  end
+  if not by_key then
+    by_key = {}
+    memo[names] = by_key
+  end
+  by_key[key] = value == nil and false or value
+  memo_count = memo_count + 1
+  return value
+end
+
+--- "31.03.2025", or "۱۴۰۴/۱/۱۱" in Dari and Pashto.
+function M.numeric(iso, lang)
+  if type(iso) ~= "string" then return nil end
+  local key = "n\0" .. tostring(lang) .. "\0" .. iso
+  local hit, by_key = remembered(no_names, key)
+  if hit ~= nil then return hit or nil end
+  return remember(by_key, no_names, key, numeric(iso, lang))
 end
 
 --- "March 30, 2025", "30. März 2025", "۹ حمل ۱۴۰۴"; the numeric form for
 --- languages without a long one.  opts.months picks the Solar Hijri month
 --- names: a key of dates.month_sets or a list of twelve names.
 function M.long(iso, lang, opts)
-  local y, m, d = M.parse(iso)
-  if not y then return nil end
-  if solar_hijri[lang] then
-    local jy, jm, jd = M.to_jalali(y, m, d)
-    if not jy then return nil end
-    local name = month_names(lang, type(opts) == "table" and opts or nil)[jm]
-    if type(name) ~= "string" then return nil end
-    return digits(tostring(jd), lang) .. " " .. name .. " " .. digits(tostring(jy), lang)
+  if type(iso) ~= "string" then return nil end
+  opts = type(opts) == "table" and opts or nil
+  if not solar_hijri[lang] then
+    local key = "l\0" .. tostring(lang) .. "\0" .. iso
+    local hit, by_key = remembered(no_names, key)
+    if hit ~= nil then return hit or nil end
+    return remember(by_key, no_names, key, long(iso, lang, nil))
   end
-  local f = long_form[lang]
-  if f then return f(d, m, y) end
-  return M.numeric(iso, lang)
+  local names = month_names(lang, opts)
+  if opts and type(opts.months) == "table" then return long(iso, lang, names) end
+  local key = "l\0" .. lang .. "\0" .. iso
+  local hit, by_key = remembered(names, key)
+  if hit ~= nil then return hit or nil end
+  return remember(by_key, names, key, long(iso, lang, names))
 end
 
 --- The dateline form of lang (dates.dateline_forms), numeric by default.

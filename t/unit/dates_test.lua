@@ -250,6 +250,57 @@ check("default_months.fa = iran, dateline", { "۱ فروردین ۱۴۰۴" },
 dates.default_months.fa = "afghan"
 check("default_months.fa back to afghan", { "۱ حوت ۱۴۰۴" }, dates.long, "2026-02-20", "fa")
 
+-- ---------------------------------------------------------------- the memo
+--
+-- dates.lua remembers formatted dates; the same call asked again after the
+-- configuration changed must give the new answer, not the remembered one.
+local iso = "2025-04-10"
+check("memo: afghan first", { "۲۱ حمل ۱۴۰۴" }, dates.dateline, iso, "fa")
+check("memo: afghan again", { "۲۱ حمل ۱۴۰۴" }, dates.dateline, iso, "fa")
+dates.default_months.fa = "iran"
+check("memo: default_months.fa = iran seen at once", { "۲۱ فروردین ۱۴۰۴" },
+      dates.dateline, iso, "fa")
+check("memo: long sees iran too", { "۲۱ فروردین ۱۴۰۴" }, dates.long, iso, "fa")
+dates.default_months.fa = "afghan"
+check("memo: back to afghan", { "۲۱ حمل ۱۴۰۴" }, dates.dateline, iso, "fa")
+dates.dateline_forms.fa = "numeric"
+check("memo: dateline_forms.fa = numeric seen at once", { "۱۴۰۴/۱/۲۱" },
+      dates.dateline, iso, "fa")
+dates.dateline_forms.fa = "long"
+check("memo: dateline_forms.fa back to long", { "۲۱ حمل ۱۴۰۴" }, dates.dateline, iso, "fa")
+dates.dateline_forms.de = "long"
+check("memo: dateline_forms.de = long", { "10. April 2025" }, dates.dateline, iso, "de")
+dates.dateline_forms.de = nil
+check("memo: de numeric again", { "10.04.2025" }, dates.dateline, iso, "de")
+check("memo: a list of names", { "۲۱ A ۱۴۰۴" }, dates.long, iso, "fa",
+      { months = { "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L" } })
+check("memo: another list of names", { "۲۱ Z ۱۴۰۴" }, dates.long, iso, "fa",
+      { months = { "Z", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L" } })
+local saved = dates.month_sets.afghan
+dates.month_sets.afghan = { "X", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L" }
+check("memo: a replaced month set", { "۲۱ X ۱۴۰۴" }, dates.dateline, iso, "fa")
+dates.month_sets.afghan = saved
+check("memo: the month set restored", { "۲۱ حمل ۱۴۰۴" }, dates.dateline, iso, "fa")
+check("memo: nil is remembered as nil", { nil }, dates.dateline, "2025-02-30", "fa")
+check("memo: nil again", { nil }, dates.dateline, "2025-02-30", "fa")
+-- More distinct dates than the memo holds: it is emptied and refilled, and
+-- every answer stays the one the calendar gives.
+do
+  local ok = true
+  for round = 1, 2 do
+    for day = 0, 9999 do
+      local y, m, d = 2000 + day // 372, day // 31 % 12 + 1, day % 31 + 1
+      if d <= 28 then
+        local s = string.format("%04d-%02d-%02d", y, m, d)
+        local want = string.format("%02d.%02d.%04d", d, m, y)
+        if dates.dateline(s, "en") ~= want then ok = false end
+      end
+    end
+    if round == 1 and dates.dateline(iso, "fa") ~= "۲۱ حمل ۱۴۰۴" then ok = false end
+  end
+  check("memo: bounded, answers unchanged past its size", { true }, function() return ok end)
+end
+
 -- Each set has twelve distinct names; Pashto is written with Pashto letters.
 for name, set in pairs(dates.month_sets) do
   local seen, ok = {}, #set == 12
