@@ -2439,19 +2439,15 @@ static int hit_better(const art_index_hit_t *a, const art_index_hit_t *b)
     return a->score > b->score || (a->score == b->score && a->doc < b->doc);
 }
 
-static int hit_cmp(const void *x, const void *y)
-{
-    const art_index_hit_t *a = x, *b = y;
-
-    return hit_better(a, b) ? -1 : hit_better(b, a) ? 1 : 0;
-}
 
 /* Score the query's terms' postings in place; the best offset + limit
  * (within the window) sorted into hits.  Terms absent from the index are
- * skipped, as are those with more than max_df documents. */
+ * skipped, as are those with more than max_df documents.  known_df, when
+ * not NULL, is each term's document count as the caller has just read it
+ * (every term present), which saves looking each term up twice. */
 static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
-                long exclude, size_t max_df, int limit, int offset,
-                art_index_hit_t *hits, int *total)
+                long exclude, size_t max_df, const size_t *known_df,
+                int limit, int offset, art_index_hit_t *hits, int *total)
 {
     lang_stat_t ls = lang_stat(t->txn, t->st, lang);
     MDB_cursor *c;
@@ -2480,7 +2476,12 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
         k = q->terms[j];
         use[j] = 0;
         df[j] = 0;
-        if (mdb_cursor_get(c, &k, &v, MDB_SET) == 0
+        if (known_df) {
+            df[j] = known_df[j];
+            use[j] = df[j] <= max_df;
+            postings += use[j] ? df[j] : 0;
+        }
+        else if (mdb_cursor_get(c, &k, &v, MDB_SET) == 0
             && mdb_cursor_count(c, &df[j]) == 0 && df[j] <= max_df) {
             use[j] = 1;
             postings += df[j];
@@ -2531,7 +2532,8 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
     if (total) {
         *total = (int)acc.n;
     }
-    /* The best window hits: a sorted array small enough for insertion. */
+    /* The best window hits: a sorted array small enough for insertion,
+     * and hit_better is strict, so it needs no sorting after. */
     for (i = 0; i <= acc.mask && window > 0; i++) {
         art_index_hit_t h;
         int at;
@@ -2550,7 +2552,6 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
         }
         best[at] = h;
     }
-    qsort(best, (size_t)nbest, sizeof(*best), hit_cmp);
     for (j = offset; j < nbest && out < limit; j++) {
         hits[out++] = best[j];
     }
@@ -2580,7 +2581,7 @@ int art_store_search(art_store_txn_t *t, const char *lang, const char *query,
     art_text_tokenize(query, qlen > ART_INDEX_QUERY_MAX ? ART_INDEX_QUERY_MAX
                                                         : qlen,
                       lang, query_term, q);
-    n = rank(t, q, lang, -1, (size_t)-1, limit, offset, hits, total);
+    n = rank(t, q, lang, -1, (size_t)-1, NULL, limit, offset, hits, total);
     free(q);
     return n;
 }
@@ -2590,6 +2591,7 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
 {
     rec_t r;
     const char *terms[ART_INDEX_TOP_TERMS];
+    size_t dfs[ART_INDEX_QUERY_TERMS];
     query_t *q;
     float sum = 0;
     int i, n;
@@ -2626,6 +2628,7 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
             q->n--;
             continue;
         }
+        dfs[q->n - 1] = df;
         memcpy(&w, r.base + r.h.topw + sizeof(float) * (size_t)i, sizeof(w));
         sum += w;
     }
@@ -2633,7 +2636,8 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
     if (self) {
         *self = sum;
     }
-    n = q->n ? rank(t, q, q->lang, doc, (size_t)max_df, limit, 0, hits, NULL)
+    n = q->n ? rank(t, q, q->lang, doc, (size_t)max_df, dfs, limit, 0, hits,
+                    NULL)
              : 0;
     free(q);
     return n;
