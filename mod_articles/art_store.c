@@ -2311,23 +2311,29 @@ static int list_read(art_store_txn_t *t, art_list_e kind, const char *lang,
                      const char *key, int offset, int n,
                      art_list_entry_t *out, int *total)
 {
-    char buf[1024];
+    char buf[KEY_MAX];
     apr_pool_t *p = NULL;
     MDB_cursor *c;
     MDB_val k, v;
-    size_t count = 0;
+    size_t count = 0, ll = lang ? strlen(lang) : 0, kl = key ? strlen(key) : 0;
     int got = 0, rc;
     static const char kinds[] = "alcutx";
 
     if (total) {
         *total = 0;
     }
-    /* The key is built on the stack when it fits: lists are read on every
-     * page, and a pool per call would cost more than the read. */
-    if (apr_snprintf(buf, sizeof(buf), "%c/%s/%s", kinds[kind],
-                     lang ? lang : "", key ? key : "") < KEY_MAX) {
+    /* The key ("k/lang/key", as list_key makes it) is built on the stack
+     * when it fits: lists are read on every page (several for a related
+     * list), and a pool, or even a formatted print, per call would cost
+     * more than the read. */
+    if (3 + ll + kl < KEY_MAX) {
+        buf[0] = kinds[kind];
+        buf[1] = '/';
+        memcpy(buf + 2, lang ? lang : "", ll);
+        buf[2 + ll] = '/';
+        memcpy(buf + 3 + ll, key ? key : "", kl);
         k.mv_data = buf;
-        k.mv_size = strlen(buf);
+        k.mv_size = 3 + ll + kl;
     }
     else {
         apr_pool_create_unmanaged_ex(&p, NULL, NULL);
@@ -2381,10 +2387,13 @@ int art_store_list(art_store_txn_t *t, art_list_e kind, const char *lang,
     return list_read(t, kind, lang, key, offset, n, out, total);
 }
 
-/* Accumulated scores: open addressing over document ids. */
+/* Accumulated scores: open addressing over document ids, and the places
+ * used in the order first met, so ranking visits the documents scored and
+ * not the whole table. */
 typedef struct acc_t {
     apr_uint32_t *doc;           /* NO_DOC = empty */
     float *score;
+    apr_size_t *used;            /* n places */
     apr_size_t mask, n;
 } acc_t;
 
@@ -2398,7 +2407,7 @@ static float *acc_slot(acc_t *a, apr_uint32_t doc)
     if (a->doc[i] == NO_DOC) {
         a->doc[i] = doc;
         a->score[i] = 0;
-        a->n++;
+        a->used[a->n++] = i;
     }
     return &a->score[i];
 }
@@ -2437,6 +2446,36 @@ static void query_term(void *baton, const char *term, size_t len, int pos)
 static int hit_better(const art_index_hit_t *a, const art_index_hit_t *b)
 {
     return a->score > b->score || (a->score == b->score && a->doc < b->doc);
+}
+
+/* A heap of hits, the worst at 0: add h to the n there are. */
+static void hit_push(art_index_hit_t *heap, int n, art_index_hit_t h)
+{
+    int at = n;
+
+    while (at > 0 && hit_better(&heap[(at - 1) / 2], &h)) {
+        heap[at] = heap[(at - 1) / 2];
+        at = (at - 1) / 2;
+    }
+    heap[at] = h;
+}
+
+/* Replace the worst of the n hits of the heap with h. */
+static void hit_sift(art_index_hit_t *heap, int n, art_index_hit_t h)
+{
+    int at = 0, child;
+
+    while ((child = 2 * at + 1) < n) {
+        if (child + 1 < n && hit_better(&heap[child], &heap[child + 1])) {
+            child++;
+        }
+        if (!hit_better(&h, &heap[child])) {
+            break;
+        }
+        heap[at] = heap[child];
+        at = child;
+    }
+    heap[at] = h;
 }
 
 
@@ -2492,8 +2531,10 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
     }
     acc.doc = malloc(acc.mask * sizeof(*acc.doc));
     acc.score = malloc(acc.mask * sizeof(*acc.score));
+    acc.used = malloc(acc.mask * sizeof(*acc.used));
     best = malloc(sizeof(*best) * (size_t)(window + 1));
-    if (acc.doc == NULL || acc.score == NULL || best == NULL) {
+    if (acc.doc == NULL || acc.score == NULL || acc.used == NULL
+        || best == NULL) {
         goto out;
     }
     memset(acc.doc, 0xFF, acc.mask * sizeof(*acc.doc));
@@ -2532,25 +2573,27 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
     if (total) {
         *total = (int)acc.n;
     }
-    /* The best window hits: a sorted array small enough for insertion,
-     * and hit_better is strict, so it needs no sorting after. */
-    for (i = 0; i <= acc.mask && window > 0; i++) {
+    /* The best window hits: a heap with the worst kept on top, then
+     * sorted by taking the worst off one at a time.  hit_better is a
+     * strict order, so the hits and their order are the same whatever
+     * order the documents are visited in. */
+    for (i = 0; i < acc.n && window > 0; i++) {
         art_index_hit_t h;
-        int at;
 
-        if (acc.doc[i] == NO_DOC) {
-            continue;
+        h.doc = (int)acc.doc[acc.used[i]];
+        h.score = acc.score[acc.used[i]];
+        if (nbest < window) {
+            hit_push(best, nbest++, h);
         }
-        h.doc = (int)acc.doc[i];
-        h.score = acc.score[i];
-        if (nbest == window && !hit_better(&h, &best[nbest - 1])) {
-            continue;
+        else if (hit_better(&h, &best[0])) {
+            hit_sift(best, nbest, h);
         }
-        at = nbest < window ? nbest++ : nbest - 1;
-        for (; at > 0 && hit_better(&h, &best[at - 1]); at--) {
-            best[at] = best[at - 1];
-        }
-        best[at] = h;
+    }
+    for (j = nbest; j > 1; j--) {
+        art_index_hit_t worst = best[0];
+
+        hit_sift(best, j - 1, best[j - 1]);
+        best[j - 1] = worst;
     }
     for (j = offset; j < nbest && out < limit; j++) {
         hits[out++] = best[j];
@@ -2559,6 +2602,7 @@ out:
     mdb_cursor_close(c);
     free(acc.doc);
     free(acc.score);
+    free(acc.used);
     free(best);
     return out;
 }
