@@ -2481,12 +2481,15 @@ static void hit_sift(art_index_hit_t *heap, int n, art_index_hit_t h)
 
 /* Score the query's terms' postings in place; the best offset + limit
  * (within the window) sorted into hits.  Terms absent from the index are
- * skipped, as are those with more than max_df documents.  known_df, when
- * not NULL, is each term's document count as the caller has just read it
- * (every term present), which saves looking each term up twice. */
+ * skipped, as are those with more than max_df documents.  known_df,
+ * at_term and at_val, when not NULL, are each term's document count, a
+ * cursor on its postings and the value it found there, as the caller has
+ * just looked them up (every term present), which saves looking each term
+ * up twice. */
 static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
                 long exclude, size_t max_df, const size_t *known_df,
-                int limit, int offset, art_index_hit_t *hits, int *total)
+                MDB_cursor *const *at_term, const MDB_val *at_val, int limit,
+                int offset, art_index_hit_t *hits, int *total)
 {
     lang_stat_t ls = lang_stat(t->txn, t->st, lang);
     MDB_cursor *c;
@@ -2542,6 +2545,7 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
     /* Each document's contributions are summed in query-term order, so
      * scores do not depend on the order postings are met in. */
     for (j = 0; j < q->n; j++) {
+        MDB_cursor *pc = at_term ? at_term[j] : c;
         float idf;
 
         if (!use[j]) {
@@ -2549,11 +2553,16 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
         }
         idf = bm25_idf((double)ls.ndocs, (double)df[j]);
         k = q->terms[j];
-        if (mdb_cursor_get(c, &k, &v, MDB_SET) != 0) {
+        /* A term of one document has no duplicates to read many at a
+         * time: MDB_GET_MULTIPLE then succeeds and leaves v as found. */
+        if (at_term) {
+            v = at_val[j];
+        }
+        else if (mdb_cursor_get(c, &k, &v, MDB_SET) != 0) {
             continue;
         }
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE); rc == 0;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE)) {
+        for (rc = mdb_cursor_get(pc, &k, &v, MDB_GET_MULTIPLE); rc == 0;
+             rc = mdb_cursor_get(pc, &k, &v, MDB_NEXT_MULTIPLE)) {
             const unsigned char *at = v.mv_data;
             size_t m = v.mv_size / POST_VAL;
 
@@ -2625,7 +2634,8 @@ int art_store_search(art_store_txn_t *t, const char *lang, const char *query,
     art_text_tokenize(query, qlen > ART_INDEX_QUERY_MAX ? ART_INDEX_QUERY_MAX
                                                         : qlen,
                       lang, query_term, q);
-    n = rank(t, q, lang, -1, (size_t)-1, NULL, limit, offset, hits, total);
+    n = rank(t, q, lang, -1, (size_t)-1, NULL, NULL, NULL, limit, offset,
+             hits, total);
     free(q);
     return n;
 }
@@ -2636,10 +2646,12 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
     rec_t r;
     const char *terms[ART_INDEX_TOP_TERMS];
     size_t dfs[ART_INDEX_QUERY_TERMS];
+    MDB_cursor *at[ART_INDEX_QUERY_TERMS];
+    MDB_val vals[ART_INDEX_QUERY_TERMS];
     query_t *q;
     float sum = 0;
     int i, n;
-    MDB_cursor *c;
+    MDB_cursor *c = NULL;
 
     if (self) {
         *self = 0;
@@ -2652,10 +2664,8 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
     }
     q->n = 0;
     q->lang = rec_str(&r, S_LANG);
-    if (mdb_cursor_open(t->txn, t->st->terms, &c) != 0) {
-        free(q);
-        return 0;
-    }
+    /* Each term kept keeps the cursor that found it, on its postings, for
+     * rank to read from; a term left out passes its cursor on. */
     for (i = 0; i < (int)r.h.ntop; i++) {
         MDB_val k, v;
         size_t df = 0;
@@ -2666,6 +2676,10 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
         if (q->n == before) {
             continue;
         }
+        if (c == NULL && mdb_cursor_open(t->txn, t->st->terms, &c) != 0) {
+            q->n--;
+            break;
+        }
         k = q->terms[q->n - 1];
         if (mdb_cursor_get(c, &k, &v, MDB_SET) != 0
             || mdb_cursor_count(c, &df) != 0 || df > (size_t)max_df) {
@@ -2673,16 +2687,24 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
             continue;
         }
         dfs[q->n - 1] = df;
+        at[q->n - 1] = c;
+        vals[q->n - 1] = v;
+        c = NULL;
         memcpy(&w, r.base + r.h.topw + sizeof(float) * (size_t)i, sizeof(w));
         sum += w;
     }
-    mdb_cursor_close(c);
+    if (c) {
+        mdb_cursor_close(c);
+    }
     if (self) {
         *self = sum;
     }
-    n = q->n ? rank(t, q, q->lang, doc, (size_t)max_df, dfs, limit, 0, hits,
-                    NULL)
+    n = q->n ? rank(t, q, q->lang, doc, (size_t)max_df, dfs, at, vals, limit,
+                    0, hits, NULL)
              : 0;
+    for (i = 0; i < q->n; i++) {
+        mdb_cursor_close(at[i]);
+    }
     free(q);
     return n;
 }
