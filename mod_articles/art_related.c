@@ -1,14 +1,21 @@
 /* art_related.c: related-article scoring (see art_related.h).
  *
- * Candidates are gathered in an open-addressing table keyed by document id,
- * sized from the lists before any is read and allocated once from the pool:
- * every article of the (at most per_list newest) lists this one shares a
- * tag, author or collection with, and the best ART_RELATED_TEXT_HITS of the
- * text index's "more like this" query.  The best `limit` are then kept by
- * insertion into a sorted array, far fewer moves than sorting every
- * candidate.  Lists are read as entries (document id and time), so with a
- * store-backed snapshot no article is read to score it: only ties of score
- * and time and the winners are.
+ * Candidates are gathered sparsely: a dense array of the candidates met,
+ * in the order met, and an open-addressing index of (document id, place)
+ * pairs over it, both sized from the lists before any is read and allocated
+ * once from the pool; only the small index is cleared, and only the
+ * candidates met are visited afterwards.  They are every article of the (at
+ * most per_list newest) lists this one shares a tag, author or collection
+ * with, and the best ART_RELATED_TEXT_HITS of the text index's "more like
+ * this" query.  The best `limit` are then kept by insertion into a sorted
+ * array, far fewer moves than sorting every candidate; the order (score,
+ * time, id) is strict, so the order candidates are visited in does not
+ * change the answer.  Lists are read as entries (document id and time), so
+ * with a store-backed snapshot no article is read to score it: only ties of
+ * score and time and the winners are.  A text hit that no list gave has no
+ * time yet, and reading it would read its record: it is read only once the
+ * hit's score reaches min_score (most never do), or at once when the time
+ * filters candidates (include_newer off).
  *
  * The memo (art_memo.h) keeps each answer as document ids (and scores)
  * under a key of fixed size built with its padding zeroed, so keys compare
@@ -27,19 +34,33 @@
  * ties of score and time and the winners need it). */
 typedef struct {
     int doc;
-    int used;
+    int timed;                   /* published is known */
     apr_time_t published;
     const art_article_t *a;
     const char *id;              /* read for a tie, NULL until then */
     double score;
 } related_cand_t;
 
+/* A place of the index: doc -1 for empty, else where its candidate is. */
+typedef struct {
+    int doc;
+    int at;
+} related_slot_t;
+
+/* A list to score and its weight. */
+typedef struct {
+    const art_list_t *list;
+    double w;
+} related_src_t;
+
 typedef struct {
     const art_snapshot_t *s;
     const art_article_t *self;
     apr_time_t newest;           /* 0: any date */
-    related_cand_t *slots;       /* used 0 for empty */
+    related_slot_t *slots;
     apr_uint32_t mask;           /* slots - 1, slots a power of two */
+    related_cand_t *cands;       /* those met, in the order met */
+    int n;
 } related_ctx_t;
 
 void art_related_defaults(art_related_opts_t *o)
@@ -91,14 +112,32 @@ static int related_better(related_ctx_t *c, related_cand_t *x,
     return a && b ? strcmp(a, b) < 0 : a != NULL;
 }
 
-static related_cand_t *related_slot(related_ctx_t *c, int doc)
+/* doc's candidate; a new one (score 0, no time) when it has none and add
+ * is set, else NULL. */
+static related_cand_t *related_cand(related_ctx_t *c, int doc, int add)
 {
     apr_uint32_t i = ((apr_uint32_t)doc * 2654435761u) & c->mask;
+    related_cand_t *x;
 
-    while (c->slots[i].used && c->slots[i].doc != doc) {
+    while (c->slots[i].doc >= 0) {
+        if (c->slots[i].doc == doc) {
+            return &c->cands[c->slots[i].at];
+        }
         i = (i + 1) & c->mask;
     }
-    return &c->slots[i];
+    if (!add) {
+        return NULL;
+    }
+    c->slots[i].doc = doc;
+    c->slots[i].at = c->n;
+    x = &c->cands[c->n++];
+    x->doc = doc;
+    x->timed = 0;
+    x->published = 0;
+    x->a = NULL;
+    x->id = NULL;
+    x->score = 0;
+    return x;
 }
 
 /* Lists and the text query hold articles of self's language only. */
@@ -110,9 +149,8 @@ static void related_add(related_ctx_t *c, int doc, apr_time_t published,
     if (doc == c->self->doc || (c->newest && published > c->newest)) {
         return;
     }
-    cand = related_slot(c, doc);
-    cand->used = 1;
-    cand->doc = doc;
+    cand = related_cand(c, doc, 1);
+    cand->timed = 1;
     cand->published = published;
     cand->score += w;
 }
@@ -120,16 +158,11 @@ static void related_add(related_ctx_t *c, int doc, apr_time_t published,
 /* Add w to the first per_list articles of list, read as entries: no
  * article is read to score it. */
 static void related_add_list(related_ctx_t *c, const art_list_t *list,
-                             int per_list, double w, apr_pool_t *p)
+                             int per_list, double w, art_list_entry_t *e)
 {
-    art_list_entry_t *e;
     int i, n;
 
-    if (list == NULL) {
-        return;
-    }
     n = list->n < per_list ? list->n : per_list;
-    e = apr_palloc(p, sizeof(*e) * (apr_size_t)(n + 1));
     n = art_list_entries(list, 0, n, e);
     for (i = 0; i < n; i++) {
         related_add(c, e[i].doc, e[i].published, w);
@@ -158,62 +191,91 @@ static void related_add_text(related_ctx_t *c, const art_snapshot_t *s,
     for (i = 0; i < n && self > 0; i++) {
         double sim = hits[i].score / self;
         apr_time_t published;
-        const char *id;
+        related_cand_t *x;
 
-        if (sim >= min && (id = art_snapshot_doc_id(s, hits[i].doc,
-                                                    &published)) != NULL) {
-            related_cand_t *x;
-
+        if (sim < min || hits[i].doc == c->self->doc) {
+            continue;
+        }
+        if (c->newest == 0) {
+            /* Its time (and whether the view shows it) when it matters:
+             * see related_timed. */
+            x = related_cand(c, hits[i].doc, 1);
+            x->score += weight * (sim < 1 ? sim : 1);
+        }
+        else if (art_snapshot_doc_id(s, hits[i].doc, &published) != NULL) {
             related_add(c, hits[i].doc, published,
                         weight * (sim < 1 ? sim : 1));
-            x = related_slot(c, hits[i].doc);
-            if (x->used) {
-                x->id = id;
-            }
         }
     }
 }
 
-/* Slots for every candidate the lists and the text query can give, at most
- * half full. */
-static apr_uint32_t related_slots(const art_snapshot_t *s,
-                                  const art_article_t *a,
-                                  const art_related_opts_t *o, int per)
+/* A text hit no list gave has no time yet: read it (and its id) now.  0
+ * when the view does not show it, which is then no candidate: the text
+ * query only was scoring it. */
+static int related_timed(related_ctx_t *c, related_cand_t *x)
 {
-    apr_size_t bound = ART_RELATED_TEXT_HITS, cap = 64;
-    const art_list_t *l;
-    int i;
+    if (!x->timed) {
+        x->id = art_snapshot_doc_id(c->s, x->doc, &x->published);
+        if (x->id == NULL) {
+            return 0;
+        }
+        x->timed = 1;
+    }
+    return 1;
+}
 
+/* The lists a's candidates come from, in scoring order (a tag written twice
+ * counts once), into src; returns how many, and in *bound how many
+ * candidates they and the text query can give at most. */
+static int related_sources(const art_snapshot_t *s, const art_article_t *a,
+                           const art_related_opts_t *o, int per,
+                           related_src_t *src, apr_size_t *bound)
+{
+    const char *lang = a->lang->code;
+    const art_list_t *l;
+    int i, j, n = 0;
+
+    *bound = o->text != 0 ? ART_RELATED_TEXT_HITS : 0;
     for (i = 0; o->tags != 0 && i < a->ntags; i++) {
-        l = art_snapshot_list(s, ART_LIST_TAG, a->lang->code, a->tags[i].key);
-        bound += l ? (apr_size_t)(l->n < per ? l->n : per) : 0;
+        for (j = 0; j < i && strcmp(a->tags[j].key, a->tags[i].key) != 0; j++) {
+        }
+        if (j == i && (l = art_snapshot_list(s, ART_LIST_TAG, lang,
+                                             a->tags[i].key)) != NULL) {
+            src[n].list = l;
+            src[n++].w = o->tags;
+        }
     }
     for (i = 0; o->authors != 0 && i < a->nauthors; i++) {
-        l = art_snapshot_list(s, ART_LIST_AUTHOR, a->lang->code,
-                              a->authors[i]->id);
-        bound += l ? (apr_size_t)(l->n < per ? l->n : per) : 0;
+        if ((l = art_snapshot_list(s, ART_LIST_AUTHOR, lang,
+                                   a->authors[i]->id)) != NULL) {
+            src[n].list = l;
+            src[n++].w = o->authors;
+        }
     }
-    l = art_snapshot_list(s, ART_LIST_COLLECTION, a->lang->code,
-                          a->collection->id);
-    bound += o->collection != 0 && l ? (apr_size_t)(l->n < per ? l->n : per)
-             : 0;
-    while (cap < 2 * bound) {
-        cap *= 2;
+    if (o->collection != 0
+        && (l = art_snapshot_list(s, ART_LIST_COLLECTION, lang,
+                                  a->collection->id)) != NULL) {
+        src[n].list = l;
+        src[n++].w = o->collection;
     }
-    return (apr_uint32_t)cap;
+    for (i = 0; i < n; i++) {
+        *bound += (apr_size_t)(src[i].list->n < per ? src[i].list->n : per);
+    }
+    return n;
 }
 
 static int related_compute(const art_snapshot_t *s, const art_article_t *a,
                            const art_related_opts_t *o, apr_pool_t *p,
                            const art_article_t **out, double *scores)
 {
-    const char *lang = a->lang->code;
     int limit = o->limit, per = o->per_list > 0 ? o->per_list : 1;
-    int i, j, n = 0, npin = 0;
+    int i, j, n = 0, npin = 0, nsrc, most = 0;
     related_ctx_t c;
     related_cand_t *best;
+    related_src_t *src;
+    art_list_entry_t *e;
     const art_article_t **pinned;
-    apr_uint32_t k, nslots;
+    apr_size_t bound, nslots = 64;
 
     if (limit <= 0) {
         return 0;
@@ -233,27 +295,24 @@ static int related_compute(const art_snapshot_t *s, const art_article_t *a,
     c.s = s;
     c.self = a;
     c.newest = o->include_newer ? 0 : a->published_t;
-    nslots = related_slots(s, a, o, per);
-    c.slots = apr_pcalloc(p, sizeof(*c.slots) * nslots);
-    c.mask = nslots - 1;
-    for (i = 0; o->tags != 0 && i < a->ntags; i++) {
-        for (j = 0; j < i && strcmp(a->tags[j].key, a->tags[i].key) != 0; j++) {
-        }
-        if (j == i) {
-            related_add_list(&c, art_snapshot_list(s, ART_LIST_TAG, lang,
-                                                   a->tags[i].key),
-                             per, o->tags, p);
-        }
+    src = apr_palloc(p, sizeof(*src) * (apr_size_t)(a->ntags + a->nauthors + 1));
+    nsrc = related_sources(s, a, o, per, src, &bound);
+    /* The index at most half full; only it is cleared. */
+    while (nslots < 2 * bound) {
+        nslots *= 2;
     }
-    for (i = 0; o->authors != 0 && i < a->nauthors; i++) {
-        related_add_list(&c, art_snapshot_list(s, ART_LIST_AUTHOR, lang,
-                                               a->authors[i]->id),
-                         per, o->authors, p);
+    c.slots = apr_palloc(p, sizeof(*c.slots) * nslots);
+    memset(c.slots, 0xFF, sizeof(*c.slots) * nslots);
+    c.mask = (apr_uint32_t)nslots - 1;
+    c.cands = apr_palloc(p, sizeof(*c.cands) * (bound + 1));
+    c.n = 0;
+    for (i = 0; i < nsrc; i++) {
+        j = src[i].list->n < per ? src[i].list->n : per;
+        most = j > most ? j : most;
     }
-    if (o->collection != 0) {
-        related_add_list(&c, art_snapshot_list(s, ART_LIST_COLLECTION, lang,
-                                               a->collection->id),
-                         per, o->collection, p);
+    e = apr_palloc(p, sizeof(*e) * (apr_size_t)(most + 1));
+    for (i = 0; i < nsrc; i++) {
+        related_add_list(&c, src[i].list, per, src[i].w, e);
     }
     if (o->text != 0) {
         related_add_text(&c, s, o->text, o->text_min);
@@ -261,18 +320,18 @@ static int related_compute(const art_snapshot_t *s, const art_article_t *a,
     /* Pinned ones are already listed: taking them out of the running keeps
      * the scored places for others. */
     for (i = 0; i < npin; i++) {
-        related_cand_t *x = related_slot(&c, out[i]->doc);
+        related_cand_t *x = related_cand(&c, out[i]->doc, 0);
 
-        if (x->used) {
+        if (x) {
             x->score = -1e300;
         }
     }
     limit -= npin;
     best = apr_palloc(p, sizeof(*best) * (apr_size_t)(limit + 1));
-    for (k = 0; k < nslots && limit > 0; k++) {
-        related_cand_t *cand = &c.slots[k];
+    for (j = 0; j < c.n && limit > 0; j++) {
+        related_cand_t *cand = &c.cands[j];
 
-        if (!cand->used || cand->score < o->min_score) {
+        if (cand->score < o->min_score || !related_timed(&c, cand)) {
             continue;
         }
         for (i = n; i > 0 && related_better(&c, cand, &best[i - 1]); i--) {

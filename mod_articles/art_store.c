@@ -2311,23 +2311,29 @@ static int list_read(art_store_txn_t *t, art_list_e kind, const char *lang,
                      const char *key, int offset, int n,
                      art_list_entry_t *out, int *total)
 {
-    char buf[1024];
+    char buf[KEY_MAX];
     apr_pool_t *p = NULL;
     MDB_cursor *c;
     MDB_val k, v;
-    size_t count = 0;
+    size_t count = 0, ll = lang ? strlen(lang) : 0, kl = key ? strlen(key) : 0;
     int got = 0, rc;
     static const char kinds[] = "alcutx";
 
     if (total) {
         *total = 0;
     }
-    /* The key is built on the stack when it fits: lists are read on every
-     * page, and a pool per call would cost more than the read. */
-    if (apr_snprintf(buf, sizeof(buf), "%c/%s/%s", kinds[kind],
-                     lang ? lang : "", key ? key : "") < KEY_MAX) {
+    /* The key ("k/lang/key", as list_key makes it) is built on the stack
+     * when it fits: lists are read on every page (several for a related
+     * list), and a pool, or even a formatted print, per call would cost
+     * more than the read. */
+    if (3 + ll + kl < KEY_MAX) {
+        buf[0] = kinds[kind];
+        buf[1] = '/';
+        memcpy(buf + 2, lang ? lang : "", ll);
+        buf[2 + ll] = '/';
+        memcpy(buf + 3 + ll, key ? key : "", kl);
         k.mv_data = buf;
-        k.mv_size = strlen(buf);
+        k.mv_size = 3 + ll + kl;
     }
     else {
         apr_pool_create_unmanaged_ex(&p, NULL, NULL);
@@ -2381,10 +2387,13 @@ int art_store_list(art_store_txn_t *t, art_list_e kind, const char *lang,
     return list_read(t, kind, lang, key, offset, n, out, total);
 }
 
-/* Accumulated scores: open addressing over document ids. */
+/* Accumulated scores: open addressing over document ids, and the places
+ * used in the order first met, so ranking visits the documents scored and
+ * not the whole table. */
 typedef struct acc_t {
     apr_uint32_t *doc;           /* NO_DOC = empty */
     float *score;
+    apr_size_t *used;            /* n places */
     apr_size_t mask, n;
 } acc_t;
 
@@ -2398,7 +2407,7 @@ static float *acc_slot(acc_t *a, apr_uint32_t doc)
     if (a->doc[i] == NO_DOC) {
         a->doc[i] = doc;
         a->score[i] = 0;
-        a->n++;
+        a->used[a->n++] = i;
     }
     return &a->score[i];
 }
@@ -2439,19 +2448,48 @@ static int hit_better(const art_index_hit_t *a, const art_index_hit_t *b)
     return a->score > b->score || (a->score == b->score && a->doc < b->doc);
 }
 
-static int hit_cmp(const void *x, const void *y)
+/* A heap of hits, the worst at 0: add h to the n there are. */
+static void hit_push(art_index_hit_t *heap, int n, art_index_hit_t h)
 {
-    const art_index_hit_t *a = x, *b = y;
+    int at = n;
 
-    return hit_better(a, b) ? -1 : hit_better(b, a) ? 1 : 0;
+    while (at > 0 && hit_better(&heap[(at - 1) / 2], &h)) {
+        heap[at] = heap[(at - 1) / 2];
+        at = (at - 1) / 2;
+    }
+    heap[at] = h;
 }
+
+/* Replace the worst of the n hits of the heap with h. */
+static void hit_sift(art_index_hit_t *heap, int n, art_index_hit_t h)
+{
+    int at = 0, child;
+
+    while ((child = 2 * at + 1) < n) {
+        if (child + 1 < n && hit_better(&heap[child], &heap[child + 1])) {
+            child++;
+        }
+        if (!hit_better(&h, &heap[child])) {
+            break;
+        }
+        heap[at] = heap[child];
+        at = child;
+    }
+    heap[at] = h;
+}
+
 
 /* Score the query's terms' postings in place; the best offset + limit
  * (within the window) sorted into hits.  Terms absent from the index are
- * skipped, as are those with more than max_df documents. */
+ * skipped, as are those with more than max_df documents.  known_df,
+ * at_term and at_val, when not NULL, are each term's document count, a
+ * cursor on its postings and the value it found there, as the caller has
+ * just looked them up (every term present), which saves looking each term
+ * up twice. */
 static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
-                long exclude, size_t max_df, int limit, int offset,
-                art_index_hit_t *hits, int *total)
+                long exclude, size_t max_df, const size_t *known_df,
+                MDB_cursor *const *at_term, const MDB_val *at_val, int limit,
+                int offset, art_index_hit_t *hits, int *total)
 {
     lang_stat_t ls = lang_stat(t->txn, t->st, lang);
     MDB_cursor *c;
@@ -2480,7 +2518,12 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
         k = q->terms[j];
         use[j] = 0;
         df[j] = 0;
-        if (mdb_cursor_get(c, &k, &v, MDB_SET) == 0
+        if (known_df) {
+            df[j] = known_df[j];
+            use[j] = df[j] <= max_df;
+            postings += use[j] ? df[j] : 0;
+        }
+        else if (mdb_cursor_get(c, &k, &v, MDB_SET) == 0
             && mdb_cursor_count(c, &df[j]) == 0 && df[j] <= max_df) {
             use[j] = 1;
             postings += df[j];
@@ -2491,8 +2534,10 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
     }
     acc.doc = malloc(acc.mask * sizeof(*acc.doc));
     acc.score = malloc(acc.mask * sizeof(*acc.score));
+    acc.used = malloc(acc.mask * sizeof(*acc.used));
     best = malloc(sizeof(*best) * (size_t)(window + 1));
-    if (acc.doc == NULL || acc.score == NULL || best == NULL) {
+    if (acc.doc == NULL || acc.score == NULL || acc.used == NULL
+        || best == NULL) {
         goto out;
     }
     memset(acc.doc, 0xFF, acc.mask * sizeof(*acc.doc));
@@ -2500,6 +2545,7 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
     /* Each document's contributions are summed in query-term order, so
      * scores do not depend on the order postings are met in. */
     for (j = 0; j < q->n; j++) {
+        MDB_cursor *pc = at_term ? at_term[j] : c;
         float idf;
 
         if (!use[j]) {
@@ -2507,11 +2553,16 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
         }
         idf = bm25_idf((double)ls.ndocs, (double)df[j]);
         k = q->terms[j];
-        if (mdb_cursor_get(c, &k, &v, MDB_SET) != 0) {
+        /* A term of one document has no duplicates to read many at a
+         * time: MDB_GET_MULTIPLE then succeeds and leaves v as found. */
+        if (at_term) {
+            v = at_val[j];
+        }
+        else if (mdb_cursor_get(c, &k, &v, MDB_SET) != 0) {
             continue;
         }
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE); rc == 0;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE)) {
+        for (rc = mdb_cursor_get(pc, &k, &v, MDB_GET_MULTIPLE); rc == 0;
+             rc = mdb_cursor_get(pc, &k, &v, MDB_NEXT_MULTIPLE)) {
             const unsigned char *at = v.mv_data;
             size_t m = v.mv_size / POST_VAL;
 
@@ -2531,26 +2582,28 @@ static int rank(art_store_txn_t *t, const query_t *q, const char *lang,
     if (total) {
         *total = (int)acc.n;
     }
-    /* The best window hits: a sorted array small enough for insertion. */
-    for (i = 0; i <= acc.mask && window > 0; i++) {
+    /* The best window hits: a heap with the worst kept on top, then
+     * sorted by taking the worst off one at a time.  hit_better is a
+     * strict order, so the hits and their order are the same whatever
+     * order the documents are visited in. */
+    for (i = 0; i < acc.n && window > 0; i++) {
         art_index_hit_t h;
-        int at;
 
-        if (acc.doc[i] == NO_DOC) {
-            continue;
+        h.doc = (int)acc.doc[acc.used[i]];
+        h.score = acc.score[acc.used[i]];
+        if (nbest < window) {
+            hit_push(best, nbest++, h);
         }
-        h.doc = (int)acc.doc[i];
-        h.score = acc.score[i];
-        if (nbest == window && !hit_better(&h, &best[nbest - 1])) {
-            continue;
+        else if (hit_better(&h, &best[0])) {
+            hit_sift(best, nbest, h);
         }
-        at = nbest < window ? nbest++ : nbest - 1;
-        for (; at > 0 && hit_better(&h, &best[at - 1]); at--) {
-            best[at] = best[at - 1];
-        }
-        best[at] = h;
     }
-    qsort(best, (size_t)nbest, sizeof(*best), hit_cmp);
+    for (j = nbest; j > 1; j--) {
+        art_index_hit_t worst = best[0];
+
+        hit_sift(best, j - 1, best[j - 1]);
+        best[j - 1] = worst;
+    }
     for (j = offset; j < nbest && out < limit; j++) {
         hits[out++] = best[j];
     }
@@ -2558,6 +2611,7 @@ out:
     mdb_cursor_close(c);
     free(acc.doc);
     free(acc.score);
+    free(acc.used);
     free(best);
     return out;
 }
@@ -2580,7 +2634,8 @@ int art_store_search(art_store_txn_t *t, const char *lang, const char *query,
     art_text_tokenize(query, qlen > ART_INDEX_QUERY_MAX ? ART_INDEX_QUERY_MAX
                                                         : qlen,
                       lang, query_term, q);
-    n = rank(t, q, lang, -1, (size_t)-1, limit, offset, hits, total);
+    n = rank(t, q, lang, -1, (size_t)-1, NULL, NULL, NULL, limit, offset,
+             hits, total);
     free(q);
     return n;
 }
@@ -2590,10 +2645,13 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
 {
     rec_t r;
     const char *terms[ART_INDEX_TOP_TERMS];
+    size_t dfs[ART_INDEX_QUERY_TERMS];
+    MDB_cursor *at[ART_INDEX_QUERY_TERMS];
+    MDB_val vals[ART_INDEX_QUERY_TERMS];
     query_t *q;
     float sum = 0;
     int i, n;
-    MDB_cursor *c;
+    MDB_cursor *c = NULL;
 
     if (self) {
         *self = 0;
@@ -2606,10 +2664,8 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
     }
     q->n = 0;
     q->lang = rec_str(&r, S_LANG);
-    if (mdb_cursor_open(t->txn, t->st->terms, &c) != 0) {
-        free(q);
-        return 0;
-    }
+    /* Each term kept keeps the cursor that found it, on its postings, for
+     * rank to read from; a term left out passes its cursor on. */
     for (i = 0; i < (int)r.h.ntop; i++) {
         MDB_val k, v;
         size_t df = 0;
@@ -2620,21 +2676,35 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
         if (q->n == before) {
             continue;
         }
+        if (c == NULL && mdb_cursor_open(t->txn, t->st->terms, &c) != 0) {
+            q->n--;
+            break;
+        }
         k = q->terms[q->n - 1];
         if (mdb_cursor_get(c, &k, &v, MDB_SET) != 0
             || mdb_cursor_count(c, &df) != 0 || df > (size_t)max_df) {
             q->n--;
             continue;
         }
+        dfs[q->n - 1] = df;
+        at[q->n - 1] = c;
+        vals[q->n - 1] = v;
+        c = NULL;
         memcpy(&w, r.base + r.h.topw + sizeof(float) * (size_t)i, sizeof(w));
         sum += w;
     }
-    mdb_cursor_close(c);
+    if (c) {
+        mdb_cursor_close(c);
+    }
     if (self) {
         *self = sum;
     }
-    n = q->n ? rank(t, q, q->lang, doc, (size_t)max_df, limit, 0, hits, NULL)
+    n = q->n ? rank(t, q, q->lang, doc, (size_t)max_df, dfs, at, vals, limit,
+                    0, hits, NULL)
              : 0;
+    for (i = 0; i < q->n; i++) {
+        mdb_cursor_close(at[i]);
+    }
     free(q);
     return n;
 }
