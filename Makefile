@@ -49,14 +49,15 @@ LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
               mod_articles/art_route.c mod_articles/art_hash.c \
               mod_articles/art_html.c mod_articles/art_ltext.c \
               mod_articles/art_tag.c mod_articles/art_url.c \
-              mod_articles/art_store.c mod_articles/art_time.c
+              mod_articles/art_store.c mod_articles/art_time.c \
+              mod_articles/art_memo.c
 CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
             mod_articles/art_tplset.c mod_articles/art_lua.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
-            mod_articles/art_memo.c mod_articles/art_cache.c \
+            mod_articles/art_cache.c \
             mod_articles/art_redirect.c \
             mod_articles/art_json.c mod_articles/art_sitemap.c \
             mod_articles/art_lua_seo.c
@@ -159,7 +160,7 @@ $(BUILD)/articles-check: mod_articles/articles-check.c $(LOADER_SRC) $(SCHEMA_C)
 # build/articles-querybench [-n SAMPLES] REPO.
 $(BUILD)/articles-querybench: t/bench/querybench.c $(LOADER_SRC) \
         mod_articles/art_related.c mod_articles/art_snippet.c \
-        mod_articles/art_memo.c $(SCHEMA_C) $(HEADERS)
+        $(SCHEMA_C) $(HEADERS)
 	$(TOOL_LINK)
 
 $(BUILD)/mustache_spec: t/unit/mustache_spec.c mod_articles/art_mustache.c \
@@ -172,7 +173,7 @@ $(BUILD)/patterns_diff: t/unit/patterns_diff.c mod_articles/art_lua_pattern.c \
 
 $(BUILD)/index_test: t/unit/index_test.c mod_articles/art_text.c \
         mod_articles/art_index.c mod_articles/art_snapshot.c mod_articles/art_html.c \
-        $(HEADERS) | $(BUILD)
+        mod_articles/art_memo.c $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
 $(BUILD)/valid_test: t/unit/valid_test.c mod_articles/art_valid.c $(HEADERS) \

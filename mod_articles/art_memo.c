@@ -101,6 +101,14 @@ void *art_memo_get(art_memo_t *m, apr_uint64_t serial, apr_uint32_t hash)
     return serial == m->serial ? m->slots[hash & m->mask].entry : NULL;
 }
 
+void art_memo_resize(art_memo_t *m, apr_uint32_t hash, apr_size_t bytes)
+{
+    memo_slot_t *slot = &m->slots[hash & m->mask];
+
+    m->bytes = m->bytes - slot->bytes + bytes;
+    slot->bytes = bytes;
+}
+
 void art_memo_put(art_memo_t *m, apr_uint64_t serial, apr_uint32_t hash,
                   void *entry, apr_size_t bytes)
 {

@@ -33,6 +33,11 @@ art_memo_t *art_memo_create(apr_pool_t *p, int slots, apr_size_t bytes,
 void *art_memo_get(art_memo_t *m, apr_uint64_t serial, apr_uint32_t hash);
 void art_memo_unlock(art_memo_t *m);
 
+/* The entry art_memo_get found in hash's slot now takes bytes of memory
+ * (it grew or shrank while the lock was held): called before
+ * art_memo_unlock.  The limit is enforced at the next art_memo_put. */
+void art_memo_resize(art_memo_t *m, apr_uint32_t hash, apr_size_t bytes);
+
 /* Keep entry (bytes of memory) of version serial in hash's slot, or free it
  * when it is of an older version than m holds or larger than m's limit. */
 void art_memo_put(art_memo_t *m, apr_uint64_t serial, apr_uint32_t hash,

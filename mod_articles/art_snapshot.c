@@ -10,12 +10,14 @@
  * decision from the stored times, so neither the loader's output nor the
  * store's content hashes depend on the clock.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "art_html.h"
 #include "art_index.h"
+#include "art_memo.h"
 #include "art_snapshot.h"
 
 /* ---------------------------------------------------------------- lookups */
@@ -369,6 +371,84 @@ static int visible_hits(const art_snapshot_t *s, const char *lang,
     return kept;
 }
 
+/* A search's answer as the memo keeps it: the key (limit, offset, then
+ * language, NUL, query), the total and the hits, in one allocation. */
+typedef struct {
+    int limit, offset, n, total;
+    apr_size_t klen;
+    art_index_hit_t *hits;
+    char *key;
+} search_kept_t;
+
+#define SEARCH_LANG_MAX 62
+
+/* The raw answer depends on the version, language, query, limit and offset
+ * alone (visibility is applied on top of it, and not at all when it is
+ * kept), so a search page that is asked for again, by another client or on
+ * reload, costs a lookup rather than a walk of every query word's
+ * postings.  Queries too long to be worth a key are not kept. */
+static int memo_search(const art_snapshot_t *s, const char *lang,
+                       const char *q, size_t qlen, int limit, int offset,
+                       art_index_hit_t *hits, int *total)
+{
+    apr_size_t llen = strlen(lang), klen = llen + 1 + qlen, i;
+    apr_uint32_t h = 2166136261u;
+    search_kept_t *k;
+    int n, t = 0;
+
+    if (s->search_memo == NULL || llen > SEARCH_LANG_MAX
+        || qlen > ART_INDEX_QUERY_MAX || limit < 0) {
+        return raw_search(s, lang, q, qlen, limit, offset, hits, total);
+    }
+    for (i = 0; i < llen; i++) {
+        h = (h ^ (unsigned char)lang[i]) * 16777619u;
+    }
+    for (i = 0; i < qlen; i++) {
+        h = (h ^ (unsigned char)q[i]) * 16777619u;
+    }
+    h = (h ^ (apr_uint32_t)limit) * 16777619u;
+    h = (h ^ (apr_uint32_t)offset) * 16777619u;
+    k = art_memo_get(s->search_memo, s->serial, h);
+    if (k && k->limit == limit && k->offset == offset && k->klen == klen
+        && memcmp(k->key, lang, llen + 1) == 0
+        && memcmp(k->key + llen + 1, q, qlen) == 0) {
+        n = k->n;
+        if (n) {
+            memcpy(hits, k->hits, sizeof(*hits) * (apr_size_t)n);
+        }
+        if (total) {
+            *total = k->total;
+        }
+        art_memo_unlock(s->search_memo);
+        return n;
+    }
+    art_memo_unlock(s->search_memo);
+    n = raw_search(s, lang, q, qlen, limit, offset, hits, &t);
+    if (total) {
+        *total = t;
+    }
+    k = malloc(sizeof(*k) + sizeof(*hits) * (apr_size_t)n + klen);
+    if (k) {
+        k->limit = limit;
+        k->offset = offset;
+        k->n = n;
+        k->total = t;
+        k->klen = klen;
+        k->hits = (art_index_hit_t *)(k + 1);
+        k->key = (char *)(k->hits + n);
+        if (n) {
+            memcpy(k->hits, hits, sizeof(*hits) * (apr_size_t)n);
+        }
+        memcpy(k->key, lang, llen + 1);
+        if (qlen) {
+            memcpy(k->key + llen + 1, q, qlen);
+        }
+        art_memo_put(s->search_memo, s->serial, h, k,
+                     sizeof(*k) + sizeof(*hits) * (apr_size_t)n + klen);
+    }
+    return n;
+}
+
 int art_snapshot_search(const art_snapshot_t *s, const char *lang,
                         const char *q, size_t qlen, int limit, int offset,
                         art_index_hit_t *hits, int *total)
@@ -377,7 +457,7 @@ int art_snapshot_search(const art_snapshot_t *s, const char *lang,
         return visible_hits(s, lang, q, qlen, NULL, 0, limit, offset, hits,
                             total, NULL);
     }
-    return raw_search(s, lang, q, qlen, limit, offset, hits, total);
+    return memo_search(s, lang, q, qlen, limit, offset, hits, total);
 }
 
 static int raw_search(const art_snapshot_t *s, const char *lang,

@@ -214,12 +214,14 @@ struct art_snapshot_t {
     int hides;                       /* the view hides some article (a
                                         draft, a scheduled one): when 0,
                                         its lists are the raw lists */
-    /* Per-process memos (art_memo.h) of related lists (art_related.h) and
-     * of documents' words for snippets (art_snippet.h), shared by every
-     * request of the repository, and the number of the version this
-     * snapshot is (rising with every version); NULL: nothing memoised. */
+    /* Per-process memos (art_memo.h) of related lists (art_related.h),
+     * of documents' words for snippets (art_snippet.h) and of search hits
+     * (art_snapshot_search), shared by every request of the repository,
+     * and the number of the version this snapshot is (rising with every
+     * version); NULL: nothing memoised. */
     struct art_memo_t *related_memo;
     struct art_memo_t *snippet_memo;
+    struct art_memo_t *search_memo;
     apr_uint64_t serial;
 };
 
@@ -277,7 +279,9 @@ int art_article_pinned(const art_snapshot_t *s, const art_article_t *a,
                        const art_article_t **out);
 
 /* BM25 search and "more like this" over the snapshot's text (art_index.h
- * says what they do); hits' doc fields are for art_snapshot_doc. */
+ * says what they do); hits' doc fields are for art_snapshot_doc.  A search
+ * that no hidden article can change is kept in s->search_memo, when there
+ * is one, and answered from it while the version lasts. */
 int art_snapshot_search(const art_snapshot_t *s, const char *lang,
                         const char *q, size_t qlen, int limit, int offset,
                         struct art_index_hit_t *hits, int *total);

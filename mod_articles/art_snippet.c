@@ -15,6 +15,13 @@
  * document seen before is a pass over an array of integers: a word whose
  * hash is a query term's is made again from its span and compared, so a
  * collision never marks a word the tokenizer would not.
+ *
+ * That pass still costs tens of thousands of instructions for a long
+ * article, and a search page asks for the same few snippets again and again
+ * (the same query, its next pages, reloads), so each document's entry also
+ * keeps its last SNIPPET_KEPT finished snippets, keyed by everything the
+ * snippet depends on besides the document: language, the query bytes that
+ * count, and the width as clamped.  The memo is told of the bytes they take.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -233,7 +240,19 @@ typedef struct {
     apr_uint32_t hash, start, end;
 } snippet_word_t;
 
-/* A document's plain text and words, in one allocation. */
+#define SNIPPET_KEPT 4                /* finished snippets kept per document */
+#define SNIPPET_KEPT_MAX 8192         /* longest snippet (bytes) worth keeping */
+
+/* A finished snippet: its key (language, NUL, the query bytes that count)
+ * and the snippet, in one allocation. */
+typedef struct {
+    char *key;
+    apr_size_t klen, width;
+    const char *out;
+    apr_size_t olen;
+} snippet_kept_t;
+
+/* A document's plain text and words, and its last finished snippets. */
 typedef struct {
     int doc;
     apr_uint32_t nwords, cap;
@@ -241,6 +260,8 @@ typedef struct {
     snippet_word_t *words;
     char *text;
     int failed;
+    snippet_kept_t kept[SNIPPET_KEPT];
+    int next_kept;               /* the slot the next snippet replaces */
 } snippet_doc_t;
 
 static apr_uint32_t snippet_hash(const char *s, size_t len)
@@ -283,7 +304,12 @@ static void snippet_doc_free(void *entry)
 {
     snippet_doc_t *d = entry;
 
+    int i;
+
     if (d) {
+        for (i = 0; i < SNIPPET_KEPT; i++) {
+            free(d->kept[i].key);
+        }
         free(d->words);
         free(d->text);
         free(d);
@@ -382,6 +408,75 @@ art_memo_t *art_snippet_memo_create(apr_pool_t *p, int slots,
     return art_memo_create(p, slots, bytes, snippet_doc_free);
 }
 
+/* The key of a snippet of the query in lang, in buf (SNIPPET_KEY_MAX);
+ * 0 (no key: the snippet is not kept) without a language or with one
+ * longer than any language code. */
+#define SNIPPET_KEY_MAX (ART_INDEX_QUERY_MAX + 64)
+
+static apr_size_t snippet_key(char *buf, const char *lang, const char *query,
+                              apr_size_t qlen)
+{
+    apr_size_t llen = lang ? strlen(lang) : 64, n;
+
+    if (llen > 62) {
+        return 0;
+    }
+    memcpy(buf, lang, llen);
+    buf[llen] = '\0';
+    n = query ? (qlen > ART_INDEX_QUERY_MAX ? ART_INDEX_QUERY_MAX : qlen) : 0;
+    if (n) {
+        memcpy(buf + llen + 1, query, n);
+    }
+    return llen + 1 + n;
+}
+
+/* d's kept snippet for key and width, copied into p; NULL when not kept. */
+static const char *snippet_kept_find(apr_pool_t *p, const snippet_doc_t *d,
+                                     const char *key, apr_size_t klen,
+                                     apr_size_t width)
+{
+    int i;
+
+    for (i = 0; i < SNIPPET_KEPT; i++) {
+        const snippet_kept_t *k = &d->kept[i];
+
+        if (k->key && k->width == width && k->klen == klen
+            && memcmp(k->key, key, klen) == 0) {
+            return apr_pstrmemdup(p, k->out, k->olen);
+        }
+    }
+    return NULL;
+}
+
+/* Keep out as d's snippet for key and width, replacing the oldest kept;
+ * d->bytes follows.  Nothing is kept when out is too long or memory runs
+ * out. */
+static void snippet_kept_add(snippet_doc_t *d, const char *key,
+                             apr_size_t klen, apr_size_t width,
+                             const char *out)
+{
+    snippet_kept_t *k = &d->kept[d->next_kept];
+    apr_size_t olen = strlen(out);
+    char *mem;
+
+    if (olen > SNIPPET_KEPT_MAX || (mem = malloc(klen + olen + 1)) == NULL) {
+        return;
+    }
+    if (k->key) {
+        d->bytes -= k->klen + k->olen + 1;
+        free(k->key);
+    }
+    memcpy(mem, key, klen);
+    memcpy(mem + klen, out, olen + 1);
+    k->key = mem;
+    k->klen = klen;
+    k->width = width;
+    k->out = mem + klen;
+    k->olen = olen;
+    d->bytes += klen + olen + 1;
+    d->next_kept = (d->next_kept + 1) % SNIPPET_KEPT;
+}
+
 const char *art_snippet_make_doc(apr_pool_t *p, art_memo_t *memo,
                                  apr_uint64_t serial, int doc,
                                  const char *html, apr_size_t len,
@@ -389,16 +484,25 @@ const char *art_snippet_make_doc(apr_pool_t *p, art_memo_t *memo,
                                  apr_size_t qlen, apr_size_t width)
 {
     apr_uint32_t h = (apr_uint32_t)doc * 2654435761u;
-    const snippet_doc_t *d;
-    snippet_doc_t *made;
+    snippet_doc_t *d, *made;
     const char *out = NULL;
+    char key[SNIPPET_KEY_MAX];
+    apr_size_t klen, w = snippet_width(width);
 
     if (memo == NULL) {
         return art_snippet_make(p, html, len, lang, query, qlen, width);
     }
+    klen = snippet_key(key, lang, query, qlen);
     d = art_memo_get(memo, serial, h);
     if (d && d->doc == doc) {
-        out = snippet_from_doc(p, d, lang, query, qlen, width);
+        out = klen ? snippet_kept_find(p, d, key, klen, w) : NULL;
+        if (out == NULL) {
+            out = snippet_from_doc(p, d, lang, query, qlen, width);
+            if (klen) {
+                snippet_kept_add(d, key, klen, w, out);
+                art_memo_resize(memo, h, d->bytes);
+            }
+        }
     }
     art_memo_unlock(memo);
     if (out) {
@@ -409,6 +513,9 @@ const char *art_snippet_make_doc(apr_pool_t *p, art_memo_t *memo,
         return art_snippet_make(p, html, len, lang, query, qlen, width);
     }
     out = snippet_from_doc(p, made, lang, query, qlen, width);
+    if (klen) {
+        snippet_kept_add(made, key, klen, w, out);
+    }
     art_memo_put(memo, serial, h, made, made->bytes);
     return out;
 }

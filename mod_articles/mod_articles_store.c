@@ -51,6 +51,7 @@ struct art_source_t {
     apr_time_t checked;
     art_memo_t *related;         /* this process's memo of related lists */
     art_memo_t *snippet;         /* ... and of documents' words */
+    art_memo_t *search;          /* ... and of search hits */
 };
 
 /* Answers of articles.related a process keeps per repository (a few
@@ -59,6 +60,9 @@ struct art_source_t {
 #define RELATED_MEMO_SLOTS 8192
 #define SNIPPET_MEMO_SLOTS 4096
 #define SNIPPET_MEMO_BYTES ((apr_size_t)32 << 20)
+/* Search answers (a page of hits, a few hundred bytes each). */
+#define SEARCH_MEMO_SLOTS 4096
+#define SEARCH_MEMO_BYTES ((apr_size_t)4 << 20)
 
 static void store_log(void *baton, int fatal, const char *tag,
                       const char *file, int line, const char *reason)
@@ -218,6 +222,8 @@ void art_source_child_init(apr_pool_t *pchild, art_source_t *src)
     src->related = art_related_memo_create(pchild, RELATED_MEMO_SLOTS);
     src->snippet = art_snippet_memo_create(pchild, SNIPPET_MEMO_SLOTS,
                                            SNIPPET_MEMO_BYTES);
+    src->search = art_memo_create(pchild, SEARCH_MEMO_SLOTS, SEARCH_MEMO_BYTES,
+                                  free);
     if (src->dir == NULL) {
         return;
     }
@@ -248,6 +254,7 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
         s = apr_pmemdup(r->pool, s, sizeof(*s));
         s->related_memo = src->related;
         s->snippet_memo = src->snippet;
+        s->search_memo = src->search;
         s->serial = ref->serial;
         return s;
     }
@@ -264,6 +271,7 @@ art_snapshot_t *art_source_acquire(art_source_t *src, request_rec *r,
     snap = art_store_snapshot(ref->t, r->pool);
     snap->related_memo = src->related;
     snap->snippet_memo = src->snippet;
+    snap->search_memo = src->search;
     snap->serial = ref->serial;
     return snap;
 }

@@ -14,8 +14,10 @@
  * art_text_match_spans, which promises the spans art_text_tokenize_spans
  * gives for the query's terms: both are run on the body text and compared.
  * And art_snippet_make_doc promises art_snippet_make's snippet whether it
- * makes the document's words (the first call) or reads them from its memo
- * (the second).  A broken promise is an abort().
+ * makes the document's words (the first call), reads the finished snippet
+ * it kept (the second), or makes a snippet of another query from the words
+ * it kept (the third, then kept in turn: the fourth).  A broken promise is
+ * an abort().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -179,10 +181,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         art_memo_t *memo = art_snippet_memo_create(p, 64, 1 << 20);
         int pass;
 
+        const char *other = art_snippet_make(p, body.data, body.len, lang,
+                                             query, qlen / 2, width);
+
         for (pass = 0; pass < 2; pass++) {
             if (strcmp(snip, art_snippet_make_doc(p, memo, 1, 7, body.data,
                                                   body.len, lang, query, qlen,
                                                   width)) != 0) {
+                abort();
+            }
+        }
+        for (pass = 0; pass < 2; pass++) {
+            if (strcmp(other, art_snippet_make_doc(p, memo, 1, 7, body.data,
+                                                   body.len, lang, query,
+                                                   qlen / 2, width)) != 0) {
                 abort();
             }
         }
