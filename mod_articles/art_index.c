@@ -31,6 +31,7 @@
 
 #include <apr_strings.h>
 
+#include "art_hash.h"
 #include "art_index.h"
 #include "art_text.h"
 
@@ -104,13 +105,7 @@ static void *index_palloc(art_index_t *ix, apr_pool_t *p, apr_size_t n)
 
 static apr_uint32_t index_hash(apr_uint32_t lang, const char *s, size_t len)
 {
-    apr_uint32_t h = 2166136261u ^ lang;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    }
-    return h;
+    return art_fnv32(s, len, ART_FNV32_INIT ^ lang);
 }
 
 /* Id of (lang, term) or -1. */

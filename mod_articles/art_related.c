@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "art_hash.h"
 #include "art_index.h"
 #include "art_memo.h"
 #include "art_related.h"
@@ -386,14 +387,7 @@ art_memo_t *art_related_memo_create(apr_pool_t *p, int slots)
 /* FNV-1a over the key's bytes. */
 static apr_uint32_t related_hash(const related_key_t *k)
 {
-    const unsigned char *b = (const unsigned char *)k;
-    apr_uint32_t h = 2166136261u;
-    apr_size_t i;
-
-    for (i = 0; i < sizeof(*k); i++) {
-        h = (h ^ b[i]) * 16777619u;
-    }
-    return h;
+    return art_fnv32(k, sizeof(*k), ART_FNV32_INIT);
 }
 
 static void related_key(related_key_t *k, const art_snapshot_t *s,

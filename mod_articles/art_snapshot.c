@@ -15,6 +15,7 @@
 
 #include <apr_strings.h>
 
+#include "art_hash.h"
 #include "art_html.h"
 #include "art_index.h"
 #include "art_memo.h"
@@ -391,8 +392,8 @@ static int memo_search(const art_snapshot_t *s, const char *lang,
                        const char *q, size_t qlen, int limit, int offset,
                        art_index_hit_t *hits, int *total)
 {
-    apr_size_t llen = strlen(lang), klen = llen + 1 + qlen, i;
-    apr_uint32_t h = 2166136261u;
+    apr_size_t llen = strlen(lang), klen = llen + 1 + qlen;
+    apr_uint32_t h;
     search_kept_t *k;
     int n, t = 0;
 
@@ -400,12 +401,7 @@ static int memo_search(const art_snapshot_t *s, const char *lang,
         || qlen > ART_INDEX_QUERY_MAX || limit < 0) {
         return raw_search(s, lang, q, qlen, limit, offset, hits, total);
     }
-    for (i = 0; i < llen; i++) {
-        h = (h ^ (unsigned char)lang[i]) * 16777619u;
-    }
-    for (i = 0; i < qlen; i++) {
-        h = (h ^ (unsigned char)q[i]) * 16777619u;
-    }
+    h = art_fnv32(q, qlen, art_fnv32(lang, llen, ART_FNV32_INIT));
     h = (h ^ (apr_uint32_t)limit) * 16777619u;
     h = (h ^ (apr_uint32_t)offset) * 16777619u;
     k = art_memo_get(s->search_memo, s->serial, h);

@@ -29,6 +29,7 @@
 #include <apr_strings.h>
 
 #include "art_buf.h"
+#include "art_hash.h"
 #include "art_html.h"
 #include "art_index.h"
 #include "art_memo.h"
@@ -266,13 +267,7 @@ typedef struct {
 
 static apr_uint32_t snippet_hash(const char *s, size_t len)
 {
-    apr_uint32_t h = 2166136261u;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    }
-    return h;
+    return art_fnv32(s, len, ART_FNV32_INIT);
 }
 
 static void snippet_word(void *baton, const char *term, size_t len,

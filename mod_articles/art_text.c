@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <pthread.h>
 
+#include "art_hash.h"
 #include "art_text.h"
 
 /* Classes returned by text_norm besides a code point. */
@@ -128,13 +129,7 @@ static pthread_once_t text_stop_once = PTHREAD_ONCE_INIT;
 
 static unsigned text_stop_hash(const char *s, size_t len)
 {
-    unsigned h = 2166136261u;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    }
-    return h;
+    return art_fnv32(s, len, ART_FNV32_INIT);
 }
 
 static void text_stop_init(void)
