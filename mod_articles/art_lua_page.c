@@ -23,6 +23,7 @@
 
 #include "art_lua_int.h"
 #include "art_lua_seo.h"
+#include "art_mustache.h"
 #include "art_negotiate.h"
 #include "art_index.h"
 #include "art_related.h"
@@ -130,12 +131,25 @@ void art_lua_push_article(lua_State *L, const art_article_t *a)
 }
 
 /* The view at idx, if it belongs to the running request; raises otherwise.
- * The only way to a view's article. */
+ * The only way to a view's article.  A view is a full userdata whose
+ * metatable is the one this state made (st->view_mt): one pointer
+ * comparison, where luaL_checkudata would look the type's name up in the
+ * registry on every field access; the error for any other value is the one
+ * luaL_checkudata gives. */
 static art_view_t *check_view(lua_State *L, int idx)
 {
-    art_view_t *v = luaL_checkudata(L, idx, ARTICLE_MT);
     art_lstate_t *st = art_lua_st(L);
+    art_view_t *v = NULL;
 
+    if (lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
+        if (lua_topointer(L, -1) == st->view_mt) {
+            v = lua_touserdata(L, idx);
+        }
+        lua_pop(L, 1);
+    }
+    if (v == NULL) {
+        luaL_typeerror(L, idx, ARTICLE_MT);
+    }
     if (st->req == NULL || v->serial != st->serial) {
         luaL_error(L, "article view used after the request that made it");
     }
@@ -432,13 +446,6 @@ static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
     return pcache_get(L, req, build_authors, a);
 }
 
-static int field_body(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    (void)req;
-    lua_pushlstring(L, a->body, a->body_len);
-    return 1;
-}
-
 static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a)
 {
     push_collection_ref(L, req, a->collection, a->lang->code);
@@ -481,20 +488,6 @@ static int field_scheduled(lua_State *L, art_req_t *req, const art_article_t *a)
 {
     lua_pushboolean(L, !a->draft && req->snap->now
                     && a->published_t > req->snap->now);
-    return 1;
-}
-
-static int field_dir(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    (void)req;
-    lua_pushstring(L, a->lang->dir);
-    return 1;
-}
-
-static int field_lang(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    (void)req;
-    lua_pushstring(L, a->lang->code);
     return 1;
 }
 
@@ -605,28 +598,56 @@ static int field_updated_ts(lua_State *L, art_req_t *req, const art_article_t *a
     return 1;
 }
 
-/* A string member of art_article_t (nil when NULL), or a function. */
-#define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL }
-#define FN_FIELD(name) { #name, 0, field_##name }
+/* The fields that are one string the snapshot holds, NUL-terminated (nil
+ * when NULL): what a template may write out without a Lua string being
+ * made (view_native). */
+typedef const char *article_text_fn(const art_article_t *a, size_t *n);
+
+static const char *text_body(const art_article_t *a, size_t *n)
+{
+    /* lua_pushlstring made "" of a missing body, never nil */
+    *n = a->body ? a->body_len : 0;
+    return a->body ? a->body : "";
+}
+
+static const char *text_dir(const art_article_t *a, size_t *n)
+{
+    *n = strlen(a->lang->dir);
+    return a->lang->dir;
+}
+
+static const char *text_lang(const art_article_t *a, size_t *n)
+{
+    *n = strlen(a->lang->code);
+    return a->lang->code;
+}
+
+/* A string member of art_article_t, a string the article points to, or a
+ * function that pushes the value. */
+#define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL, NULL }
+#define TEXT_FIELD(name) { #name, 0, text_##name, NULL }
+#define FN_FIELD(name) { #name, 0, NULL, field_##name }
 
 typedef struct article_field_t {
     const char *name;
     size_t offset;
+    article_text_fn *text;
     article_field_fn *push;
 } article_field_t;
 
-/* Sorted by name: looked up with bsearch on every field access. */
+/* Sorted by name (bsearch in view_field).  A field's number is its place
+ * here. */
 static const article_field_t article_fields[] = {
     FN_FIELD(authors),
-    FN_FIELD(body),
+    TEXT_FIELD(body),
     FN_FIELD(collection),
     FN_FIELD(corrected),
     FN_FIELD(corrections),
-    FN_FIELD(dir),
+    TEXT_FIELD(dir),
     FN_FIELD(draft),
     STRING_FIELD(file),
     STRING_FIELD(id),
-    FN_FIELD(lang),
+    TEXT_FIELD(lang),
     FN_FIELD(notes),
     STRING_FIELD(published),
     FN_FIELD(published_iso),
@@ -644,30 +665,98 @@ static const article_field_t article_fields[] = {
     FN_FIELD(url),
 };
 
+#define NFIELDS ((int)(sizeof(article_fields) / sizeof(article_fields[0])))
+
 static int field_cmp(const void *key, const void *field)
 {
     return strcmp(key, ((const article_field_t *)field)->name);
 }
 
+/* The number of the field called name, or -1. */
+static int view_field(const char *name)
+{
+    const article_field_t *f = bsearch(name, article_fields, NFIELDS,
+                                       sizeof(article_fields[0]), field_cmp);
+
+    return f ? (int)(f - article_fields) : -1;
+}
+
+/* Field number f (-1: none) of a's view: its text when text is set and the
+ * field is a string the snapshot holds (*n its length; NULL for nil), else
+ * pushed.  Returns the type of the value, or ART_TPL_NATIVE_TEXT. */
+static int view_value(lua_State *L, art_req_t *req, const art_article_t *a,
+                      int f, const char **text, size_t *n)
+{
+    const article_field_t *fd;
+    const char *s;
+    size_t len;
+
+    if (f < 0) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    fd = &article_fields[f];
+    if (fd->push) {
+        if (fd->push(L, req, a) == 0) {
+            lua_pushnil(L);
+        }
+        return lua_type(L, -1);
+    }
+    if (fd->text) {
+        s = fd->text(a, &len);
+    }
+    else {
+        s = *(const char *const *)((const char *)a + fd->offset);
+        len = s ? strlen(s) : 0;
+    }
+    if (s && text) {
+        *text = s;
+        *n = len;
+        return ART_TPL_NATIVE_TEXT;
+    }
+    if (s == NULL) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    lua_pushlstring(L, s, len);
+    return LUA_TSTRING;
+}
+
+/* __index, with upvalue 1 the state's table from field name to field
+ * number: one raw lookup of the interned key, no string comparison.  The
+ * checks come in the order they always did: the view, the key (a string
+ * or a number, which names no field), then the request's budgets. */
 static int article_index(lua_State *L)
 {
     const art_article_t *a = check_article(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    art_req_t *req = cur_req(L);
-    const article_field_t *f = bsearch(k, article_fields,
-                                       sizeof(article_fields)
-                                       / sizeof(article_fields[0]),
-                                       sizeof(article_fields[0]), field_cmp);
+    art_req_t *req;
+    int f = -1;
 
-    if (f == NULL) {
-        return 0;
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
+        f = (int)lua_tointeger(L, -1);
     }
-    if (f->push) {
-        return f->push(L, req, a);
+    else if (lua_type(L, 2) != LUA_TSTRING) {
+        luaL_checkstring(L, 2);
     }
-    lua_pushstring(L, *(const char *const *)((const char *)a + f->offset));
+    lua_pop(L, 1);
+    req = cur_req(L);
+    view_value(L, req, a, f, NULL, NULL);
     return 1;
 }
+
+/* The template engine's way to a view's fields (art_mustache.h): the same
+ * checks and values as article_index, without a metamethod call, and a
+ * string field that is only written out is not made a Lua string. */
+static int view_native_get(lua_State *L, int idx, int f, const char **text,
+                           size_t *n)
+{
+    const art_article_t *a = check_article(L, idx);
+
+    return view_value(L, cur_req(L), a, f, text, n);
+}
+
+static const art_tpl_native_t view_native = { view_field, view_native_get };
 
 static int article_newindex(lua_State *L)
 {
@@ -1116,15 +1205,24 @@ void art_lua_open_api(lua_State *L)
         { NULL, NULL }
     };
     static const luaL_Reg article_meta[] = {
-        { "__index", article_index },
         { "__newindex", article_newindex },
         { "__tostring", article_tostring },
         { "__eq", article_eq },
         { NULL, NULL }
     };
+    int i;
 
     luaL_newmetatable(L, ARTICLE_MT);
     luaL_setfuncs(L, article_meta, 0);
+    art_lua_st(L)->view_mt = lua_topointer(L, -1);
+    lua_createtable(L, 0, NFIELDS);
+    for (i = 0; i < NFIELDS; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, article_fields[i].name);
+    }
+    lua_pushcclosure(L, article_index, 1);
+    lua_setfield(L, -2, "__index");
+    art_tpl_native(L, -1, &view_native);
     lua_pushliteral(L, "articles.Article");
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
