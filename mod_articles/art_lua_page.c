@@ -130,6 +130,16 @@ void art_lua_push_article(lua_State *L, const art_article_t *a)
     luaL_setmetatable(L, ARTICLE_MT);
 }
 
+/* Raise unless view v belongs to the running request. */
+static void view_check_current(lua_State *L, const art_view_t *v)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->req == NULL || v->serial != st->serial) {
+        luaL_error(L, "article view used after the request that made it");
+    }
+}
+
 /* The view at idx, if it belongs to the running request; raises otherwise.
  * The only way to a view's article.  A view is a full userdata whose
  * metatable is the one this state made (st->view_mt): one pointer
@@ -150,9 +160,7 @@ static art_view_t *check_view(lua_State *L, int idx)
     if (v == NULL) {
         luaL_typeerror(L, idx, ARTICLE_MT);
     }
-    if (st->req == NULL || v->serial != st->serial) {
-        luaL_error(L, "article view used after the request that made it");
-    }
+    view_check_current(L, v);
     return v;
 }
 
@@ -440,9 +448,31 @@ static int build_authors(lua_State *L, art_req_t *req, const void *arg)
     return 1;
 }
 
+/* The version cache's key, "A\n" base "\n" lang "/" id, is put together
+ * here: lua_pushfstring would parse its format on every read of the field
+ * (several per page: related and listed articles). */
 static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
 {
-    lua_pushfstring(L, "A\n%s\n%s/%s", req->base, a->lang->code, a->id);
+    size_t nb = strlen(req->base), nl = strlen(a->lang->code);
+    size_t ni = strlen(a->id);
+    char key[256], *k = key;
+
+    if (nb + nl + ni + 4 > sizeof(key)) {
+        lua_pushfstring(L, "A\n%s\n%s/%s", req->base, a->lang->code, a->id);
+    }
+    else {
+        *k++ = 'A';
+        *k++ = '\n';
+        memcpy(k, req->base, nb);
+        k += nb;
+        *k++ = '\n';
+        memcpy(k, a->lang->code, nl);
+        k += nl;
+        *k++ = '/';
+        memcpy(k, a->id, ni);
+        k += ni;
+        lua_pushlstring(L, key, (size_t)(k - key));
+    }
     return pcache_get(L, req, build_authors, a);
 }
 
@@ -575,12 +605,6 @@ static int field_translations(lua_State *L, art_req_t *req, const art_article_t 
     return 1;
 }
 
-static int field_url(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    push_url(L, req, a->path);
-    return 1;
-}
-
 static int field_updated_iso(lua_State *L, art_req_t *req, const art_article_t *a)
 {
     (void)req;
@@ -598,32 +622,52 @@ static int field_updated_ts(lua_State *L, art_req_t *req, const art_article_t *a
     return 1;
 }
 
-/* The fields that are one string the snapshot holds, NUL-terminated (nil
- * when NULL): what a template may write out without a Lua string being
- * made (view_native). */
-typedef const char *article_text_fn(const art_article_t *a, size_t *n);
+/* The fields that are text the snapshot and the request hold, NUL-terminated:
+ * what a template may write out without a Lua string being made
+ * (view_native_get).  Each fills t (s2 NULL unless the text is two pieces)
+ * and returns 1, or returns 0 for nil. */
+typedef int article_text_fn(art_req_t *req, const art_article_t *a,
+                            art_tpl_text_t *t);
 
-static const char *text_body(const art_article_t *a, size_t *n)
+static int text_is(art_tpl_text_t *t, const char *s, size_t n)
 {
+    t->s = s;
+    t->n = n;
+    t->s2 = NULL;
+    t->n2 = 0;
+    return 1;
+}
+
+static int text_body(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
+{
+    (void)req;
     /* lua_pushlstring made "" of a missing body, never nil */
-    *n = a->body ? a->body_len : 0;
-    return a->body ? a->body : "";
+    return a->body ? text_is(t, a->body, a->body_len) : text_is(t, "", 0);
 }
 
-static const char *text_dir(const art_article_t *a, size_t *n)
+static int text_dir(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
 {
-    *n = strlen(a->lang->dir);
-    return a->lang->dir;
+    (void)req;
+    return text_is(t, a->lang->dir, strlen(a->lang->dir));
 }
 
-static const char *text_lang(const art_article_t *a, size_t *n)
+static int text_lang(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
 {
-    *n = strlen(a->lang->code);
-    return a->lang->code;
+    (void)req;
+    return text_is(t, a->lang->code, strlen(a->lang->code));
 }
 
-/* A string member of art_article_t, a string the article points to, or a
- * function that pushes the value. */
+/* base .. path, as push_url makes it */
+static int text_url(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
+{
+    text_is(t, req->base, strlen(req->base));
+    t->s2 = a->path;
+    t->n2 = strlen(a->path);
+    return 1;
+}
+
+/* A string member of art_article_t (nil when NULL), text made by a function,
+ * or a value pushed by a function. */
 #define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL, NULL }
 #define TEXT_FIELD(name) { #name, 0, text_##name, NULL }
 #define FN_FIELD(name) { #name, 0, NULL, field_##name }
@@ -662,7 +706,7 @@ static const article_field_t article_fields[] = {
     STRING_FIELD(updated),
     FN_FIELD(updated_iso),
     FN_FIELD(updated_ts),
-    FN_FIELD(url),
+    TEXT_FIELD(url),
 };
 
 #define NFIELDS ((int)(sizeof(article_fields) / sizeof(article_fields[0])))
@@ -681,15 +725,15 @@ static int view_field(const char *name)
     return f ? (int)(f - article_fields) : -1;
 }
 
-/* Field number f (-1: none) of a's view: its text when text is set and the
- * field is a string the snapshot holds (*n its length; NULL for nil), else
- * pushed.  Returns the type of the value, or ART_TPL_NATIVE_TEXT. */
+/* Field number f (-1: none) of a's view: as text when text is not NULL and
+ * the field is text, else pushed.  Returns the type of the value, or
+ * ART_TPL_NATIVE_TEXT. */
 static int view_value(lua_State *L, art_req_t *req, const art_article_t *a,
-                      int f, const char **text, size_t *n)
+                      int f, art_tpl_text_t *text)
 {
     const article_field_t *fd;
+    art_tpl_text_t t;
     const char *s;
-    size_t len;
 
     if (f < 0) {
         lua_pushnil(L);
@@ -703,22 +747,28 @@ static int view_value(lua_State *L, art_req_t *req, const art_article_t *a,
         return lua_type(L, -1);
     }
     if (fd->text) {
-        s = fd->text(a, &len);
+        if (!fd->text(req, a, &t)) {
+            lua_pushnil(L);
+            return LUA_TNIL;
+        }
     }
     else {
         s = *(const char *const *)((const char *)a + fd->offset);
-        len = s ? strlen(s) : 0;
+        if (s == NULL) {
+            lua_pushnil(L);
+            return LUA_TNIL;
+        }
+        text_is(&t, s, strlen(s));
     }
-    if (s && text) {
-        *text = s;
-        *n = len;
+    if (text) {
+        *text = t;
         return ART_TPL_NATIVE_TEXT;
     }
-    if (s == NULL) {
-        lua_pushnil(L);
-        return LUA_TNIL;
+    lua_pushlstring(L, t.s, t.n);
+    if (t.s2) {
+        lua_pushlstring(L, t.s2, t.n2);
+        lua_concat(L, 2);
     }
-    lua_pushlstring(L, s, len);
     return LUA_TSTRING;
 }
 
@@ -741,19 +791,20 @@ static int article_index(lua_State *L)
     }
     lua_pop(L, 1);
     req = cur_req(L);
-    view_value(L, req, a, f, NULL, NULL);
+    view_value(L, req, a, f, NULL);
     return 1;
 }
 
 /* The template engine's way to a view's fields (art_mustache.h): the same
- * checks and values as article_index, without a metamethod call, and a
- * string field that is only written out is not made a Lua string. */
-static int view_native_get(lua_State *L, int idx, int f, const char **text,
-                           size_t *n)
+ * checks and values as article_index, without a metamethod call, and text
+ * that is only written out is not made a Lua string.  The engine has
+ * compared the metatable already; the rest of check_view is done here. */
+static int view_native_get(lua_State *L, int idx, int f, art_tpl_text_t *text)
 {
-    const art_article_t *a = check_article(L, idx);
+    const art_view_t *v = lua_touserdata(L, idx);
 
-    return view_value(L, cur_req(L), a, f, text, n);
+    view_check_current(L, v);
+    return view_value(L, cur_req(L), v->a, f, text);
 }
 
 static const art_tpl_native_t view_native = { view_field, view_native_get };

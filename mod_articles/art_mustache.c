@@ -924,10 +924,7 @@ typedef struct {
 } tpl_ctx_t;
 
 /* A native string field's bytes, written without a Lua string. */
-typedef struct {
-    const char *s;
-    size_t n;
-} tpl_text_t;
+typedef art_tpl_text_t tpl_text_t;
 
 /* A parent being rendered, with the blocks it overrides (args[0, nargs) of the
  * parent tag's code, each followed by its body); the chain runs from the innermost
@@ -1117,6 +1114,23 @@ static APR_INLINE void write_escaped(tpl_render_t *st, const char *s, apr_size_t
     }
     else {
         write_escaped_from(st, s, n, i);
+    }
+}
+
+/* A native field's text, in its one or two pieces. */
+static void write_text(tpl_render_t *st, const tpl_text_t *txt, int escape)
+{
+    if (escape) {
+        write_escaped(st, txt->s, txt->n);
+        if (txt->s2) {
+            write_escaped(st, txt->s2, txt->n2);
+        }
+    }
+    else {
+        out_write(st, txt->s, txt->n);
+        if (txt->s2) {
+            out_write(st, txt->s2, txt->n2);
+        }
     }
 }
 
@@ -1329,8 +1343,7 @@ static int native_get(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
     int f = native_field(st, nd, i);
 
     luaL_checkstack(st->L, LUA_MINSTACK, "template nesting");
-    return st->nops->get(st->L, obj, f, txt ? &txt->s : NULL,
-                         txt ? &txt->n : NULL);
+    return st->nops->get(st->L, obj, f, txt);
 }
 
 /* Push field i of nd's name of the value at obj (an absolute index), whose
@@ -1953,11 +1966,8 @@ static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n)
             if (t != ART_TPL_NATIVE_TEXT) {
                 write_top(st, t, nd->type == N_VAR);
             }
-            else if (nd->type == N_VAR) {
-                write_escaped(st, txt.s, txt.n);
-            }
             else {
-                out_write(st, txt.s, txt.n);
+                write_text(st, &txt, nd->type == N_VAR);
             }
             break;
         case N_SECTION:

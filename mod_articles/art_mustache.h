@@ -84,18 +84,28 @@ typedef const art_tpl_t *(*art_tpl_resolve_fn)(void *baton, const char *name);
 /* What native userdata (see above) answer when a template reads a field. */
 #define ART_TPL_NATIVE_TEXT (-2)
 
+/* A string field given as text: s, then s2 when it is not NULL (a field made
+ * of two strings, such as a prefix and a path).  Each piece has a NUL after
+ * its last byte, and stays valid while the template renders. */
+typedef struct art_tpl_text_t {
+    const char *s;
+    size_t n;
+    const char *s2;
+    size_t n2;
+} art_tpl_text_t;
+
 typedef struct art_tpl_native_t {
     /* The field number (>= 0) of name, or -1 when the userdata has none.  It
      * must depend on name alone: the engine keeps the answer per template. */
     int (*field)(const char *name);
-    /* Read field f (-1: the name is not a field) of the native userdata at
-     * stack index idx, with the checks and errors its __index metamethod
-     * would raise.  When text is not NULL and the field is a string held in
-     * C, set *text and *n (text[*n] must be a NUL, and the bytes stay valid
-     * while the template renders) and return ART_TPL_NATIVE_TEXT; otherwise
-     * push the value (nil when there is none) and return its Lua type.  At
-     * least LUA_MINSTACK stack slots are free when it is called. */
-    int (*get)(lua_State *L, int idx, int f, const char **text, size_t *n);
+    /* Read field f (-1: the name is not a field) of the userdata at stack
+     * index idx (the engine has checked that its metatable is the native
+     * one), with the other checks and errors its __index metamethod would
+     * raise.  When text is not NULL and the field is a string held in C,
+     * fill *text and return ART_TPL_NATIVE_TEXT; otherwise push the value
+     * (nil when there is none) and return its Lua type.  At least
+     * LUA_MINSTACK stack slots are free when it is called. */
+    int (*get)(lua_State *L, int idx, int f, art_tpl_text_t *text);
 } art_tpl_native_t;
 
 /* Make the userdata of L whose metatable is the table at mt native, read
