@@ -741,6 +741,9 @@ static int view_value(lua_State *L, art_req_t *req, const art_article_t *a,
     }
     fd = &article_fields[f];
     if (fd->push) {
+        /* the engine calls this in its own frame, not as a C function with
+         * LUA_MINSTACK slots of its own */
+        luaL_checkstack(L, LUA_MINSTACK, "article field");
         if (fd->push(L, req, a) == 0) {
             lua_pushnil(L);
         }

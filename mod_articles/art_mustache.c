@@ -10,6 +10,10 @@
  * resolved once when the set is loaded (art_tpl_link).  Names are kept as Lua
  * strings in each lua_State (see names_push), so a lookup creates no string; the
  * renderer allocates only for indentation strings, deep context stacks and lambdas.
+ * Native userdata (art_tpl_native; the module's article views) are read through
+ * their C functions (get_field): each name's field number is kept per template
+ * (native_field), and a string field that is only written out goes from C memory
+ * to the output.
  * Output goes straight into the caller's buffer, which is pre-sized from the
  * previous render of the same template, and values are escaped in one pass.
  *
@@ -1336,14 +1340,12 @@ static int native_field(tpl_render_t *st, const tpl_node_t *nd, int i)
 
 /* Push segment i of nd's name read from the native userdata at obj, or (txt
  * given, a string field) fill txt and push nothing; returns the type or
- * ART_TPL_NATIVE_TEXT.  The native get raises what __index would. */
+ * ART_TPL_NATIVE_TEXT.  The native get raises what __index would, and makes
+ * room on the stack for what it pushes. */
 static int native_get(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
                       tpl_text_t *txt)
 {
-    int f = native_field(st, nd, i);
-
-    luaL_checkstack(st->L, LUA_MINSTACK, "template nesting");
-    return st->nops->get(st->L, obj, f, txt);
+    return st->nops->get(st->L, obj, native_field(st, nd, i), txt);
 }
 
 /* Push field i of nd's name of the value at obj (an absolute index), whose

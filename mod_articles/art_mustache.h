@@ -103,8 +103,9 @@ typedef struct art_tpl_native_t {
      * one), with the other checks and errors its __index metamethod would
      * raise.  When text is not NULL and the field is a string held in C,
      * fill *text and return ART_TPL_NATIVE_TEXT; otherwise push the value
-     * (nil when there is none) and return its Lua type.  At least
-     * LUA_MINSTACK stack slots are free when it is called. */
+     * (nil when there is none) and return its Lua type.  It runs in the
+     * engine's C function, not a call of its own: it must make room on the
+     * stack (lua_checkstack) for more than one value. */
     int (*get)(lua_State *L, int idx, int f, art_tpl_text_t *text);
 } art_tpl_native_t;
 
