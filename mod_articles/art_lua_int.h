@@ -33,6 +33,7 @@ struct art_lstate_t {
     art_req_t *req;              /* the request being served, NULL between */
     apr_pool_t *scratch;         /* for one API call's temporaries */
     unsigned long serial;        /* request number: views of older ones are stale */
+    const void *view_mt;         /* the metatable of this state's article views */
     const char *script_dir;      /* folder of the running filter, for require */
     int page_idx;                /* stack index of page after art_lua_run */
     /* The lazy page model (art_lua_page.c): the request's page table, which

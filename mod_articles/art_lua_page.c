@@ -23,6 +23,7 @@
 
 #include "art_lua_int.h"
 #include "art_lua_seo.h"
+#include "art_mustache.h"
 #include "art_negotiate.h"
 #include "art_index.h"
 #include "art_related.h"
@@ -129,16 +130,37 @@ void art_lua_push_article(lua_State *L, const art_article_t *a)
     luaL_setmetatable(L, ARTICLE_MT);
 }
 
-/* The view at idx, if it belongs to the running request; raises otherwise.
- * The only way to a view's article. */
-static art_view_t *check_view(lua_State *L, int idx)
+/* Raise unless view v belongs to the running request. */
+static void view_check_current(lua_State *L, const art_view_t *v)
 {
-    art_view_t *v = luaL_checkudata(L, idx, ARTICLE_MT);
     art_lstate_t *st = art_lua_st(L);
 
     if (st->req == NULL || v->serial != st->serial) {
         luaL_error(L, "article view used after the request that made it");
     }
+}
+
+/* The view at idx, if it belongs to the running request; raises otherwise.
+ * The only way to a view's article.  A view is a full userdata whose
+ * metatable is the one this state made (st->view_mt): one pointer
+ * comparison, where luaL_checkudata would look the type's name up in the
+ * registry on every field access; the error for any other value is the one
+ * luaL_checkudata gives. */
+static art_view_t *check_view(lua_State *L, int idx)
+{
+    art_lstate_t *st = art_lua_st(L);
+    art_view_t *v = NULL;
+
+    if (lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
+        if (lua_topointer(L, -1) == st->view_mt) {
+            v = lua_touserdata(L, idx);
+        }
+        lua_pop(L, 1);
+    }
+    if (v == NULL) {
+        luaL_typeerror(L, idx, ARTICLE_MT);
+    }
+    view_check_current(L, v);
     return v;
 }
 
@@ -426,17 +448,32 @@ static int build_authors(lua_State *L, art_req_t *req, const void *arg)
     return 1;
 }
 
+/* The version cache's key, "A\n" base "\n" lang "/" id, is put together
+ * here: lua_pushfstring would parse its format on every read of the field
+ * (several per page: related and listed articles). */
 static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
 {
-    lua_pushfstring(L, "A\n%s\n%s/%s", req->base, a->lang->code, a->id);
-    return pcache_get(L, req, build_authors, a);
-}
+    size_t nb = strlen(req->base), nl = strlen(a->lang->code);
+    size_t ni = strlen(a->id);
+    char key[256], *k = key;
 
-static int field_body(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    (void)req;
-    lua_pushlstring(L, a->body, a->body_len);
-    return 1;
+    if (nb + nl + ni + 4 > sizeof(key)) {
+        lua_pushfstring(L, "A\n%s\n%s/%s", req->base, a->lang->code, a->id);
+    }
+    else {
+        *k++ = 'A';
+        *k++ = '\n';
+        memcpy(k, req->base, nb);
+        k += nb;
+        *k++ = '\n';
+        memcpy(k, a->lang->code, nl);
+        k += nl;
+        *k++ = '/';
+        memcpy(k, a->id, ni);
+        k += ni;
+        lua_pushlstring(L, key, (size_t)(k - key));
+    }
+    return pcache_get(L, req, build_authors, a);
 }
 
 static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a)
@@ -481,20 +518,6 @@ static int field_scheduled(lua_State *L, art_req_t *req, const art_article_t *a)
 {
     lua_pushboolean(L, !a->draft && req->snap->now
                     && a->published_t > req->snap->now);
-    return 1;
-}
-
-static int field_dir(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    (void)req;
-    lua_pushstring(L, a->lang->dir);
-    return 1;
-}
-
-static int field_lang(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    (void)req;
-    lua_pushstring(L, a->lang->code);
     return 1;
 }
 
@@ -582,12 +605,6 @@ static int field_translations(lua_State *L, art_req_t *req, const art_article_t 
     return 1;
 }
 
-static int field_url(lua_State *L, art_req_t *req, const art_article_t *a)
-{
-    push_url(L, req, a->path);
-    return 1;
-}
-
 static int field_updated_iso(lua_State *L, art_req_t *req, const art_article_t *a)
 {
     (void)req;
@@ -605,28 +622,76 @@ static int field_updated_ts(lua_State *L, art_req_t *req, const art_article_t *a
     return 1;
 }
 
-/* A string member of art_article_t (nil when NULL), or a function. */
-#define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL }
-#define FN_FIELD(name) { #name, 0, field_##name }
+/* The fields that are text the snapshot and the request hold, NUL-terminated:
+ * what a template may write out without a Lua string being made
+ * (view_native_get).  Each fills t (s2 NULL unless the text is two pieces)
+ * and returns 1, or returns 0 for nil. */
+typedef int article_text_fn(art_req_t *req, const art_article_t *a,
+                            art_tpl_text_t *t);
+
+static int text_is(art_tpl_text_t *t, const char *s, size_t n)
+{
+    t->s = s;
+    t->n = n;
+    t->s2 = NULL;
+    t->n2 = 0;
+    return 1;
+}
+
+static int text_body(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
+{
+    (void)req;
+    /* lua_pushlstring made "" of a missing body, never nil */
+    return a->body ? text_is(t, a->body, a->body_len) : text_is(t, "", 0);
+}
+
+static int text_dir(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
+{
+    (void)req;
+    return text_is(t, a->lang->dir, strlen(a->lang->dir));
+}
+
+static int text_lang(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
+{
+    (void)req;
+    return text_is(t, a->lang->code, strlen(a->lang->code));
+}
+
+/* base .. path, as push_url makes it */
+static int text_url(art_req_t *req, const art_article_t *a, art_tpl_text_t *t)
+{
+    text_is(t, req->base, strlen(req->base));
+    t->s2 = a->path;
+    t->n2 = strlen(a->path);
+    return 1;
+}
+
+/* A string member of art_article_t (nil when NULL), text made by a function,
+ * or a value pushed by a function. */
+#define STRING_FIELD(name) { #name, offsetof(art_article_t, name), NULL, NULL }
+#define TEXT_FIELD(name) { #name, 0, text_##name, NULL }
+#define FN_FIELD(name) { #name, 0, NULL, field_##name }
 
 typedef struct article_field_t {
     const char *name;
     size_t offset;
+    article_text_fn *text;
     article_field_fn *push;
 } article_field_t;
 
-/* Sorted by name: looked up with bsearch on every field access. */
+/* Sorted by name (bsearch in view_field).  A field's number is its place
+ * here. */
 static const article_field_t article_fields[] = {
     FN_FIELD(authors),
-    FN_FIELD(body),
+    TEXT_FIELD(body),
     FN_FIELD(collection),
     FN_FIELD(corrected),
     FN_FIELD(corrections),
-    FN_FIELD(dir),
+    TEXT_FIELD(dir),
     FN_FIELD(draft),
     STRING_FIELD(file),
     STRING_FIELD(id),
-    FN_FIELD(lang),
+    TEXT_FIELD(lang),
     FN_FIELD(notes),
     STRING_FIELD(published),
     FN_FIELD(published_iso),
@@ -641,33 +706,111 @@ static const article_field_t article_fields[] = {
     STRING_FIELD(updated),
     FN_FIELD(updated_iso),
     FN_FIELD(updated_ts),
-    FN_FIELD(url),
+    TEXT_FIELD(url),
 };
+
+#define NFIELDS ((int)(sizeof(article_fields) / sizeof(article_fields[0])))
 
 static int field_cmp(const void *key, const void *field)
 {
     return strcmp(key, ((const article_field_t *)field)->name);
 }
 
+/* The number of the field called name, or -1. */
+static int view_field(const char *name)
+{
+    const article_field_t *f = bsearch(name, article_fields, NFIELDS,
+                                       sizeof(article_fields[0]), field_cmp);
+
+    return f ? (int)(f - article_fields) : -1;
+}
+
+/* Field number f (-1: none) of a's view: as text when text is not NULL and
+ * the field is text, else pushed.  Returns the type of the value, or
+ * ART_TPL_NATIVE_TEXT. */
+static int view_value(lua_State *L, art_req_t *req, const art_article_t *a,
+                      int f, art_tpl_text_t *text)
+{
+    const article_field_t *fd;
+    art_tpl_text_t t;
+    const char *s;
+
+    if (f < 0) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    fd = &article_fields[f];
+    if (fd->push) {
+        /* the engine calls this in its own frame, not as a C function with
+         * LUA_MINSTACK slots of its own */
+        luaL_checkstack(L, LUA_MINSTACK, "article field");
+        if (fd->push(L, req, a) == 0) {
+            lua_pushnil(L);
+        }
+        return lua_type(L, -1);
+    }
+    if (fd->text) {
+        if (!fd->text(req, a, &t)) {
+            lua_pushnil(L);
+            return LUA_TNIL;
+        }
+    }
+    else {
+        s = *(const char *const *)((const char *)a + fd->offset);
+        if (s == NULL) {
+            lua_pushnil(L);
+            return LUA_TNIL;
+        }
+        text_is(&t, s, strlen(s));
+    }
+    if (text) {
+        *text = t;
+        return ART_TPL_NATIVE_TEXT;
+    }
+    lua_pushlstring(L, t.s, t.n);
+    if (t.s2) {
+        lua_pushlstring(L, t.s2, t.n2);
+        lua_concat(L, 2);
+    }
+    return LUA_TSTRING;
+}
+
+/* __index, with upvalue 1 the state's table from field name to field
+ * number: one raw lookup of the interned key, no string comparison.  The
+ * checks come in the order they always did: the view, the key (a string
+ * or a number, which names no field), then the request's budgets. */
 static int article_index(lua_State *L)
 {
     const art_article_t *a = check_article(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    art_req_t *req = cur_req(L);
-    const article_field_t *f = bsearch(k, article_fields,
-                                       sizeof(article_fields)
-                                       / sizeof(article_fields[0]),
-                                       sizeof(article_fields[0]), field_cmp);
+    art_req_t *req;
+    int f = -1;
 
-    if (f == NULL) {
-        return 0;
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
+        f = (int)lua_tointeger(L, -1);
     }
-    if (f->push) {
-        return f->push(L, req, a);
+    else if (lua_type(L, 2) != LUA_TSTRING) {
+        luaL_checkstring(L, 2);
     }
-    lua_pushstring(L, *(const char *const *)((const char *)a + f->offset));
+    lua_pop(L, 1);
+    req = cur_req(L);
+    view_value(L, req, a, f, NULL);
     return 1;
 }
+
+/* The template engine's way to a view's fields (art_mustache.h): the same
+ * checks and values as article_index, without a metamethod call, and text
+ * that is only written out is not made a Lua string.  The engine has
+ * compared the metatable already; the rest of check_view is done here. */
+static int view_native_get(lua_State *L, int idx, int f, art_tpl_text_t *text)
+{
+    const art_view_t *v = lua_touserdata(L, idx);
+
+    view_check_current(L, v);
+    return view_value(L, cur_req(L), v->a, f, text);
+}
+
+static const art_tpl_native_t view_native = { view_field, view_native_get };
 
 static int article_newindex(lua_State *L)
 {
@@ -1116,15 +1259,24 @@ void art_lua_open_api(lua_State *L)
         { NULL, NULL }
     };
     static const luaL_Reg article_meta[] = {
-        { "__index", article_index },
         { "__newindex", article_newindex },
         { "__tostring", article_tostring },
         { "__eq", article_eq },
         { NULL, NULL }
     };
+    int i;
 
     luaL_newmetatable(L, ARTICLE_MT);
     luaL_setfuncs(L, article_meta, 0);
+    art_lua_st(L)->view_mt = lua_topointer(L, -1);
+    lua_createtable(L, 0, NFIELDS);
+    for (i = 0; i < NFIELDS; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, article_fields[i].name);
+    }
+    lua_pushcclosure(L, article_index, 1);
+    lua_setfield(L, -2, "__index");
+    art_tpl_native(L, -1, &view_native);
     lua_pushliteral(L, "articles.Article");
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);

@@ -10,6 +10,10 @@
  * resolved once when the set is loaded (art_tpl_link).  Names are kept as Lua
  * strings in each lua_State (see names_push), so a lookup creates no string; the
  * renderer allocates only for indentation strings, deep context stacks and lambdas.
+ * Native userdata (art_tpl_native; the module's article views) are read through
+ * their C functions (get_field): each name's field number is kept per template
+ * (native_field), and a string field that is only written out goes from C memory
+ * to the output.
  * Output goes straight into the caller's buffer, which is pre-sized from the
  * previous render of the same template, and values are escaped in one pass.
  *
@@ -95,6 +99,11 @@ struct art_tpl_t {
     volatile apr_uint32_t size_hint; /* bytes the last render wrote, to pre-size */
     art_tpl_resolve_fn link_fn; /* what art_tpl_link resolved static names with */
     void *link_baton;
+    /* Native userdata's field numbers of the names (see native_field): the
+     * functions they answer for, and per name number 0 (not asked yet) or
+     * the field number + 2. */
+    volatile void *fops;
+    volatile apr_uint32_t *fields;
 };
 
 /* Stamps tell a template from an earlier one compiled at the same address. */
@@ -868,6 +877,8 @@ static apr_status_t tpl_compile(apr_pool_t *p, const char *name, const char *src
         t->names = t->nnames
             ? apr_pmemdup(p, ps.namelist->elts, t->nnames * sizeof(const char *))
             : NULL;
+        t->fops = NULL;
+        t->fields = apr_pcalloc(p, (t->nnames + 1) * sizeof(apr_uint32_t));
         t->stamp = 0;
         while (cache && t->stamp == 0) {
             t->stamp = apr_atomic_inc32(&tpl_stamps) + 1;
@@ -903,10 +914,21 @@ void art_tpl_link(art_tpl_t *t, art_tpl_resolve_fn resolve, void *baton)
 
 /* ------------------------------------------------------------------ renderer */
 
+/* How names are looked up in a value (value_class). */
+enum {
+    V_NONE,                     /* not at all: skipped */
+    V_TABLE,                    /* its own fields, then its metatable's __index */
+    V_USERDATA,                 /* through its __index */
+    V_NATIVE                    /* a native userdata: in C */
+};
+
 typedef struct {
     int idx;                    /* absolute Lua stack index */
-    int indexable;              /* table, or userdata with __index */
+    int cls;                    /* V_NONE ... */
 } tpl_ctx_t;
+
+/* A native string field's bytes, written without a Lua string. */
+typedef art_tpl_text_t tpl_text_t;
 
 /* A parent being rendered, with the blocks it overrides (args[0, nargs) of the
  * parent tag's code, each followed by its body); the chain runs from the innermost
@@ -934,7 +956,11 @@ typedef struct {
     apr_size_t ioff, ilen;      /* current indentation: ibuf[ioff, ioff + ilen) */
     const tpl_ovr_t *ovr;
     int cache;                  /* stack index of the name cache (see names_push) */
-    int mtslot;                 /* stack index of a metatable with __index (indexable) */
+    int mtslot;                 /* stack index of a metatable with __index
+                                 * (value_class) */
+    const art_tpl_native_t *nops; /* native userdata: the state's functions, */
+    const void *nmt;            /* their metatable (NULL: none) */
+    int ikey;                   /* stack index of the string "__index" */
     int names;                  /* stack index of the current template's names; 0:
                                  * none, look names up with C strings */
     int depth;                  /* nesting of render_code */
@@ -1095,6 +1121,23 @@ static APR_INLINE void write_escaped(tpl_render_t *st, const char *s, apr_size_t
     }
 }
 
+/* A native field's text, in its one or two pieces. */
+static void write_text(tpl_render_t *st, const tpl_text_t *txt, int escape)
+{
+    if (escape) {
+        write_escaped(st, txt->s, txt->n);
+        if (txt->s2) {
+            write_escaped(st, txt->s2, txt->n2);
+        }
+    }
+    else {
+        out_write(st, txt->s, txt->n);
+        if (txt->s2) {
+            out_write(st, txt->s2, txt->n2);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ Lua values */
 
 static int has_metafield(lua_State *L, int idx, const char *field)
@@ -1106,27 +1149,32 @@ static int has_metafield(lua_State *L, int idx, const char *field)
     return 1;
 }
 
-/* Whether the value at idx is looked names up in: a table, or a userdata whose
- * metatable has an __index field.  The metatable last found with one stays in a
- * stack slot (st->mtslot), which keeps it alive, so no other table can take its
- * address: userdata of one kind (the module's views, list elements) then cost one
- * comparison instead of a field lookup by a string each. */
-static int indexable(tpl_render_t *st, int idx)
+/* How names are looked up in the value at idx: a table, a native userdata, a
+ * userdata whose metatable has an __index field, or not at all (V_NONE).  The
+ * metatable last found with __index stays in a stack slot (st->mtslot), which
+ * keeps it alive, so no other table can take its address: userdata of one kind
+ * (list elements) then cost one comparison instead of a field lookup by a
+ * string each.  The native metatable is kept alive by the registry. */
+static int value_class(tpl_render_t *st, int idx)
 {
     lua_State *L = st->L;
     int t = lua_type(L, idx), yes;
 
     if (t == LUA_TTABLE) {
-        return 1;
+        return V_TABLE;
     }
     if (t != LUA_TUSERDATA || !lua_getmetatable(L, idx)) {
-        return 0;
+        return V_NONE;
+    }
+    if (lua_topointer(L, -1) == st->nmt) {
+        lua_pop(L, 1);
+        return V_NATIVE;
     }
     if (lua_rawequal(L, -1, st->mtslot)) {
         lua_pop(L, 1);
-        return 1;
+        return V_USERDATA;
     }
-    lua_pushliteral(L, "__index");
+    lua_pushvalue(L, st->ikey);
     yes = lua_rawget(L, -2) != LUA_TNIL;
     lua_pop(L, 1);
     if (yes) {
@@ -1135,6 +1183,20 @@ static int indexable(tpl_render_t *st, int idx)
     else {
         lua_pop(L, 1);
     }
+    return yes ? V_USERDATA : V_NONE;
+}
+
+/* Whether the value at idx is a native userdata. */
+static int is_native(tpl_render_t *st, int idx)
+{
+    lua_State *L = st->L;
+    int yes;
+
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) {
+        return 0;
+    }
+    yes = lua_topointer(L, -1) == st->nmt;
+    lua_pop(L, 1);
     return yes;
 }
 
@@ -1150,7 +1212,7 @@ static void ctx_push(tpl_render_t *st, int idx)
     }
     c = &st->ctx[st->nctx++];
     c->idx = idx;
-    c->indexable = indexable(st, idx);
+    c->cls = value_class(st, idx);
 }
 /* Lua strings for each template's names, kept per lua_State in the registry as
  * cache[template] = { [0] = stamp, name1, name2, ... }.  Making a Lua string from a
@@ -1160,6 +1222,19 @@ static void ctx_push(tpl_render_t *st, int idx)
  * only after reloads have replaced them.  Pushes the template's name list and
  * returns its stack index, or 0 (nothing pushed) for a template not to cache. */
 static const char tpl_cache_key = 'm';
+
+/* The native userdata's metatable and functions (art_tpl_native). */
+static const char tpl_native_key = 'n';
+static const char tpl_native_ops_key = 'o';
+
+void art_tpl_native(lua_State *L, int mt, const art_tpl_native_t *ops)
+{
+    mt = lua_absindex(L, mt);
+    lua_pushvalue(L, mt);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &tpl_native_key);
+    lua_pushlightuserdata(L, (void *)ops);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &tpl_native_ops_key);
+}
 
 #define TPL_CACHE_MAX 256
 
@@ -1234,9 +1309,101 @@ static void render_body(tpl_render_t *st, const art_tpl_t *t)
     names_leave(st, names);
 }
 
-/* Replace the table or userdata on top of the stack by its field number i of nd's
- * name; returns the field's type. */
-static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
+/* The field number of segment i of nd's name in the native userdata, asked
+ * of the native functions once per template and name: the first functions to
+ * render a template claim its cache (fops); renders with others, which no
+ * state of this module has, ask on every lookup.  Templates are shared by
+ * threads, so the cache is written atomically; every writer writes the same
+ * answer. */
+static int native_field(tpl_render_t *st, const tpl_node_t *nd, int i)
+{
+    art_tpl_t *t = (art_tpl_t *)nd->owner;
+    volatile apr_uint32_t *slot;
+    apr_uint32_t v;
+    int f;
+
+    if (t->fops == NULL) {
+        apr_atomic_casptr(&t->fops, (void *)st->nops, NULL);
+    }
+    if (t->fops != (void *)st->nops) {
+        return st->nops->field(nd->seg[i]);
+    }
+    slot = &t->fields[nd->sid[i]];
+    v = apr_atomic_read32(slot);
+    if (v) {
+        return (int)v - 2;
+    }
+    f = st->nops->field(nd->seg[i]);
+    apr_atomic_set32(slot, (apr_uint32_t)(f + 2));
+    return f;
+}
+
+/* Push segment i of nd's name read from the native userdata at obj, or (txt
+ * given, a string field) fill txt and push nothing; returns the type or
+ * ART_TPL_NATIVE_TEXT.  The native get raises what __index would, and makes
+ * room on the stack for what it pushes. */
+static int native_get(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
+                      tpl_text_t *txt)
+{
+    return st->nops->get(st->L, obj, native_field(st, nd, i), txt);
+}
+
+/* Push field i of nd's name of the value at obj (an absolute index), whose
+ * class is cls; returns its type.  With txt, a native string field may
+ * instead fill txt, push nothing and return ART_TPL_NATIVE_TEXT.  A table
+ * is asked raw first; only when that misses and its metatable's __index is a
+ * native userdata is the field read from it natively: the same answer as
+ * lua_gettable, which would call that userdata's __index. */
+static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
+                     int i, tpl_text_t *txt)
+{
+    lua_State *L = st->L;
+    int t;
+
+    if (cls == V_NATIVE) {
+        return native_get(st, obj, nd, i, txt);
+    }
+    if (!st->names) {
+        return lua_getfield(L, obj, nd->seg[i]);
+    }
+    lua_rawgeti(L, st->names, nd->sid[i]);
+    if (cls != V_TABLE || !st->nops) {
+        return lua_gettable(L, obj);
+    }
+    t = lua_rawget(L, obj);
+    if (t != LUA_TNIL || !lua_getmetatable(L, obj)) {
+        return t;
+    }
+    /* nil, the metatable */
+    lua_pushvalue(L, st->ikey);
+    t = lua_rawget(L, -2);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 2);
+        return LUA_TNIL;
+    }
+    if (is_native(st, -1)) {
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+        t = native_get(st, lua_gettop(L), nd, i, txt);
+        if (t == ART_TPL_NATIVE_TEXT) {
+            lua_pop(L, 1);
+        }
+        else {
+            lua_replace(L, -2);
+        }
+        return t;
+    }
+    /* an __index function or table: as Lua reads it */
+    lua_pop(L, 3);
+    lua_rawgeti(L, st->names, nd->sid[i]);
+    return lua_gettable(L, obj);
+}
+
+/* Replace the value on top of the stack, of class cls, by its field number i
+ * of nd's name (or pop it and fill txt, see get_field); returns the field's
+ * type. */
+static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
+                         tpl_text_t *txt)
 {
     lua_State *L = st->L;
     const char *seg = nd->seg[i], *p = seg;
@@ -1255,22 +1422,23 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i)
             lua_pop(L, 1);
         }
     }
-    if (st->names) {
-        lua_rawgeti(L, st->names, nd->sid[i]);
-        t = lua_gettable(L, -2);
+    t = get_field(st, lua_gettop(L), cls, nd, i, txt);
+    if (t == ART_TPL_NATIVE_TEXT) {
+        lua_pop(L, 1);
     }
     else {
-        t = lua_getfield(L, -1, seg);
+        lua_replace(L, -2);
     }
-    lua_replace(L, -2);
     return t;
 }
 
-/* Push the value nd's name refers to, or nil; returns its type. */
-static int lookup(tpl_render_t *st, const tpl_node_t *nd)
+/* Push the value nd's name refers to, or nil; returns its type.  With txt, a
+ * native string field (the last segment) may be given as text instead, with
+ * nothing pushed: ART_TPL_NATIVE_TEXT. */
+static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
     lua_State *L = st->L;
-    int i, t = LUA_TNIL;
+    int i, cls, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
         if (st->nctx) {
@@ -1281,15 +1449,13 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd)
         return LUA_TNIL;
     }
     for (i = st->nctx - 1; i >= 0; i--) {
-        if (!st->ctx[i].indexable) {
+        if (st->ctx[i].cls == V_NONE) {
             continue;
         }
-        if (st->names) {
-            lua_rawgeti(L, st->names, nd->sid[0]);
-            t = lua_gettable(L, st->ctx[i].idx);
-        }
-        else {
-            t = lua_getfield(L, st->ctx[i].idx, nd->seg[0]);
+        t = get_field(st, st->ctx[i].idx, st->ctx[i].cls, nd, 0,
+                      nd->nseg == 1 ? txt : NULL);
+        if (t == ART_TPL_NATIVE_TEXT) {
+            return t;
         }
         if (t != LUA_TNIL) {
             break;
@@ -1301,12 +1467,16 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd)
         return LUA_TNIL;
     }
     for (i = 1; i < nd->nseg; i++) {
-        if (t != LUA_TTABLE && !indexable(st, lua_gettop(L))) {
+        cls = t == LUA_TTABLE ? V_TABLE : value_class(st, lua_gettop(L));
+        if (cls == V_NONE) {
             lua_pop(L, 1);
             lua_pushnil(L);
             return LUA_TNIL;
         }
-        t = index_segment(st, nd, i);
+        t = index_segment(st, nd, i, cls, i == nd->nseg - 1 ? txt : NULL);
+        if (t == ART_TPL_NATIVE_TEXT) {
+            return t;
+        }
     }
     return t;
 }
@@ -1582,7 +1752,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     int v, kind;
 
     luaL_checkstack(L, 8, "template nesting");
-    kind = lookup(st, nd);
+    kind = lookup(st, nd, NULL);
     v = lua_gettop(L);
     kind = section_kind(L, v, kind, &len);
     if (nd->type == N_INVERTED) {
@@ -1640,7 +1810,7 @@ static const art_tpl_t *find_template(tpl_render_t *st, const tpl_node_t *nd)
         }
         return st->resolve(st->baton, nd->s);
     }
-    lookup(st, nd);
+    lookup(st, nd, NULL);
     name = scalar_text(st->L, -1, num, &n);
     t = name ? st->resolve(st->baton, name) : NULL;
     lua_pop(st->L, 1);
@@ -1759,6 +1929,8 @@ static void render_block(tpl_render_t *st, const tpl_node_t *nd)
 static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n)
 {
     const tpl_node_t *end, *code;
+    tpl_text_t txt;
+    int t;
 
     /* An empty template or section has no code at all (NULL), and NULL + 0 is
      * undefined in C. */
@@ -1792,7 +1964,13 @@ static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n)
         switch (nd->type) {
         case N_VAR:
         case N_RAW:
-            write_top(st, lookup(st, nd), nd->type == N_VAR);
+            t = lookup(st, nd, &txt);
+            if (t != ART_TPL_NATIVE_TEXT) {
+                write_top(st, t, nd->type == N_VAR);
+            }
+            else {
+                write_text(st, &txt, nd->type == N_VAR);
+            }
             break;
         case N_SECTION:
         case N_INVERTED:
@@ -1818,6 +1996,15 @@ static int render_main(lua_State *L)
 {
     tpl_render_t *st = lua_touserdata(L, 1);
 
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &tpl_native_key) == LUA_TTABLE
+        && lua_rawgetp(L, LUA_REGISTRYINDEX, &tpl_native_ops_key)
+           == LUA_TLIGHTUSERDATA) {
+        st->nmt = lua_topointer(L, -2);
+        st->nops = lua_touserdata(L, -1);
+    }
+    lua_settop(L, 2);
+    lua_pushliteral(L, "__index");
+    st->ikey = lua_gettop(L);
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &tpl_cache_key) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_newtable(L);
@@ -1869,7 +2056,9 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.icap = sizeof(st.ibuf0);
     st.itop = st.ioff = st.ilen = 0;
     st.ovr = NULL;
-    st.cache = st.names = st.mtslot = 0;
+    st.cache = st.names = st.mtslot = st.ikey = 0;
+    st.nops = NULL;
+    st.nmt = NULL;
     st.depth = st.pdepth = 0;
 
     lua_pushcfunction(L, render_main);

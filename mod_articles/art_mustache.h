@@ -46,6 +46,15 @@
  * Rendering runs inside one lua_pcall, so an error raised by an __index metamethod,
  * a __tostring or a lambda comes back as APR_EGENERAL with the Lua message.
  *
+ * Native userdata.  A lua_State may register one kind of userdata as native
+ * (art_tpl_native): its metatable and C functions that resolve a name to a
+ * field number and read a field.  A name looked up in such a userdata, or in a
+ * table whose metatable's __index is one (after the table's own raw field), is
+ * then read in C: the name is resolved once per template, a name the userdata
+ * does not have costs no Lua call, and a string field that is interpolated is
+ * written from C memory without a Lua string being made.  Everything else
+ * (an __index function or table, other userdata) takes the ordinary path.
+ *
  * For speed, each lua_State keeps each template's names as Lua strings in a table in
  * its registry (under a private light-userdata key), so that lookups create no
  * strings.  Entries are validated with a per-compile stamp, so reloaded templates
@@ -71,6 +80,39 @@ typedef struct art_tpl_t art_tpl_t;
 /* Return the compiled partial or parent called name, or NULL when there is none
  * (it then renders as the empty string). */
 typedef const art_tpl_t *(*art_tpl_resolve_fn)(void *baton, const char *name);
+
+/* What native userdata (see above) answer when a template reads a field. */
+#define ART_TPL_NATIVE_TEXT (-2)
+
+/* A string field given as text: s, then s2 when it is not NULL (a field made
+ * of two strings, such as a prefix and a path).  Each piece has a NUL after
+ * its last byte, and stays valid while the template renders. */
+typedef struct art_tpl_text_t {
+    const char *s;
+    size_t n;
+    const char *s2;
+    size_t n2;
+} art_tpl_text_t;
+
+typedef struct art_tpl_native_t {
+    /* The field number (>= 0) of name, or -1 when the userdata has none.  It
+     * must depend on name alone: the engine keeps the answer per template. */
+    int (*field)(const char *name);
+    /* Read field f (-1: the name is not a field) of the userdata at stack
+     * index idx (the engine has checked that its metatable is the native
+     * one), with the other checks and errors its __index metamethod would
+     * raise.  When text is not NULL and the field is a string held in C,
+     * fill *text and return ART_TPL_NATIVE_TEXT; otherwise push the value
+     * (nil when there is none) and return its Lua type.  It runs in the
+     * engine's C function, not a call of its own: it must make room on the
+     * stack (lua_checkstack) for more than one value. */
+    int (*get)(lua_State *L, int idx, int f, art_tpl_text_t *text);
+} art_tpl_native_t;
+
+/* Make the userdata of L whose metatable is the table at mt native, read
+ * through ops (which must outlive L).  Call it once per state, before it
+ * renders; a later call replaces the earlier. */
+void art_tpl_native(lua_State *L, int mt, const art_tpl_native_t *ops);
 
 /* Compile src (len bytes, need not be NUL-terminated; it is copied) into *out,
  * allocated from p.  name is used in error messages.  On a
