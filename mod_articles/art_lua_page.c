@@ -1195,6 +1195,11 @@ static int api_search(lua_State *L)
         snippets = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
+    /* Nothing lies past the window, and an offset near the largest integer
+     * would overflow the charge below. */
+    if (offset > ART_INDEX_WINDOW_MAX) {
+        offset = ART_INDEX_WINDOW_MAX;
+    }
     /* The index walks each query word's postings: charged by the query and
      * the window. */
     art_lua_charge(L, (lua_Integer)qlen * 16 + limit + offset);

@@ -329,12 +329,17 @@ static int hidden_in(const art_snapshot_t *s, const char *lang)
 static int raw_search(const art_snapshot_t *s, const char *lang,
                       const char *q, size_t qlen, int limit, int offset,
                       art_index_hit_t *hits, int *total);
+static int memo_search(const art_snapshot_t *s, const char *lang,
+                       const char *q, size_t qlen, int limit, int offset,
+                       art_index_hit_t *hits, int *total);
 
 /* Hits of a query (search, or similar when q is NULL) without the articles
  * the view hides: asked for as many more as there are hidden ones and
  * filtered, so a page of results stays full.  The total is exact when
  * every hit fits; otherwise a hidden article ranked past those read may
- * still be counted (a few seconds' discrepancy in a count, never a link). */
+ * still be counted (a few seconds' discrepancy in a count, never a link).
+ * A search's unfiltered hits come from the memo like any other: they are
+ * the same for every view, and the filtering here is per request. */
 static int visible_hits(const art_snapshot_t *s, const char *lang,
                         const char *q, size_t qlen, const art_article_t *like,
                         int max_df, int limit, int offset,
@@ -347,7 +352,7 @@ static int visible_hits(const art_snapshot_t *s, const char *lang,
     want = offset + limit + hidden;
     all = apr_palloc(s->view_pool, sizeof(*all) * (apr_size_t)(want + 1));
     if (q) {
-        m = raw_search(s, lang, q, qlen, want, 0, all, &t);
+        m = memo_search(s, lang, q, qlen, want, 0, all, &t);
     }
     else if (s->ops) {
         m = s->ops->similar(s, like, want, max_df, all, self);
@@ -384,10 +389,13 @@ typedef struct {
 #define SEARCH_LANG_MAX 62
 
 /* The raw answer depends on the version, language, query, limit and offset
- * alone (visibility is applied on top of it, and not at all when it is
- * kept), so a search page that is asked for again, by another client or on
- * reload, costs a lookup rather than a walk of every query word's
- * postings.  Queries too long to be worth a key are not kept. */
+ * alone, never on the view: what a view hides is taken out of it afterwards
+ * (visible_hits), so the memo holds only unfiltered hits and every view of
+ * the repository may share them.  A search page that is asked for again, by
+ * another client or on reload, costs a lookup rather than a walk of every
+ * query word's postings.  The query is keyed as sent, not as the index
+ * folds it: "Kabul" and "kabul" are two entries with the same hits.
+ * Queries too long to be worth a key are not kept. */
 static int memo_search(const art_snapshot_t *s, const char *lang,
                        const char *q, size_t qlen, int limit, int offset,
                        art_index_hit_t *hits, int *total)

@@ -279,9 +279,10 @@ int art_article_pinned(const art_snapshot_t *s, const art_article_t *a,
                        const art_article_t **out);
 
 /* BM25 search and "more like this" over the snapshot's text (art_index.h
- * says what they do); hits' doc fields are for art_snapshot_doc.  A search
- * that no hidden article can change is kept in s->search_memo, when there
- * is one, and answered from it while the version lasts. */
+ * says what they do); hits' doc fields are for art_snapshot_doc.  A
+ * search's hits before the view hides any are kept in s->search_memo, when
+ * there is one, and answered from it while the version lasts; the view's
+ * hidden articles are filtered out per request. */
 int art_snapshot_search(const art_snapshot_t *s, const char *lang,
                         const char *q, size_t qlen, int limit, int offset,
                         struct art_index_hit_t *hits, int *total);

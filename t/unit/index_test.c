@@ -18,7 +18,9 @@
  * document, a title match against an equal-length body match, documents in
  * Arabic letter forms found by a query in Persian forms.  Then language
  * isolation, pagination, ties, top terms, similar documents, and queries that
- * are empty, all punctuation, overlong or invalid.  Last, a generated corpus
+ * are empty, all punctuation, overlong or invalid.  The search memo
+ * (art_snapshot_search with a memo) must answer every search of the judged
+ * corpus as the index does, across versions.  Last, a generated corpus
  * checks both scoring paths (merge and accumulator) against BM25 computed
  * here.
  *
@@ -36,9 +38,11 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 #include "art_html.h"
 #include "art_index.h"
+#include "art_memo.h"
 #include "art_snapshot.h"
 #include "art_text.h"
 
@@ -507,6 +511,160 @@ static void test_search(apr_pool_t *p)
           && total == 0, "empty index");
 }
 
+/* ---------------------------------------------------------------- memo */
+
+/* The search memo (art_snapshot_search with s->search_memo set) must give
+ * exactly what the index gives without it, whatever was asked before: the
+ * judged corpus is searched for each of its own words and titles, in three
+ * languages and several windows, through a memo of 64 slots (so answers
+ * keep replacing each other in shared slots), in two versions of the
+ * corpus, a request of the older version after the newer, and through a
+ * memo whose byte limit keeps emptying it.  Each answer is compared, hit by
+ * hit and score by score, with the same search of a snapshot without a
+ * memo. */
+
+#define MEMO_QUERIES 256
+
+/* Version 2 of the judged corpus: two documents rewritten. */
+static void changed_doc(void *baton, int i, art_index_doc_t *doc)
+{
+    judged_doc(baton, i, doc);
+    if (i == 3) {
+        doc->title = "Saffron budget";
+        doc->body = "Saffron farmers in Herat lost the budget for wells.";
+    }
+    if (i == 14) {
+        doc->body = "زلزله ولایت بلخ را لرزاند.";
+    }
+}
+
+static const struct {
+    int limit, offset;
+} memo_windows[] = { {10, 0}, {2, 0}, {2, 2}, {1, 1}, {0, 0} };
+
+#define NWINDOWS ((int)(sizeof(memo_windows) / sizeof(memo_windows[0])))
+
+/* The corpus's words and titles as queries, into q[]; how many. */
+static int memo_queries(apr_pool_t *p, const char **q)
+{
+    int i, n = 0;
+
+    for (i = 0; i < NCORPUS && n < MEMO_QUERIES; i++) {
+        char *words = apr_pstrcat(p, corpus[i].title, " ", corpus[i].body,
+                                  NULL), *last, *w;
+
+        q[n++] = corpus[i].title;
+        for (w = apr_strtok(words, " ", &last); w && n < MEMO_QUERIES;
+             w = apr_strtok(NULL, " ", &last)) {
+            q[n++] = w;
+        }
+    }
+    return n;
+}
+
+/* Every query in every language and window, rounds times, through memo
+ * snapshot m and plain snapshot s of the same version; how many answers
+ * differed. */
+static int memo_differs(const art_snapshot_t *m, const art_snapshot_t *s,
+                        const char **q, int nq, int rounds)
+{
+    static const char *const langs[] = { "en", "fa", "xx" };
+    art_index_hit_t got[10], want[10];
+    int r, i, l, w, k, ng, nw, tg, tw, same, bad = 0;
+
+    for (r = 0; r < rounds; r++) {
+        for (i = 0; i < nq; i++) {
+            for (l = 0; l < 3; l++) {
+                for (w = 0; w < NWINDOWS; w++) {
+                    int lim = memo_windows[w].limit, off = memo_windows[w].offset;
+
+                    tg = tw = -1;
+                    ng = art_snapshot_search(m, langs[l], q[i], strlen(q[i]),
+                                             lim, off, got, &tg);
+                    nw = art_snapshot_search(s, langs[l], q[i], strlen(q[i]),
+                                             lim, off, want, &tw);
+                    same = ng == nw && tg == tw;
+                    for (k = 0; same && k < nw; k++) {
+                        same = got[k].doc == want[k].doc
+                               && got[k].score == want[k].score;
+                    }
+                    if (!same && bad++ < 3) {
+                        printf("memo: %s \"%s\" limit %d offset %d: %d hits "
+                               "of %d, want %d of %d\n", langs[l], q[i], lim,
+                               off, ng, tg, nw, tw);
+                    }
+                }
+            }
+        }
+    }
+    return bad;
+}
+
+static void test_memo(apr_pool_t *p)
+{
+    art_index_t *ix1 = art_index_build(p, NCORPUS, judged_doc, NULL);
+    art_index_t *ix2 = art_index_build(p, NCORPUS, changed_doc, NULL);
+    art_snapshot_t v1, v2, m;
+    art_memo_t *big, *small, *tiny, *fresh;
+    art_index_hit_t a[10], b[10];
+    const char *q[MEMO_QUERIES];
+    int nq = memo_queries(p, q), na, nb, ta, tb, i;
+    /* In this order: each version in turn, then the older one again, then
+     * the small memos. */
+    static const struct {
+        int version, memo;           /* memo: index in memos[] */
+        const char *what;
+    } phases[] = {
+        { 1, 0, "memo: version 1, every word, language and window, twice" },
+        { 2, 0, "memo: version 2 after version 1" },
+        { 1, 0, "memo: a request of version 1 after version 2" },
+        { 1, 1, "memo: through 64 slots, answers sharing slots" },
+        { 1, 2, "memo: through a memo its byte limit keeps emptying" },
+    };
+    art_memo_t *memos[3];
+
+    /* The module's size, where answers mostly stay; one where they keep
+     * replacing each other; one its byte limit keeps emptying. */
+    big = art_memo_create(p, 4096, 0, free);
+    small = art_memo_create(p, 64, 0, free);
+    tiny = art_memo_create(p, 64, 200, free);
+    fresh = art_memo_create(p, 64, 0, free);
+    check(ix1 && ix2 && big && small && tiny && fresh && nq > 100,
+          "memo: two versions and four memos");
+    if (!(ix1 && ix2 && big && small && tiny && fresh)) {
+        return;
+    }
+    memos[0] = big;
+    memos[1] = small;
+    memos[2] = tiny;
+    memset(&v1, 0, sizeof(v1));
+    v1.text = ix1;
+    v2 = v1;
+    v2.text = ix2;
+
+    /* Not vacuous: a snapshot claiming a version the memo holds is answered
+     * from it, though its own index would say otherwise. */
+    m = v1;
+    m.search_memo = fresh;
+    m.serial = 1;
+    na = art_snapshot_search(&m, "en", "saffron", 7, 10, 0, a, &ta);
+    nb = art_snapshot_search(&v2, "en", "saffron", 7, 10, 0, b, &tb);
+    check(na != nb || ta != tb, "memo probe: saffron differs between versions");
+    m.text = ix2;
+    nb = art_snapshot_search(&m, "en", "saffron", 7, 10, 0, b, &tb);
+    check(na == nb && ta == tb && memcmp(a, b, sizeof(*a) * (size_t)na) == 0,
+          "memo probe: a kept answer is served");
+
+    for (i = 0; i < (int)(sizeof(phases) / sizeof(phases[0])); i++) {
+        const art_snapshot_t *plain = phases[i].version == 1 ? &v1 : &v2;
+
+        m = *plain;
+        m.search_memo = memos[phases[i].memo];
+        m.serial = (apr_uint64_t)phases[i].version;
+        check(memo_differs(&m, plain, q, nq, 2) == 0, phases[i].what);
+    }
+}
+
 /* ---------------------------------------------------------------- scoring */
 
 /* Long postings are scored term at a time, short ones by a merge; both must
@@ -768,6 +926,7 @@ int main(int argc, char **argv)
     test_html_text();
     test_tokenizer();
     test_search(p);
+    test_memo(p);
     test_scoring(p);
     printf("index: %d passed, %d failed\n", passed, failed);
     apr_pool_destroy(p);
