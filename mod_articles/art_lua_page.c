@@ -13,6 +13,7 @@
  * read raw: no metamethod (no Lua code, so no other API call) can run while
  * a call holds scratch memory.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -896,6 +897,11 @@ static void list_window(lua_State *L, int t, lua_Integer *limit,
     }
     if (*offset < 0) {
         *offset = 0;
+    }
+    /* Lists and result windows count in int; an offset past INT_MAX is past
+     * every one of them, and must not wrap when narrowed. */
+    if (*offset > INT_MAX) {
+        *offset = INT_MAX;
     }
 }
 

@@ -24,7 +24,7 @@ my @expect = (
                       summary:string published:string collection:table
                       translation:string url:string body:string authors:table
                       tags:table translations:table)),
-    'author1=Abbas Hashemite', 'get=true', 'find=2', 'langs=4', 'require=true',
+    'author1=Abbas Hashemite', 'get=true', 'find=2', 'find_far=0', 'find_mid=0', 'langs=4', 'require=true',
 );
 
 plan tests => @expect + 19;

@@ -18,6 +18,9 @@ return function(page, r)
     seen[#seen + 1] = "author1=" .. a.authors[1].name
     seen[#seen + 1] = "get=" .. tostring(articles.get(a.lang, a.id) == a)
     seen[#seen + 1] = "find=" .. #articles.find{ lang = "en", limit = 2 }
+    -- Offsets past any list: nothing, whatever their size in C.
+    seen[#seen + 1] = "find_far=" .. #articles.find{ lang = "en", offset = 1 << 32 }
+    seen[#seen + 1] = "find_mid=" .. #articles.find{ lang = "en", offset = 1 << 31 }
     seen[#seen + 1] = "langs=" .. #articles.languages()
     seen[#seen + 1] = "require=" .. tostring(require("articles") == articles)
   end
