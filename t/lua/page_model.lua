@@ -64,26 +64,24 @@ function modes.stash(page, r)
   stashed = page
 end
 
--- Keep the page, and the authors of its first related article, to change
--- them in a later request (mode kept_change), when they may be the cache's.
-function modes.keep(page)
+-- Keep this request's page and the authors of its first related article;
+-- then change what an earlier request on this state kept, when it may be
+-- the cache's (the author list is the same table as this request's, unless
+-- a check found it changed).
+function modes.keep(page, r)
+  local old, old_authors = kept, kept_authors
   kept = page
   kept_authors = page.related[1] and page.related[1].authors
-end
-
-function modes.kept_change(page, r)
-  if not kept or kept == page then return end
-  if type(kept.og) == "table" then
-    for _, m in ipairs(kept.og) do
+  if not old then return end
+  if type(old.og) == "table" then
+    for _, m in ipairs(old.og) do
       if m.property == "og:title" then m.content = "KEPT-OG" end
     end
   end
-  if type(kept.site) == "table" then kept.site.title = "KEPT-SITE" end
-  if type(kept.strings) == "table" then kept.strings["more-on-topic"] = "KEPT-STRING" end
-  if kept_authors then kept_authors[1].name = "KEPT-AUTHOR" end
-  r:set_header("X-PM-Kept", type(kept.og) .. " " .. type(kept.site) .. " "
-               .. type(kept_authors))
-  kept, kept_authors = nil, nil
+  if type(old.site) == "table" then old.site.title = "KEPT-SITE" end
+  if old_authors then old_authors[1].name = "KEPT-AUTHOR" end
+  r:set_header("X-PM-Kept", type(old.og) .. " " .. type(old.site) .. " "
+               .. type(old_authors))
 end
 
 -- A lambda that changes page.og and page.site while the template renders
