@@ -41,6 +41,8 @@ struct art_lstate_t {
      * whether deferred fields wait in the registry. */
     const void *page;            /* the page table of this request, or NULL */
     unsigned page_done;          /* bit i: core lazy field i is settled */
+    unsigned page_engine;        /* bit i: field i, unsettled, is a pristine
+                                    cache entry the template holds */
     int page_deferred;           /* deferred fields registered */
     const char *filter_file;     /* the filter running (for deferred fields) */
     int deferred_logged;         /* a deferred field's failure was logged */
@@ -52,6 +54,8 @@ struct art_lstate_t {
     apr_time_t pc_since;
     int pc_preview;
     int pc_entries;
+    int pc_pristine;             /* the last hand-out was a pristine entry
+                                    to the template: keep it from Lua */
 };
 
 static inline art_lstate_t *art_lua_st(lua_State *L)

@@ -239,6 +239,16 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
  * and the next request still gets the module's (made anew).  The check is a
  * walk of the table, far cheaper than making it.
  *
+ * Most of these tables are read by the template engine alone, and it writes
+ * nothing.  So an entry is pristine while no Lua code was ever handed it:
+ * the engine's own reads (engine_asked) of a pristine entry skip the walk,
+ * since nobody else can have changed it; every other hand-out checks it as
+ * above and marks it exposed for good, checked on every later hand-out.
+ * What the engine is handed stays out of Lua's reach: page_index does not
+ * store it in the page (settle_field), so a lambda or a page kept past its
+ * request that reads the field goes through page_index, whose answer to
+ * Lua code is the checked one.
+ *
  * The registry table is the state's, which serves one request at a time and
  * one world (vhost, repository, filter list): no lock, no other site's data.
  * It is bounded: at most PCACHE_MAX entries, and dropped whole (its memory
@@ -379,36 +389,88 @@ static apr_uint64_t fingerprint(lua_State *L, int idx)
 
 typedef int pcache_build_fn(lua_State *L, art_req_t *req, const void *arg);
 
+static int page_index(lua_State *L);
+static int article_index(lua_State *L);
+
+/* The C function running at the given level of the call stack, or NULL. */
+static lua_CFunction frame_cfunction(lua_State *L, int level)
+{
+    lua_Debug ar;
+    lua_CFunction f;
+
+    if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "f", &ar)) {
+        return NULL;
+    }
+    f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    return f;
+}
+
+/* Whether the template engine itself asked for the value being made: the
+ * running function is its render function, or the page's or an article's
+ * __index called straight from it (lua_gettable).  Then the value reaches
+ * no Lua code: the engine passes lambdas nothing but section text, and a
+ * metamethod's result goes back to its caller only.  A Lua __index, a
+ * lambda, a coroutine or any other C function in between makes it no. */
+static int engine_asked(lua_State *L)
+{
+    lua_CFunction render = art_tpl_render_entry(), f = frame_cfunction(L, 0);
+
+    if (f == render) {
+        return 1;
+    }
+    return (f == page_index || f == article_index)
+        && frame_cfunction(L, 1) == render;
+}
+
 /* Push the cached table under key (made with build(L, req, arg) on a miss,
  * or when its fingerprint says a filter changed it since); returns 0,
  * pushing nothing, when build says the page has no such field.  The key is
  * on top of the stack and is replaced.
  *
  * The table handed out is the cache's own: a request reads it where it is.
- * Its fingerprint is checked each time it is handed out, so what a filter
- * changed in it (in this request, or through a reference kept from an
- * earlier one) is never seen by another request: the table is made anew. */
+ * cache[tbl] holds the fingerprint taken when it was made, odd (as
+ * fingerprint makes them) once the table was exposed to Lua, with its low
+ * bit clear while pristine.  An exposed table's fingerprint is checked each
+ * time it is handed out, so what a filter changed in it (in this request, or
+ * through a reference kept from an earlier one) is never seen by another
+ * request: the table is made anew.  st->pc_pristine tells the caller when
+ * it handed a pristine table to the engine unchecked. */
 static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
                       const void *arg)
 {
-    int key = lua_gettop(L), cache;
+    art_lstate_t *st = art_lua_st(L);
+    int key = lua_gettop(L), cache, engine;
 
+    st->pc_pristine = 0;
     pcache_push(L, req);
     cache = lua_gettop(L);
     lua_pushvalue(L, key);
     if (lua_rawget(L, cache) == LUA_TTABLE) {
-        lua_pushvalue(L, -1);
-        lua_rawget(L, cache);                   /* cache[tbl] = fingerprint */
-        apr_uint64_t fp = fingerprint(L, -2);
+        apr_uint64_t mark, fp;
 
-        if (fp && (apr_uint64_t)lua_tointeger(L, -1) == fp) {
-            lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, cache);                   /* cache[tbl] = its mark */
+        mark = (apr_uint64_t)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (mark && !(mark & 1) && engine_asked(L)) {
+            st->pc_pristine = 1;
             lua_replace(L, key);
             lua_settop(L, key);
             return 1;
         }
-        lua_pop(L, 1);                          /* forget the changed one */
-        lua_pushnil(L);
+        fp = fingerprint(L, -1);
+        if (fp && (mark | 1) == fp) {
+            if (!(mark & 1)) {                  /* exposed from now on */
+                lua_pushvalue(L, -1);
+                lua_pushinteger(L, (lua_Integer)fp);
+                lua_rawset(L, cache);
+            }
+            lua_replace(L, key);
+            lua_settop(L, key);
+            return 1;
+        }
+        lua_pushnil(L);                         /* forget the changed one */
         lua_rawset(L, cache);
         lua_pushvalue(L, key);
         lua_pushnil(L);
@@ -421,13 +483,16 @@ static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
         lua_settop(L, key - 1);
         return 0;
     }
+    engine = engine_asked(L);
     pcache_room(L, cache);
     lua_pushvalue(L, key);
     lua_pushvalue(L, -2);
     lua_rawset(L, cache);
     lua_pushvalue(L, -1);
-    lua_pushinteger(L, (lua_Integer)fingerprint(L, -2));
+    lua_pushinteger(L, (lua_Integer)(fingerprint(L, -2)
+                                     & (engine ? ~(apr_uint64_t)1 : ~0ULL)));
     lua_rawset(L, cache);
+    st->pc_pristine = engine;
     lua_replace(L, key);
     lua_settop(L, key);
     return 1;
@@ -1886,16 +1951,39 @@ static int is_page(lua_State *L, int idx)
     return st->req && st->page && lua_topointer(L, idx) == st->page;
 }
 
+/* The registry table of the pristine cache entries the template was handed
+ * for this page's unsettled fields (st->page_engine says which slots hold
+ * one): the engine's next reads of the field take it from there. */
+static const char engine_memo_key = 'e';
+
 /* Compute core field i of the page at (absolute) index page, store it and
  * push it (nil when the page has no such field).  Settled first, so that
- * an error half way never computes it again. */
+ * an error half way never computes it again.  A pristine cache entry the
+ * engine asked for (pcache_get) is not stored in the page, where Lua code
+ * could reach it, but in the engine's memo, and the field stays unsettled. */
 static void settle_field(lua_State *L, int page, int i)
 {
     art_lstate_t *st = art_lua_st(L);
 
     st->page_done |= 1u << i;
+    st->page_engine &= ~(1u << i);
+    st->pc_pristine = 0;
     if (!lazy_fields[i].push(L, cur_req(L))) {
         lua_pushnil(L);
+        return;
+    }
+    if (st->pc_pristine) {
+        st->page_done &= ~(1u << i);
+        st->page_engine |= 1u << i;
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &engine_memo_key) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_createtable(L, NLAZY, 0);
+            lua_pushvalue(L, -1);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
+        }
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, i + 1);
+        lua_pop(L, 1);
         return;
     }
     lua_pushstring(L, lazy_fields[i].name);
@@ -1953,6 +2041,14 @@ static int page_index(lua_State *L)
     i = lazy_find(lua_tostring(L, 2));
     if (i < 0 || (st->page_done & (1u << i))) {
         return 0;
+    }
+    /* The engine asks again: the table it was handed (running here, the
+     * engine's call is the level above). */
+    if ((st->page_engine & (1u << i))
+        && frame_cfunction(L, 1) == art_tpl_render_entry()) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
+        lua_rawgeti(L, -1, i + 1);
+        return 1;
     }
     settle_field(L, 1, i);
     return 1;
@@ -2147,6 +2243,12 @@ int art_lua_build_page(lua_State *L)
     }
     st->page = lua_topointer(L, -1);
     st->page_done = 0;
+    if (st->page_engine) {
+        /* the last page's memo: its tables may be a dropped version's */
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
+        st->page_engine = 0;
+    }
     st->page_deferred = 0;
     st->deferred_logged = 0;
     st->seo = NULL;

@@ -2082,3 +2082,8 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     }
     return APR_SUCCESS;
 }
+
+lua_CFunction art_tpl_render_entry(void)
+{
+    return render_main;
+}

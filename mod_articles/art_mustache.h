@@ -138,4 +138,9 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
                             art_tpl_resolve_fn resolve, void *baton,
                             art_buf_t *out, char **err);
 
+/* The C function art_tpl_render runs under lua_pcall: a C function called from
+ * Lua can tell, from the call stack, that the engine itself asked it for a
+ * value, which then reaches no Lua code (art_lua_page.c). */
+lua_CFunction art_tpl_render_entry(void);
+
 #endif

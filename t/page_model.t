@@ -18,7 +18,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 my $seed = '/pm/en/european-languages/rethinking-pakistans-afghan-policy';
 sub mode { GET("$seed?mode=$_[0]") }
 
-plan tests => 51;
+plan tests => 59;
 
 my $plain = GET($seed);
 ok t_cmp($plain->code, 200, 'the page renders under /pm');
@@ -27,9 +27,51 @@ my ($ld) = $body =~ m{<script type="application/ld\+json">(.*?)</script>}s;
 ok t_cmp(defined $ld && length $ld > 100 ? 'json-ld' : 'none', 'json-ld',
          'the plain page has its JSON-LD');
 
+# A page kept past its request computes nothing for a later one: it holds
+# what filters read while it was current (strings), not what only the
+# template read (site) nor the JSON-LD table nobody read.  The stash is per
+# state: ask until a request lands on a state that kept one.
+my $stale;
+for (1 .. 30) {
+    last if defined($stale = mode('stash')->header('X-PM-Stale'));
+}
+ok t_cmp($stale // 'no state reused', 'table nil nil',
+         'a stale page: what filters read stays, nothing is computed any more');
+
+# The version cache's tables that only the template read are handed to it
+# unchecked; nothing a filter keeps or a lambda or __index function reaches
+# may change them unseen.  Every page after such a change is the plain one.
+# (These come before the modes that walk the page: a table a filter was
+# handed once is checked, and put in the page, on every later read.)
+sub clean_after {
+    my ($what) = @_;
+    my $clean = 0;
+    for (1 .. 10) { $clean++ if GET($seed)->content eq $body }
+    ok t_cmp($clean, 10, "$what: the later pages are the plain page");
+}
+my ($kept, $kept_res);
+for (1 .. 30) {
+    $kept_res = mode('keep');
+    last if defined($kept = $kept_res->header('X-PM-Kept'));
+}
+ok t_cmp($kept // 'no state reused', 'nil nil table',
+         'a kept page holds no table only the template read; a kept author list is kept');
+ok t_cmp($kept_res->content, $body,
+         'changing them in a later request: that page is the plain page');
+clean_after('kept page and author list changed');
+my $res = mode('lambda');
+ok t_cmp($res->code, 200, 'a lambda changing page.og and page.site while rendering');
+clean_after('lambda');
+$res = mode('index_fn');
+ok t_cmp($res->content =~ /INDEX-STRING/ ? 'shown' : 'missing', 'shown',
+         'a Lua __index reaching page.strings while rendering: its page shows the change');
+ok t_cmp($res->content =~ /INDEX-TW|INDEX-AUTHOR/ ? 'shown' : 'not shown', 'not shown',
+         'and not what it changed after the template read it');
+clean_after('Lua __index');
+
 # pairs and next see every field of the page model (page-model.md), and the
 # deferred more_by_author of author.lua.
-my $res = mode('keys');
+$res = mode('keys');
 my %keys = map { $_ => 1 } split / /, ($res->header('X-PM-Pairs') // '');
 my @core = qw(kind status lang dir base path url canonical alternates site strings
               article collection related og twitter jsonld search_url languages
@@ -79,17 +121,6 @@ my ($ld_touched) = mode('touch')->content
     =~ m{<script type="application/ld\+json">(.*?)</script>}s;
 ok t_cmp($ld_touched, $ld, 'JSON-LD read by a filter == JSON-LD untouched');
 ok t_cmp(mode('touch')->content, $body, 'and the whole page is the same');
-
-# A page kept past its request computes nothing for a later one: it holds
-# what was read while it was current (the template read site), not the
-# JSON-LD table nobody read.  The stash is per state: ask until a request
-# lands on a state that kept one.
-my $stale;
-for (1 .. 30) {
-    last if defined($stale = mode('stash')->header('X-PM-Stale'));
-}
-ok t_cmp($stale // 'no state reused', 'table nil',
-         'a stale page: what was read stays, nothing is computed any more');
 
 # articles.defer
 $res = mode('defer_shown');

@@ -2,6 +2,7 @@
 -- that runs after the three shipped ones.  r.args picks what it does; what
 -- it finds goes out in X-PM-* headers.
 local stashed                           -- a page kept past its request
+local kept, kept_authors                -- kept to change in a later request
 
 local function sorted_keys(iter, t)
   local keys = {}
@@ -56,9 +57,56 @@ end
 
 function modes.stash(page, r)
   if stashed and stashed ~= page then
-    r:set_header("X-PM-Stale", type(stashed.site) .. " " .. type(stashed.jsonld))
+    r:set_header("X-PM-Stale", type(stashed.strings) .. " " .. type(stashed.site)
+                 .. " " .. type(stashed.jsonld))
   end
+  local _ = page.strings                 -- read by a filter; site only by the template
   stashed = page
+end
+
+-- Keep this request's page and the authors of its first related article;
+-- then change what an earlier request on this state kept, when it may be
+-- the cache's (the author list is the same table as this request's, unless
+-- a check found it changed).
+function modes.keep(page, r)
+  local old, old_authors = kept, kept_authors
+  kept = page
+  kept_authors = page.related[1] and page.related[1].authors
+  if not old then return end
+  if type(old.og) == "table" then
+    for _, m in ipairs(old.og) do
+      if m.property == "og:title" then m.content = "KEPT-OG" end
+    end
+  end
+  if type(old.site) == "table" then old.site.title = "KEPT-SITE" end
+  if old_authors then old_authors[1].name = "KEPT-AUTHOR" end
+  r:set_header("X-PM-Kept", type(old.og) .. " " .. type(old.site) .. " "
+               .. type(old_authors))
+end
+
+-- A lambda that changes page.og and page.site while the template renders
+-- (after the template printed them).
+function modes.lambda(page)
+  local text = page.date_text
+  page.date_text = function()
+    for _, m in ipairs(page.og) do
+      if m.property == "og:title" then m.content = "LAMBDA-OG" end
+    end
+    page.site.title = "LAMBDA-SITE"
+    return text
+  end
+end
+
+-- A filter table whose __index, a Lua function, reaches page pieces while
+-- the template reads it: what it changes shows on this page only.
+function modes.index_fn(page)
+  local coll = page.collection
+  page.collection = setmetatable({ id = coll.id }, { __index = function(_, k)
+    page.strings["more-on-topic"] = "INDEX-STRING"
+    page.twitter[1].content = "INDEX-TW"
+    page.related[1].authors[1].name = "INDEX-AUTHOR"
+    return coll[k]
+  end })
 end
 
 function modes.metatable(page, r)        -- a filter's own metatable on page
