@@ -586,6 +586,10 @@ static art_lstate_t *state_new(art_lua_host_t *h, const char *world,
         state_close(box);
         return NULL;
     }
+    /* Generational: each minor collection frees the garbage of the last
+     * few requests, which fits the allocator's lists (STATE_FREE_CAP), where
+     * an incremental cycle frees that of a hundred and more (issue #14). */
+    lua_gc(st->L, LUA_GCGEN, 0, 0);
     lua_sethook(st->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     st->mem_limit = h->opts.limits.memory;
     art_mutex_lock(h->mutex);
