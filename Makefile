@@ -53,7 +53,7 @@ LOADER_SRC := mod_articles/art_repo.c mod_articles/art_valid.c \
               mod_articles/art_memo.c
 CORE_SRC := $(LOADER_SRC) mod_articles/art_gen.c \
             mod_articles/art_negotiate.c mod_articles/art_mustache.c \
-            mod_articles/art_tplset.c mod_articles/art_lua.c \
+            mod_articles/art_tplset.c mod_articles/art_lua.c mod_articles/art_lalloc.c \
             mod_articles/art_lua_page.c mod_articles/art_lua_pattern.c \
             mod_articles/art_lua_lib.c \
             mod_articles/art_related.c mod_articles/art_snippet.c \
@@ -205,6 +205,12 @@ $(BUILD)/sitemap_test: t/unit/sitemap_test.c t/unit/unit_check.h mod_articles/ar
         mod_articles/art_json.c $(LOADER_SRC) $(SCHEMA_C) $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
 
+# The Lua states' free lists alone, then through a real state and its memory
+# budget (art_lua.c and what it links: the core).
+$(BUILD)/lalloc_test: t/unit/lalloc_test.c t/unit/unit_check.h $(CORE_SRC) \
+        $(SCHEMA_C) $(HEADERS) | $(BUILD)
+	$(TOOL_LINK)
+
 $(BUILD)/cache_test: t/unit/cache_test.c mod_articles/art_cache.c \
         mod_articles/art_hash.c $(HEADERS) | $(BUILD)
 	$(TOOL_LINK)
@@ -240,11 +246,12 @@ run: deps all
 unit: $(BUILD)/mustache_spec $(BUILD)/patterns_diff $(BUILD)/index_test \
         $(BUILD)/cache_test $(BUILD)/valid_test $(BUILD)/route_test \
         $(BUILD)/store_test $(BUILD)/redirect_test $(BUILD)/json_test \
-        $(BUILD)/sitemap_test $(BUILD)/time_test
+        $(BUILD)/sitemap_test $(BUILD)/time_test $(BUILD)/lalloc_test
 	$(BUILD)/mustache_spec t/mustache-spec
 	$(BUILD)/patterns_diff
 	$(BUILD)/index_test
 	$(BUILD)/cache_test
+	$(BUILD)/lalloc_test
 	$(BUILD)/time_test
 	$(BUILD)/valid_test $(SCHEMA)
 	$(BUILD)/route_test conf/sample/repo

@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "art_lalloc.h"
 #include "art_lua.h"
 #include "art_lua_int.h"
 #include "art_lua_pattern.h"
@@ -26,6 +27,8 @@
 #define HOOK_SLOW_EVERY 10       /* ... once instructions turn out expensive */
 #define HOOK_SLOW (10 * 1000)    /* µs a check period may take before that */
 #define ALLOC_BYTES_PER_INSTR 64 /* allocation charged to the instructions */
+#define STATE_FREE_CAP (256 * 1024) /* bytes of freed small blocks a state's
+                                       allocator keeps for reuse (README) */
 #define ERR_TAG_FILTER "ART0201"
 #define ERR_TAG_BUDGET "ART0202"
 #define ERR_TAG_RESULT "ART0203"
@@ -54,6 +57,14 @@ struct art_lua_host_t {
 
 /* ---------------------------------------------------------------- allocator */
 
+/* A state and its allocator's free lists, made and freed together; the box is
+ * the allocator's user data, and st comes first so that the one points to the
+ * other. */
+typedef struct state_box_t {
+    art_lstate_t st;
+    art_lalloc_t heap;
+} state_box_t;
+
 /* Counts every byte a state holds and refuses to pass its cap, so a memory bomb
  * ends in a Lua "not enough memory" error instead of the OOM killer.
  *
@@ -62,16 +73,19 @@ struct art_lua_host_t {
  * fails too is there no room.  Growth is also charged to the instruction
  * budget, since copying is work the hook does not see (one concatenation of
  * two large strings is a single instruction), and once a budget is spent
- * nothing grows any more, except for the error report. */
+ * nothing grows any more, except for the error report.  The blocks come from
+ * the state's free lists (art_lalloc.c); mem counts what Lua asked for, not
+ * what the lists keep. */
 static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    art_lstate_t *st = ud;
+    state_box_t *box = ud;
+    art_lstate_t *st = &box->st;
     size_t tag = osize;
 
     if (nsize == 0) {
         if (ptr) {
             st->mem -= osize;
-            free(ptr);
+            art_lalloc_realloc(&box->heap, ptr, osize, 0);
         }
         return NULL;
     }
@@ -104,7 +118,7 @@ static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             }
         }
     }
-    ptr = realloc(ptr, nsize);
+    ptr = art_lalloc_realloc(&box->heap, ptr, osize, nsize);
     if (ptr) {
         st->mem = st->mem - osize + nsize;
         st->refused = 0;
@@ -534,30 +548,48 @@ static int state_open(lua_State *L)
     return 0;
 }
 
+/* Close the box's state, if it has one, then free what its allocator kept
+ * (lua_close gives the lists their last blocks) and the box. */
+static void state_close(state_box_t *box)
+{
+    if (box->st.L) {
+        lua_close(box->st.L);
+    }
+    art_lua_seo_state_free(&box->st);
+    art_lalloc_release(&box->heap);
+    free(box);
+}
+
 static art_lstate_t *state_new(art_lua_host_t *h, const char *world,
                                unsigned gen)
 {
-    art_lstate_t *st = calloc(1, sizeof(*st));
+    state_box_t *box = calloc(1, sizeof(*box));
+    art_lstate_t *st;
 
-    if (st == NULL) {
+    if (box == NULL) {
         return NULL;
     }
+    art_lalloc_init(&box->heap, STATE_FREE_CAP);
+    st = &box->st;
     st->host = h;
     st->world = world;
     st->code_gen = gen;
     st->mem_limit = 0;           /* the libraries load without a cap */
-    st->L = lua_newstate(state_alloc, st);
+    st->L = lua_newstate(state_alloc, box);
     if (st->L == NULL) {
-        free(st);
+        state_close(box);
         return NULL;
     }
     *(art_lstate_t **)lua_getextraspace(st->L) = st;
     lua_pushcfunction(st->L, state_open);
     if (lua_pcall(st->L, 0, 0, 0) != LUA_OK) {
-        lua_close(st->L);
-        free(st);
+        state_close(box);
         return NULL;
     }
+    /* Generational: each minor collection frees the garbage of the last
+     * few requests, which fits the allocator's lists (STATE_FREE_CAP), where
+     * an incremental cycle frees that of a hundred and more (issue #14). */
+    lua_gc(st->L, LUA_GCGEN, 0, 0);
     lua_sethook(st->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     st->mem_limit = h->opts.limits.memory;
     art_mutex_lock(h->mutex);
@@ -575,9 +607,7 @@ static void state_free(art_lstate_t *st)
         h->nstates--;
         h->mem -= st->mem_counted;
         art_mutex_unlock(h->mutex);
-        lua_close(st->L);
-        art_lua_seo_state_free(st);
-        free(st);
+        state_close((state_box_t *)st);
     }
 }
 

@@ -26,6 +26,7 @@ my @faults = (
     [ loop           => qr{exceeded its (?:instruction|time) budget} ],
     [ coloop         => qr{exceeded its (?:instruction|time) budget} ],
     [ membomb        => qr{exceeded its memory budget} ],
+    [ smallbomb      => qr{exceeded its memory budget} ],
     [ rep            => qr{not enough memory|resulting string too large} ],
     [ pattern        => qr{exceeded its (?:time|instruction) budget} ],
     [ write_article  => qr{write_article\.lua:3: article fields are read-only} ],
