@@ -1214,14 +1214,6 @@ static void ctx_push(tpl_render_t *st, int idx)
     c->idx = idx;
     c->cls = value_class(st, idx);
 }
-/* Lua strings for each template's names, kept per lua_State in the registry as
- * cache[template] = { [0] = stamp, name1, name2, ... }.  Making a Lua string from a
- * C string costs more than the rest of a lookup, and the same names are looked up on
- * every request.  The stamp tells a template from an earlier one that lived at the
- * same address; the cache is emptied when it holds many templates, which happens
- * only after reloads have replaced them.  Pushes the template's name list and
- * returns its stack index, or 0 (nothing pushed) for a template not to cache. */
-static const char tpl_cache_key = 'm';
 
 /* The native userdata's metatable and functions (art_tpl_native). */
 static const char tpl_native_key = 'n';
@@ -1235,6 +1227,15 @@ void art_tpl_native(lua_State *L, int mt, const art_tpl_native_t *ops)
     lua_pushlightuserdata(L, (void *)ops);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &tpl_native_ops_key);
 }
+
+/* Lua strings for each template's names, kept per lua_State in the registry as
+ * cache[template] = { [0] = stamp, name1, name2, ... }.  Making a Lua string from a
+ * C string costs more than the rest of a lookup, and the same names are looked up on
+ * every request.  The stamp tells a template from an earlier one that lived at the
+ * same address; the cache is emptied when it holds many templates, which happens
+ * only after reloads have replaced them.  Pushes the template's name list and
+ * returns its stack index, or 0 (nothing pushed) for a template not to cache. */
+static const char tpl_cache_key = 'm';
 
 #define TPL_CACHE_MAX 256
 
