@@ -2252,6 +2252,8 @@ int art_lua_build_page(lua_State *L)
     st->page_deferred = 0;
     st->deferred_logged = 0;
     st->seo = NULL;
+    /* A metatable of its own for each page, not one per state: a filter may
+     * change getmetatable(page), and that must end with its request. */
     lua_createtable(L, 0, 3);
     lua_pushcfunction(L, page_index);
     lua_setfield(L, -2, "__index");
