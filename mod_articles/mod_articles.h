@@ -62,10 +62,11 @@ void art_source_release(art_source_t *src, art_source_ref_t *ref);
 art_gen_t *art_source_memory(art_source_t *src);
 const char *art_source_repo(const art_source_t *src);
 
-/* Bring the store up to date if the repository changed and interval has
- * passed since this process last looked (the reload watcher calls it). */
+/* Bring the store up to date if the repository changed, interval has
+ * passed since this process last looked and every since any process of the
+ * server did (0: look anyway); the reload watcher calls it. */
 void art_source_check(art_source_t *src, server_rec *s,
-                      apr_interval_time_t interval);
+                      apr_interval_time_t interval, apr_interval_time_t every);
 
 /* The watcher keeps src current (mod_articles_reload.c), like
  * art_reload_watch does a folder held by an art_gen_t. */

@@ -178,7 +178,7 @@ static void *APR_THREAD_FUNC watch_loop(apr_thread_t *t, void *data)
             /* An interval of 1 µs: the thread keeps the time, art_gen only
              * keeps it from running beside a request's first check. */
             if (due[i]->src) {
-                art_source_check(due[i]->src, due[i]->s, 1);
+                art_source_check(due[i]->src, due[i]->s, 1, due[i]->interval);
             }
             else {
                 check_now(due[i]->s, due[i]->g, due[i]->templates,
@@ -304,10 +304,10 @@ void art_reload_watch_source(request_rec *r, art_source_t *src,
         return;
     }
     if (watcher == NULL) {
-        art_source_check(src, r->server, interval);
+        art_source_check(src, r->server, interval, interval);
         return;
     }
     if (watch_register(r, NULL, src, 0, art_source_repo(src), interval)) {
-        art_source_check(src, r->server, 1);
+        art_source_check(src, r->server, 1, 0);
     }
 }

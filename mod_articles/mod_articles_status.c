@@ -75,6 +75,13 @@ typedef struct st_repo_t {
     int last_ok;
     char last_error[ST_NAME];
     apr_uint32_t loads, failures;
+    /* The walks of the files for changes, by all processes: one per interval
+     * server-wide, claimed through checked_at (art_status_check_claim);
+     * files_fp is the fingerprint of the files some process last brought
+     * the store up to date with, or failed to and said why, so that the
+     * others neither update it again nor repeat the error. */
+    volatile apr_uint64_t checked_at, files_fp;
+    volatile apr_uint32_t checks;
     int skipped;                      /* files skipped by the served version */
     int nlisted;                      /* of them in list[] */
     st_skip_t list[ST_SKIPPED];
@@ -260,6 +267,43 @@ static st_repo_t *repo_record(const char *path)
         }
     }
     return NULL;
+}
+
+int art_status_check_claim(const char *path, apr_interval_time_t interval)
+{
+    st_repo_t *rec = repo_record(path);
+    apr_uint64_t last, now = (apr_uint64_t)apr_time_now();
+
+    if (rec == NULL) {
+        return 1;
+    }
+    last = apr_atomic_read64(&rec->checked_at);
+    /* A clock set back by more than an interval must not stop the walks. */
+    if (interval > 0 && last <= now + (apr_uint64_t)interval
+        && now < last + (apr_uint64_t)interval) {
+        return 0;
+    }
+    if (apr_atomic_cas64(&rec->checked_at, now, last) != last) {
+        return 0;                       /* another process claimed it */
+    }
+    apr_atomic_inc32(&rec->checks);
+    return 1;
+}
+
+apr_uint64_t art_status_files_current(const char *path)
+{
+    st_repo_t *rec = repo_record(path);
+
+    return rec ? apr_atomic_read64(&rec->files_fp) : 0;
+}
+
+void art_status_set_files_current(const char *path, apr_uint64_t fp)
+{
+    st_repo_t *rec = repo_record(path);
+
+    if (rec) {
+        apr_atomic_set64(&rec->files_fp, fp);
+    }
 }
 
 static void record_load(st_repo_t *rec, const art_snapshot_t *snap,
@@ -564,6 +608,7 @@ static void show_repos(page_t *pg)
         row(pg, apr_pstrcat(pg->r->pool, k, "Loads", NULL), "%u", rec->loads);
         row(pg, apr_pstrcat(pg->r->pool, k, "LoadFailures", NULL), "%u",
             rec->failures);
+        row(pg, apr_pstrcat(pg->r->pool, k, "Checks", NULL), "%u", rec->checks);
         row(pg, apr_pstrcat(pg->r->pool, k, "Skipped", NULL), "%d", rec->skipped);
         for (j = 0; j < rec->nlisted; j++) {
             const st_skip_t *x = &rec->list[j];

@@ -55,6 +55,18 @@ void art_status_cache_store(void);
  * Lua states of its hosts (art_lua_host_t *, each once). */
 void art_status_process(art_cache_t *cache, const apr_array_header_t *luas);
 
+/* Whether this process should walk the files of the repository at path for
+ * changes now: 1 unless some process of the server did within interval
+ * (then 0), and the walk is counted (RepositoryNChecks).  An interval of 0
+ * always claims: a process's first look.  1 when there are no counters. */
+int art_status_check_claim(const char *path, apr_interval_time_t interval);
+
+/* The fingerprint of the files some process last brought the store of path
+ * up to date with, or failed to and logged why (0: not known), and setting
+ * it. */
+apr_uint64_t art_status_files_current(const char *path);
+void art_status_set_files_current(const char *path, apr_uint64_t fp);
+
 /* A filter-code generation every process agrees on: it moves on whenever
  * any process sees its own generation (local) move. */
 apr_uint64_t art_status_code_epoch(apr_uint64_t local);

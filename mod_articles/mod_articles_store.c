@@ -298,7 +298,7 @@ const char *art_source_repo(const art_source_t *src)
 }
 
 void art_source_check(art_source_t *src, server_rec *s,
-                      apr_interval_time_t interval)
+                      apr_interval_time_t interval, apr_interval_time_t every)
 {
     art_repo_opts_t ro = { art_repo_max_file(s, src->repo), art_status_log,
                            NULL };
@@ -318,8 +318,18 @@ void art_source_check(art_source_t *src, server_rec *s,
         return;
     }
     src->checked = now;
+    /* The store is every process's: one walk of the files per interval
+     * serves them all, and with many processes (prefork) or many files a
+     * walk by each was most of an idle server's CPU. */
+    if (!art_status_check_claim(src->repo, every)) {
+        apr_thread_mutex_unlock(src->mu);
+        return;
+    }
     apr_pool_create(&p, NULL);
     fp = art_repo_fingerprint(p, src->repo);
+    if (fp != src->fingerprint && fp == art_status_files_current(src->repo)) {
+        src->fingerprint = fp;          /* another process brought it up */
+    }
     if (fp != src->fingerprint) {
         sl = art_status_begin(p, s, src->repo);
         ro.baton = sl;
@@ -328,8 +338,10 @@ void art_source_check(art_source_t *src, server_rec *s,
             art_status_end(sl, NULL, err);
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ART0005: keeping the "
                          "previous version of %s: %s", src->repo, err);
-            /* Reported once per change of the files, not at every check. */
+            /* Reported once per change of the files, not at every check,
+             * nor by every process. */
             src->fingerprint = fp;
+            art_status_set_files_current(src->repo, fp);
         }
         else if (!res.busy) {
             if (res.committed) {
@@ -341,6 +353,7 @@ void art_source_check(art_source_t *src, server_rec *s,
                              res.kept, res.articles);
             }
             src->fingerprint = fp;
+            art_status_set_files_current(src->repo, fp);
         }
     }
     apr_pool_destroy(p);

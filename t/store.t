@@ -80,6 +80,9 @@ LoadModule articles_module "$module"
     ArticlesStore "$store"
     ArticlesReloadInterval 1
 </Location>
+<Location "/articles-status">
+    SetHandler articles-status
+</Location>
 CONF
     return $conf;
 }
@@ -151,7 +154,7 @@ sub title_is {
 
 sub updates_since { my $s = log_since(shift); my @l = $s =~ /ART0004: store of \Q$repo\E updated/g; scalar @l }
 
-plan tests => 22;
+plan tests => 23;
 
 my $store = "$tmp/store";
 my $start_at = log_size();
@@ -199,6 +202,21 @@ unlink $added or die $!;
 ok t_cmp(all_children($added_url, sub { shift->code == 404 }, 24), 1,
          'a deletion is served (404) by every child');
 ok t_cmp(updates_since($at), 1, 'one process wrote it');
+
+# Every child has served and watches the repository by now; the walks of
+# its files for changes are still one per interval for the whole server,
+# where each child walking on its own clock made one per child.
+sub checks {
+    my $r = get('/articles-status?auto');
+    return $r->decoded_content =~ /^Repository0Checks: (\d+)$/m ? $1 : -1;
+}
+my ($c0, $t0) = (checks(), time);
+sleep 5;
+my ($c1, $t1) = (checks(), time);
+my $most = int($t1 - $t0) + 2;
+ok t_cmp($c0 >= 0 && $c1 - $c0 <= $most ? 'at most one a second' : "$c0 then $c1 in "
+         . sprintf('%.1f s', $t1 - $t0), 'at most one a second',
+         'one walk of the files per interval for the whole server');
 
 # A bad site.xml keeps everything.
 $at = log_size();
