@@ -56,6 +56,10 @@ struct art_lstate_t {
     int pc_entries;
     int pc_pristine;             /* the last hand-out was a pristine entry
                                     to the template: keep it from Lua */
+    int page_entry;              /* the registry holds this request's page
+                                    entry of the cache (art_lua_page.c) */
+    int engine_native;           /* the template engine is reading a view's
+                                    field natively (art_lua_page.c) */
 };
 
 static inline art_lstate_t *art_lua_st(lua_State *L)
