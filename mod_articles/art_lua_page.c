@@ -41,7 +41,6 @@
  * interning of a name on every page and every article view. */
 static const char view_mt_key = 'v';
 static const char pcache_key = 'c';
-static const char deferred_key = 'd';
 static const char page_index_key = 'i';
 
 typedef struct art_view_t {
@@ -1816,6 +1815,33 @@ static int page_cached(lua_State *L, art_req_t *req, int slot,
 
 #define PAGE_CACHED(name) return page_cached(L, req, PAGE_##name, build_##name)
 
+/* What art_lua_seo.c keeps for the page, after the fields' slots. */
+int art_lua_page_kept(lua_State *L, art_req_t *req, int what)
+{
+    if (req->kind == ART_PAGE_ERROR) {
+        return 0;
+    }
+    page_entry_push(L, req);
+    if (lua_rawgeti(L, -1, PAGE_languages + what) == LUA_TNIL) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_remove(L, -2);
+    return 1;
+}
+
+void art_lua_page_keep(lua_State *L, art_req_t *req, int what)
+{
+    if (req->kind == ART_PAGE_ERROR) {
+        return;
+    }
+    page_entry_push(L, req);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, PAGE_languages + what);
+    lua_pop(L, 1);
+    art_lua_st(L)->pc_entries++;
+}
+
 static int build_og(lua_State *L, art_req_t *req, const void *arg)
 {
     (void)arg;
@@ -2079,9 +2105,21 @@ static void settle_field(lua_State *L, int page, int i)
     lua_rawset(L, page);
 }
 
-/* If the deferred field at key (index) waits, evaluate it, store it and push
- * it; returns whether it did. */
-static int deferred_take(lua_State *L, int page, int key)
+/* The table of this page's deferred fields (name -> {fn, file}) is upvalue
+ * 2 of the state's page.__index, where page_index reaches it without a
+ * lookup (it is asked for every name the template misses); nil while no
+ * field was deferred. */
+static void deferred_push(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
+    lua_getupvalue(L, -1, 2);
+    lua_remove(L, -2);
+}
+
+/* If the deferred field at key (index) waits in the deferred table at dt
+ * (an absolute or upvalue index), evaluate it, store it and push it;
+ * returns whether it did. */
+static int deferred_take(lua_State *L, int page, int key, int dt)
 {
     art_lstate_t *st = art_lua_st(L);
     const char *file;
@@ -2089,18 +2127,16 @@ static int deferred_take(lua_State *L, int page, int key)
     if (!st->page_deferred) {
         return 0;
     }
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &deferred_key);
     lua_pushvalue(L, key);
-    if (lua_rawget(L, -2) != LUA_TTABLE) {
-        lua_pop(L, 2);
+    if (lua_rawget(L, dt) != LUA_TTABLE) {
+        lua_pop(L, 1);
         return 0;
     }
     /* Taken before it runs: reading page[key] inside fn gives nil, not an
      * endless recursion. */
     lua_pushvalue(L, key);
     lua_pushnil(L);
-    lua_rawset(L, -4);
-    lua_remove(L, -2);                          /* {fn, file} */
+    lua_rawset(L, dt);                          /* {fn, file} on top */
     lua_rawgeti(L, -1, 2);
     file = lua_tostring(L, -1);
     lua_pop(L, 1);
@@ -2115,7 +2151,8 @@ static int deferred_take(lua_State *L, int page, int key)
 }
 
 /* __index(page, k): a core field or a deferred one, computed once.
- * Upvalue 1 is the state's table from core field name to number: the
+ * Upvalue 1 is the state's table from core field name to number (upvalue
+ * 2 the deferred fields, deferred_push): the
  * template asks the page for every name its innermost contexts lack, so
  * most calls are for names that are no field, answered by one raw lookup
  * of the interned key. */
@@ -2127,7 +2164,7 @@ static int page_index(lua_State *L)
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
     }
-    if (deferred_take(L, 1, 2)) {
+    if (deferred_take(L, 1, 2, lua_upvalueindex(2))) {
         return 1;
     }
     lua_pushvalue(L, 2);
@@ -2161,7 +2198,7 @@ static int page_newindex(lua_State *L)
     if (lua_type(L, 2) == LUA_TSTRING && is_page(L, 1)) {
         st->page_done |= (unsigned)lazy_bit(lua_tostring(L, 2));
         if (st->page_deferred) {
-            lua_rawgetp(L, LUA_REGISTRYINDEX, &deferred_key);
+            deferred_push(L);
             lua_pushvalue(L, 2);
             lua_pushnil(L);
             lua_rawset(L, -3);
@@ -2190,7 +2227,7 @@ void art_lua_page_settle(lua_State *L, int idx)
     }
     /* Each deferred field in turn; one may defer another. */
     while (st->page_deferred) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &deferred_key);
+        deferred_push(L);
         lua_pushnil(L);
         if (!lua_next(L, -2)) {
             lua_pop(L, 1);
@@ -2198,7 +2235,7 @@ void art_lua_page_settle(lua_State *L, int idx)
             break;
         }
         lua_pop(L, 1);                          /* deferred, key */
-        deferred_take(L, idx, lua_gettop(L));
+        deferred_take(L, idx, lua_gettop(L), lua_gettop(L) - 1);
         lua_pop(L, 3);
     }
 }
@@ -2209,11 +2246,12 @@ void art_lua_page_resolve(lua_State *L, int page, const char *key)
         return;
     }
     page = lua_absindex(L, page);
+    deferred_push(L);
     lua_pushstring(L, key);
-    if (deferred_take(L, page, lua_gettop(L))) {
+    if (deferred_take(L, page, lua_gettop(L), lua_gettop(L) - 1)) {
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
 }
 
 int art_lua_page_jsonld_untouched(lua_State *L)
@@ -2261,11 +2299,13 @@ static int api_defer(lua_State *L)
     lua_pushnil(L);
     lua_rawset(L, 1);
     if (!st->page_deferred) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
         lua_newtable(L);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &deferred_key);
+        lua_setupvalue(L, -2, 2);
+        lua_pop(L, 1);
         st->page_deferred = 1;
     }
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &deferred_key);
+    deferred_push(L);
     lua_pushvalue(L, 2);
     lua_createtable(L, 2, 0);
     lua_pushvalue(L, 3);
@@ -2301,7 +2341,7 @@ int art_lua_build_page(lua_State *L)
 {
     art_req_t *req = cur_req(L);
     art_lstate_t *st = art_lua_st(L);
-    int i;
+    int i, deferred;
 
     lua_createtable(L, 0, 32);
     set_str(L, "kind", art_page_kind_name(req->kind));
@@ -2349,6 +2389,7 @@ int art_lua_build_page(lua_State *L)
         lua_rawsetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
         st->page_engine = 0;
     }
+    deferred = st->page_deferred;
     st->page_deferred = 0;
     st->deferred_logged = 0;
     st->seo = NULL;
@@ -2362,9 +2403,15 @@ int art_lua_build_page(lua_State *L)
             lua_pushinteger(L, i);
             lua_setfield(L, -2, lazy_fields[i].name);
         }
-        lua_pushcclosure(L, page_index, 1);
+        lua_pushnil(L);
+        lua_pushcclosure(L, page_index, 2);
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &page_index_key);
+    }
+    else if (deferred) {
+        /* the last page's deferred functions, not kept alive */
+        lua_pushnil(L);
+        lua_setupvalue(L, -2, 2);
     }
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, page_newindex);
