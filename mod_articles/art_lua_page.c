@@ -311,6 +311,24 @@ static void pcache_room(lua_State *L, int cache)
     st->pc_entries++;
 }
 
+/* pcache_room for an entry put in one of the cache's entry tables (see
+ * entry_push), which need not be on the stack: when the cache is full it is
+ * dropped from the registry, and the entry table, that request's only,
+ * goes with it once the request ends. */
+static void pcache_count(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->pc_entries >= PCACHE_MAX
+        || (st->mem_limit && st->mem > st->mem_limit / 8)) {
+        lua_newtable(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
+        st->page_entry = 0;
+        st->pc_entries = 0;
+    }
+    st->pc_entries++;
+}
+
 /* A fingerprint of a table: of its metatable's presence and of every key
  * and value (strings, tables and functions by identity, numbers and
  * booleans by value), the tables in it included, whatever the order of the
@@ -452,21 +470,37 @@ static int engine_asked(lua_State *L)
  * request: the table is made anew.  st->pc_pristine tells the caller when
  * it handed a pristine table to the engine unchecked. */
 static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
-                         pcache_build_fn *build, const void *arg);
+                         pcache_build_fn *build, const void *arg,
+                         const art_article_t *who);
 
 static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
                       const void *arg)
 {
     pcache_push(L, req);
     lua_insert(L, -2);
-    return pcache_get_in(L, req, 0, build, arg);
+    return pcache_get_in(L, req, 0, build, arg, NULL);
 }
 
-/* pcache_get with the table that holds the entry (the cache itself, or a
- * page's entry table in it when sub) below the key.  Both are replaced by
- * the value. */
+/* Whether slot i of the entry table at entry holds the string s. */
+static int entry_is(lua_State *L, int entry, int i, const char *s)
+{
+    const char *v;
+    size_t n;
+
+    lua_rawgeti(L, entry, i);
+    v = lua_tolstring(L, -1, &n);
+    lua_pop(L, 1);
+    return v && strlen(s) == n && memcmp(v, s, n) == 0;
+}
+
+/* pcache_get with the table that holds the entry (the cache itself, or an
+ * entry table in it when sub) below the key.  Both are replaced by the
+ * value.  When who is not NULL the key is its document id, which says
+ * which article it is only within one snapshot: the entry also holds the
+ * article's id and language, and one that holds another's is made anew. */
 static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
-                         pcache_build_fn *build, const void *arg)
+                         pcache_build_fn *build, const void *arg,
+                         const art_article_t *who)
 {
     art_lstate_t *st = art_lua_st(L);
     int key = lua_gettop(L), cache = key - 1, engine;
@@ -474,7 +508,9 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
 
     st->pc_pristine = 0;
     lua_pushvalue(L, key);
-    if (lua_rawget(L, cache) == LUA_TTABLE) {
+    if (lua_rawget(L, cache) == LUA_TTABLE
+        && (who == NULL || (entry_is(L, -1, 3, who->id)
+                            && entry_is(L, -1, 4, who->lang->code)))) {
         int entry = lua_gettop(L);
 
         lua_rawgeti(L, entry, 2);
@@ -511,24 +547,81 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
     }
     engine = engine_asked(L);
     if (sub) {
-        /* counted; the entry table is dropped with the cache */
-        st->pc_entries++;
+        pcache_count(L);
     }
     else {
         pcache_room(L, cache);
     }
     fp = fingerprint(L, -1) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
     lua_pushvalue(L, key);
-    lua_createtable(L, 2, 0);
+    lua_createtable(L, who ? 4 : 2, 0);
     lua_pushvalue(L, -3);
     lua_rawseti(L, -2, 1);
     lua_pushinteger(L, (lua_Integer)fp);
     lua_rawseti(L, -2, 2);
+    if (who) {
+        lua_pushstring(L, who->id);
+        lua_rawseti(L, -2, 3);
+        lua_pushstring(L, who->lang->code);
+        lua_rawseti(L, -2, 4);
+    }
     lua_rawset(L, cache);
     st->pc_pristine = engine;
     lua_replace(L, cache);
     lua_settop(L, cache);
     return 1;
+}
+
+/* Tables in the cache that group entries: this page's fields (key "P\n"
+ * base "\n" path) and the article author lists of this mount prefix (key
+ * "A\n" base).  Their keys may be long strings, which Lua neither interns
+ * nor keeps the hash of from one string to the next, so each is made and
+ * looked up once per request, then kept in the registry while bit `which`
+ * of st->page_entry says it is this request's (cleared by each page and
+ * whenever the cache is replaced). */
+#define ENTRY_PAGE 1
+#define ENTRY_AUTHORS 2
+
+static const char page_entry_key = 'p';
+static const char authors_entry_key = 'a';
+
+static void entry_push(lua_State *L, art_req_t *req, int which)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const void *slot = which == ENTRY_PAGE ? &page_entry_key : &authors_entry_key;
+    int cache;
+
+    if (st->page_entry & which) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, slot);
+        return;
+    }
+    pcache_push(L, req);
+    cache = lua_gettop(L);
+    if (which == ENTRY_PAGE) {
+        lua_pushfstring(L, "P\n%s\n%s", req->base, req->path);
+    }
+    else {
+        lua_pushfstring(L, "A\n%s", req->base);
+    }
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, cache) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        pcache_room(L, cache);
+        lua_createtable(L, which == ENTRY_PAGE ? 8 : 0, 0);
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, cache);
+    }
+    lua_replace(L, cache);
+    lua_settop(L, cache);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, slot);
+    st->page_entry |= which;
+}
+
+static void page_entry_push(lua_State *L, art_req_t *req)
+{
+    entry_push(L, req, ENTRY_PAGE);
 }
 
 /* The fields of an article view that are not one of its strings as stored. */
@@ -547,32 +640,14 @@ static int build_authors(lua_State *L, art_req_t *req, const void *arg)
     return 1;
 }
 
-/* The version cache's key, "A\n" base "\n" lang "/" id, is put together
- * here: lua_pushfstring would parse its format on every read of the field
- * (several per page: related and listed articles). */
+/* Kept in the mount prefix's author lists entry under the article's
+ * document id: no key string to make (one made of the language and id is
+ * often long, and a long string's hash is computed anew for each one). */
 static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
 {
-    size_t nb = strlen(req->base), nl = strlen(a->lang->code);
-    size_t ni = strlen(a->id);
-    char key[256], *k = key;
-
-    if (nb + nl + ni + 4 > sizeof(key)) {
-        lua_pushfstring(L, "A\n%s\n%s/%s", req->base, a->lang->code, a->id);
-    }
-    else {
-        *k++ = 'A';
-        *k++ = '\n';
-        memcpy(k, req->base, nb);
-        k += nb;
-        *k++ = '\n';
-        memcpy(k, a->lang->code, nl);
-        k += nl;
-        *k++ = '/';
-        memcpy(k, a->id, ni);
-        k += ni;
-        lua_pushlstring(L, key, (size_t)(k - key));
-    }
-    return pcache_get(L, req, build_authors, a);
+    entry_push(L, req, ENTRY_AUTHORS);
+    lua_pushinteger(L, a->doc);
+    return pcache_get_in(L, req, 1, build_authors, a, a);
 }
 
 static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a)
@@ -1766,40 +1841,6 @@ typedef int lazy_fn(lua_State *L, art_req_t *req);
 /* The fields of one page the cache keeps, by their number in its entry. */
 enum { PAGE_og = 1, PAGE_twitter, PAGE_alternates, PAGE_languages };
 
-/* The registry slot of this request's page entry, while st->page_entry. */
-static const char page_entry_key = 'p';
-
-/* Push the cache's table of this page's fields (made when missing): its
- * key, base and path, is a long string, made and hashed once per request,
- * not once per field. */
-static void page_entry_push(lua_State *L, art_req_t *req)
-{
-    art_lstate_t *st = art_lua_st(L);
-    int cache;
-
-    if (st->page_entry) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &page_entry_key);
-        return;
-    }
-    pcache_push(L, req);
-    cache = lua_gettop(L);
-    lua_pushfstring(L, "P\n%s\n%s", req->base, req->path);
-    lua_pushvalue(L, -1);
-    if (lua_rawget(L, cache) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        pcache_room(L, cache);
-        lua_createtable(L, 8, 0);
-        lua_pushvalue(L, -2);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, cache);
-    }
-    lua_replace(L, cache);
-    lua_settop(L, cache);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &page_entry_key);
-    st->page_entry = 1;
-}
-
 /* A field of this page only (the path says which page it is), cached but
  * for the 404 page, whose paths are whatever clients send. */
 static int page_cached(lua_State *L, art_req_t *req, int slot,
@@ -1810,7 +1851,7 @@ static int page_cached(lua_State *L, art_req_t *req, int slot,
     }
     page_entry_push(L, req);
     lua_pushinteger(L, slot);
-    return pcache_get_in(L, req, 1, build, NULL);
+    return pcache_get_in(L, req, 1, build, NULL, NULL);
 }
 
 #define PAGE_CACHED(name) return page_cached(L, req, PAGE_##name, build_##name)
@@ -1839,7 +1880,7 @@ void art_lua_page_keep(lua_State *L, art_req_t *req, int what)
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, PAGE_languages + what);
     lua_pop(L, 1);
-    art_lua_st(L)->pc_entries++;
+    pcache_count(L);
 }
 
 static int build_og(lua_State *L, art_req_t *req, const void *arg)
