@@ -58,8 +58,8 @@ struct art_lstate_t {
                                     to the template: keep it from Lua */
     int page_entry;              /* the registry holds this request's page
                                     entry of the cache (art_lua_page.c) */
-    int engine_native;           /* the template engine is reading a view's
-                                    field natively (art_lua_page.c) */
+    int engine_native;           /* who asks for a page model value, when
+                                    known (engine_asked, art_lua_page.c) */
 };
 
 static inline art_lstate_t *art_lua_st(lua_State *L)

@@ -438,15 +438,25 @@ static lua_CFunction frame_cfunction(lua_State *L, int level)
  * __index called straight from it (lua_gettable).  Then the value reaches
  * no Lua code: the engine passes lambdas nothing but section text, and a
  * metamethod's result goes back to its caller only.  A Lua __index, a
- * lambda, a coroutine or any other C function in between makes it no. */
+ * lambda, a coroutine or any other C function in between makes it no.
+ * st->engine_native spares the walk of the stack, or half of it: 1, the
+ * engine is reading a view natively (view_native_get); 2, the running C
+ * function is page_index (which sets it for what it calls), so only its
+ * caller is to be looked at.  Every C function through which this can be
+ * reached sets it on entry, so no value outlives its call, even one an
+ * error left behind. */
 static int engine_asked(lua_State *L)
 {
+    art_lstate_t *st = art_lua_st(L);
     lua_CFunction render, f;
 
-    if (art_lua_st(L)->engine_native) {
+    if (st->engine_native == 1) {
         return 1;
     }
     render = art_tpl_render_entry();
+    if (st->engine_native == 2) {
+        return frame_cfunction(L, 1) == render;
+    }
     f = frame_cfunction(L, 0);
     if (f == render) {
         return 1;
@@ -959,6 +969,7 @@ static int article_index(lua_State *L)
     art_req_t *req;
     int f = -1;
 
+    art_lua_st(L)->engine_native = 0;
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
         f = (int)lua_tointeger(L, -1);
@@ -978,9 +989,7 @@ static int article_index(lua_State *L)
  * compared the metatable already; the rest of check_view is done here.
  * The engine calls this in its own frame and no field runs Lua code, so
  * what is made here is the engine's alone (engine_asked, without walking
- * the call stack).  An error raised half way leaves the mark set, but it
- * ends the render, the last Lua work of the request, and the next page
- * clears it (art_lua_build_page). */
+ * the call stack). */
 static int view_native_get(lua_State *L, int idx, int f, art_tpl_text_t *text)
 {
     const art_view_t *v = lua_touserdata(L, idx);
@@ -2225,7 +2234,9 @@ static int page_index(lua_State *L)
         lua_rawgeti(L, -1, i + 1);
         return 1;
     }
+    st->engine_native = 2;
     settle_field(L, 1, i);
+    st->engine_native = 0;
     return 1;
 }
 
@@ -2255,6 +2266,7 @@ void art_lua_page_settle(lua_State *L, int idx)
     art_lstate_t *st = art_lua_st(L);
     int i;
 
+    st->engine_native = 0;
     if (!is_page(L, idx) || (st->page_done == LAZY_ALL && !st->page_deferred)) {
         return;
     }
