@@ -343,10 +343,12 @@ end
 
 --- "31.03.2025", or "۱۴۰۴/۱/۱۱" in Dari and Pashto.
 function M.numeric(iso, lang)
-  if type(iso) ~= "string" then return nil end
+  -- Only strings are kept as ISO keys: any other iso misses here (reading
+  -- a nil or NaN key is allowed) and is refused below.
   local by_iso = numeric_by_lang[lang]
   local hit = by_iso and by_iso[iso]
   if hit ~= nil then return hit or nil end
+  if type(iso) ~= "string" then return nil end
   local key = "n\0" .. tostring(lang) .. "\0" .. iso
   local by_key
   hit, by_key = remembered(no_names, key)
