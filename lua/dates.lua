@@ -313,6 +313,13 @@ local memo_max = 4096
 local memo_count = 0
 local memo = {}                -- names table or false -> key -> result or false
 local no_names = false
+-- The numeric and Solar Hijri long results again by language and ISO string,
+-- for the string languages pages pass: found with a few lookups, no key to
+-- build (a list page asks for one per listed article).  They hold no more
+-- than the memo (each of their results is one the memo holds) and are
+-- emptied with it.
+local numeric_by_lang = {}     -- lang -> iso -> result or false
+local solar_long = {}          -- names table -> lang -> iso -> result or false
 
 local function remembered(names, key)
   local by_key = memo[names]
@@ -323,6 +330,7 @@ end
 local function remember(by_key, names, key, value)
   if memo_count >= memo_max then
     memo, memo_count, by_key = {}, 0, nil
+    numeric_by_lang, solar_long = {}, {}
   end
   if not by_key then
     by_key = {}
@@ -335,11 +343,27 @@ end
 
 --- "31.03.2025", or "۱۴۰۴/۱/۱۱" in Dari and Pashto.
 function M.numeric(iso, lang)
+  -- Only strings are kept as ISO keys: any other iso misses here (reading
+  -- a nil or NaN key is allowed) and is refused below.
+  local by_iso = numeric_by_lang[lang]
+  local hit = by_iso and by_iso[iso]
+  if hit ~= nil then return hit or nil end
   if type(iso) ~= "string" then return nil end
   local key = "n\0" .. tostring(lang) .. "\0" .. iso
-  local hit, by_key = remembered(no_names, key)
-  if hit ~= nil then return hit or nil end
-  return remember(by_key, no_names, key, numeric(iso, lang))
+  local by_key
+  hit, by_key = remembered(no_names, key)
+  if hit == nil then
+    hit = remember(by_key, no_names, key, numeric(iso, lang)) or false
+  end
+  if type(lang) == "string" then
+    by_iso = numeric_by_lang[lang]
+    if not by_iso then
+      by_iso = {}
+      numeric_by_lang[lang] = by_iso
+    end
+    by_iso[iso] = hit
+  end
+  return hit or nil
 end
 
 --- "March 30, 2025", "30. März 2025", "۹ حمل ۱۴۰۴"; the numeric form for
@@ -356,10 +380,28 @@ function M.long(iso, lang, opts)
   end
   local names = month_names(lang, opts)
   if opts and type(opts.months) == "table" then return long(iso, lang, names) end
-  local key = "l\0" .. lang .. "\0" .. iso
-  local hit, by_key = remembered(names, key)
+  local by_lang = solar_long[names]
+  local by_iso = by_lang and by_lang[lang]
+  local hit = by_iso and by_iso[iso]
   if hit ~= nil then return hit or nil end
-  return remember(by_key, names, key, long(iso, lang, names))
+  local key = "l\0" .. lang .. "\0" .. iso
+  local by_key
+  hit, by_key = remembered(names, key)
+  if hit == nil then
+    hit = remember(by_key, names, key, long(iso, lang, names)) or false
+  end
+  by_lang = solar_long[names]
+  if not by_lang then
+    by_lang = {}
+    solar_long[names] = by_lang
+  end
+  by_iso = by_lang[lang]
+  if not by_iso then
+    by_iso = {}
+    by_lang[lang] = by_iso
+  end
+  by_iso[iso] = hit
+  return hit or nil
 end
 
 --- The dateline form of lang (dates.dateline_forms), numeric by default.

@@ -56,9 +56,15 @@ return function(page, r)
       end
     end
   end
-  if page.articles then
-    for i, a in ipairs(page.articles) do
-      page.articles[i] = with_date(a, lang)
+  -- As ipairs would walk it (up to the first nil, through metamethods),
+  -- the list read from the page once.
+  local list = page.articles
+  if list then
+    local i, a = 1, list[1]
+    while a ~= nil do
+      list[i] = with_date(a, lang)
+      i = i + 1
+      a = list[i]
     end
   end
 end

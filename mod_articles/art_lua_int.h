@@ -56,6 +56,10 @@ struct art_lstate_t {
     int pc_entries;
     int pc_pristine;             /* the last hand-out was a pristine entry
                                     to the template: keep it from Lua */
+    int page_entry;              /* the registry holds this request's page
+                                    entry of the cache (art_lua_page.c) */
+    int engine_native;           /* who asks for a page model value, when
+                                    known (engine_asked, art_lua_page.c) */
 };
 
 static inline art_lstate_t *art_lua_st(lua_State *L)
@@ -119,6 +123,16 @@ void art_lua_call_deferred(lua_State *L, const char *name, const char *file);
 const char *art_lua_canonical(art_req_t *req);
 const char *art_lua_site_title(art_req_t *req);
 const char *art_lua_page_in_lang(art_req_t *req, const art_lang_t *l);
+
+/* Values other than tables that depend only on the repository version, the
+ * mount prefix and the page being served, kept in the page model's version
+ * cache with the page's fields (art_lua_page.c): art_lua_page_kept pushes
+ * the one kept (returns 1) or nothing (0); art_lua_page_keep keeps the
+ * value on top, left there.  Each may raise a memory error: call them in
+ * protected mode. */
+#define ART_LUA_KEPT_JSONLD 1     /* page.jsonld_json when untouched */
+int art_lua_page_kept(lua_State *L, art_req_t *req, int what);
+void art_lua_page_keep(lua_State *L, art_req_t *req, int what);
 
 /* Free what art_lua_seo.c keeps per state (state_free). */
 void art_lua_seo_state_free(art_lstate_t *st);

@@ -36,6 +36,13 @@
 #define FIND_LIMIT_MAX 1000
 #define FIND_RUN 64                 /* articles read from a list at a time */
 
+/* Registry keys of this file's per-state tables: light userdata (the
+ * addresses below), so that reaching them is a pointer lookup, not the
+ * interning of a name on every page and every article view. */
+static const char view_mt_key = 'v';
+static const char pcache_key = 'c';
+static const char page_index_key = 'i';
+
 typedef struct art_view_t {
     const art_article_t *a;
     unsigned long serial;
@@ -128,7 +135,8 @@ void art_lua_push_article(lua_State *L, const art_article_t *a)
 
     v->a = a;
     v->serial = art_lua_st(L)->serial;
-    luaL_setmetatable(L, ARTICLE_MT);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &view_mt_key);
+    lua_setmetatable(L, -2);
 }
 
 /* Raise unless view v belongs to the running request. */
@@ -255,7 +263,6 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
  * collected when the cap needs it) before it would hold more than an eighth
  * of the state's memory cap, so filters keep the room they had. */
 
-#define PCACHE_KEY "articles.pcache"
 #define PCACHE_MAX 4096
 #define FP_DEPTH 8
 #define FP_ENTRIES 65536        /* more than any table the module makes */
@@ -270,12 +277,13 @@ static void pcache_push(lua_State *L, art_req_t *req)
     if (st->pc_valid && st->pc_digest == s->digest
         && st->pc_fingerprint == s->fingerprint && st->pc_since == s->since
         && st->pc_preview == s->preview) {
-        lua_getfield(L, LUA_REGISTRYINDEX, PCACHE_KEY);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &pcache_key);
         return;
     }
     lua_newtable(L);
     lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, PCACHE_KEY);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
+    st->page_entry = 0;
     st->pc_valid = 1;
     st->pc_digest = s->digest;
     st->pc_fingerprint = s->fingerprint;
@@ -295,8 +303,27 @@ static void pcache_room(lua_State *L, int cache)
         || (st->mem_limit && st->mem > st->mem_limit / 8)) {
         lua_newtable(L);
         lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, PCACHE_KEY);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
         lua_replace(L, cache);
+        st->page_entry = 0;
+        st->pc_entries = 0;
+    }
+    st->pc_entries++;
+}
+
+/* pcache_room for an entry put in one of the cache's entry tables (see
+ * entry_push), which need not be on the stack: when the cache is full it is
+ * dropped from the registry, and the entry table, that request's only,
+ * goes with it once the request ends. */
+static void pcache_count(lua_State *L)
+{
+    art_lstate_t *st = art_lua_st(L);
+
+    if (st->pc_entries >= PCACHE_MAX
+        || (st->mem_limit && st->mem > st->mem_limit / 8)) {
+        lua_newtable(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
+        st->page_entry = 0;
         st->pc_entries = 0;
     }
     st->pc_entries++;
@@ -411,11 +438,26 @@ static lua_CFunction frame_cfunction(lua_State *L, int level)
  * __index called straight from it (lua_gettable).  Then the value reaches
  * no Lua code: the engine passes lambdas nothing but section text, and a
  * metamethod's result goes back to its caller only.  A Lua __index, a
- * lambda, a coroutine or any other C function in between makes it no. */
+ * lambda, a coroutine or any other C function in between makes it no.
+ * st->engine_native spares the walk of the stack, or half of it: 1, the
+ * engine is reading a view natively (view_native_get); 2, the running C
+ * function is page_index (which sets it for what it calls), so only its
+ * caller is to be looked at.  Every C function through which this can be
+ * reached sets it on entry, so no value outlives its call, even one an
+ * error left behind. */
 static int engine_asked(lua_State *L)
 {
-    lua_CFunction render = art_tpl_render_entry(), f = frame_cfunction(L, 0);
+    art_lstate_t *st = art_lua_st(L);
+    lua_CFunction render, f;
 
+    if (st->engine_native == 1) {
+        return 1;
+    }
+    render = art_tpl_render_entry();
+    if (st->engine_native == 2) {
+        return frame_cfunction(L, 1) == render;
+    }
+    f = frame_cfunction(L, 0);
     if (f == render) {
         return 1;
     }
@@ -429,49 +471,79 @@ static int engine_asked(lua_State *L)
  * on top of the stack and is replaced.
  *
  * The table handed out is the cache's own: a request reads it where it is.
- * cache[tbl] holds the fingerprint taken when it was made, odd (as
- * fingerprint makes them) once the table was exposed to Lua, with its low
- * bit clear while pristine.  An exposed table's fingerprint is checked each
+ * cache[key] is { tbl, mark }: the table and the fingerprint taken when it
+ * was made, odd (as fingerprint makes them) once the table was exposed to
+ * Lua, with its low bit clear while pristine (two array slots, so that a
+ * hit is one hashed lookup).  An exposed table's fingerprint is checked each
  * time it is handed out, so what a filter changed in it (in this request, or
  * through a reference kept from an earlier one) is never seen by another
  * request: the table is made anew.  st->pc_pristine tells the caller when
  * it handed a pristine table to the engine unchecked. */
+static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
+                         pcache_build_fn *build, const void *arg,
+                         const art_article_t *who);
+
 static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
                       const void *arg)
 {
+    pcache_push(L, req);
+    lua_insert(L, -2);
+    return pcache_get_in(L, req, 0, build, arg, NULL);
+}
+
+/* Whether slot i of the entry table at entry holds the string s. */
+static int entry_is(lua_State *L, int entry, int i, const char *s)
+{
+    const char *v;
+    size_t n;
+
+    lua_rawgeti(L, entry, i);
+    v = lua_tolstring(L, -1, &n);
+    lua_pop(L, 1);
+    return v && strlen(s) == n && memcmp(v, s, n) == 0;
+}
+
+/* pcache_get with the table that holds the entry (the cache itself, or an
+ * entry table in it when sub) below the key.  Both are replaced by the
+ * value.  When who is not NULL the key is its document id, which says
+ * which article it is only within one snapshot: the entry also holds the
+ * article's id and language, and one that holds another's is made anew. */
+static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
+                         pcache_build_fn *build, const void *arg,
+                         const art_article_t *who)
+{
     art_lstate_t *st = art_lua_st(L);
-    int key = lua_gettop(L), cache, engine;
+    int key = lua_gettop(L), cache = key - 1, engine;
+    apr_uint64_t mark, fp;
 
     st->pc_pristine = 0;
-    pcache_push(L, req);
-    cache = lua_gettop(L);
     lua_pushvalue(L, key);
-    if (lua_rawget(L, cache) == LUA_TTABLE) {
-        apr_uint64_t mark, fp;
+    if (lua_rawget(L, cache) == LUA_TTABLE
+        && (who == NULL || (entry_is(L, -1, 3, who->id)
+                            && entry_is(L, -1, 4, who->lang->code)))) {
+        int entry = lua_gettop(L);
 
-        lua_pushvalue(L, -1);
-        lua_rawget(L, cache);                   /* cache[tbl] = its mark */
+        lua_rawgeti(L, entry, 2);
         mark = (apr_uint64_t)lua_tointeger(L, -1);
         lua_pop(L, 1);
+        lua_rawgeti(L, entry, 1);
         if (mark && !(mark & 1) && engine_asked(L)) {
             st->pc_pristine = 1;
-            lua_replace(L, key);
-            lua_settop(L, key);
+            lua_replace(L, cache);
+            lua_settop(L, cache);
             return 1;
         }
         fp = fingerprint(L, -1);
         if (fp && (mark | 1) == fp) {
             if (!(mark & 1)) {                  /* exposed from now on */
-                lua_pushvalue(L, -1);
                 lua_pushinteger(L, (lua_Integer)fp);
-                lua_rawset(L, cache);
+                lua_rawseti(L, entry, 2);
             }
-            lua_replace(L, key);
-            lua_settop(L, key);
+            lua_replace(L, cache);
+            lua_settop(L, cache);
             return 1;
         }
-        lua_pushnil(L);                         /* forget the changed one */
-        lua_rawset(L, cache);
+        lua_pop(L, 2);                          /* forget the changed one */
         lua_pushvalue(L, key);
         lua_pushnil(L);
         lua_rawset(L, cache);
@@ -480,22 +552,86 @@ static int pcache_get(lua_State *L, art_req_t *req, pcache_build_fn *build,
         lua_pop(L, 1);
     }
     if (!build(L, req, arg)) {
-        lua_settop(L, key - 1);
+        lua_settop(L, cache - 1);
         return 0;
     }
     engine = engine_asked(L);
-    pcache_room(L, cache);
+    if (sub) {
+        pcache_count(L);
+    }
+    else {
+        pcache_room(L, cache);
+    }
+    fp = fingerprint(L, -1) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
     lua_pushvalue(L, key);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, cache);
-    lua_pushvalue(L, -1);
-    lua_pushinteger(L, (lua_Integer)(fingerprint(L, -2)
-                                     & (engine ? ~(apr_uint64_t)1 : ~0ULL)));
+    lua_createtable(L, who ? 4 : 2, 0);
+    lua_pushvalue(L, -3);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, (lua_Integer)fp);
+    lua_rawseti(L, -2, 2);
+    if (who) {
+        lua_pushstring(L, who->id);
+        lua_rawseti(L, -2, 3);
+        lua_pushstring(L, who->lang->code);
+        lua_rawseti(L, -2, 4);
+    }
     lua_rawset(L, cache);
     st->pc_pristine = engine;
-    lua_replace(L, key);
-    lua_settop(L, key);
+    lua_replace(L, cache);
+    lua_settop(L, cache);
     return 1;
+}
+
+/* Tables in the cache that group entries: this page's fields (key "P\n"
+ * base "\n" path) and the article author lists of this mount prefix (key
+ * "A\n" base).  Their keys may be long strings, which Lua neither interns
+ * nor keeps the hash of from one string to the next, so each is made and
+ * looked up once per request, then kept in the registry while bit `which`
+ * of st->page_entry says it is this request's (cleared by each page and
+ * whenever the cache is replaced). */
+#define ENTRY_PAGE 1
+#define ENTRY_AUTHORS 2
+
+static const char page_entry_key = 'p';
+static const char authors_entry_key = 'a';
+
+static void entry_push(lua_State *L, art_req_t *req, int which)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const void *slot = which == ENTRY_PAGE ? &page_entry_key : &authors_entry_key;
+    int cache;
+
+    if (st->page_entry & which) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, slot);
+        return;
+    }
+    pcache_push(L, req);
+    cache = lua_gettop(L);
+    if (which == ENTRY_PAGE) {
+        lua_pushfstring(L, "P\n%s\n%s", req->base, req->path);
+    }
+    else {
+        lua_pushfstring(L, "A\n%s", req->base);
+    }
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, cache) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        pcache_room(L, cache);
+        lua_createtable(L, which == ENTRY_PAGE ? 8 : 0, 0);
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, cache);
+    }
+    lua_replace(L, cache);
+    lua_settop(L, cache);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, slot);
+    st->page_entry |= which;
+}
+
+static void page_entry_push(lua_State *L, art_req_t *req)
+{
+    entry_push(L, req, ENTRY_PAGE);
 }
 
 /* The fields of an article view that are not one of its strings as stored. */
@@ -514,32 +650,14 @@ static int build_authors(lua_State *L, art_req_t *req, const void *arg)
     return 1;
 }
 
-/* The version cache's key, "A\n" base "\n" lang "/" id, is put together
- * here: lua_pushfstring would parse its format on every read of the field
- * (several per page: related and listed articles). */
+/* Kept in the mount prefix's author lists entry under the article's
+ * document id: no key string to make (one made of the language and id is
+ * often long, and a long string's hash is computed anew for each one). */
 static int field_authors(lua_State *L, art_req_t *req, const art_article_t *a)
 {
-    size_t nb = strlen(req->base), nl = strlen(a->lang->code);
-    size_t ni = strlen(a->id);
-    char key[256], *k = key;
-
-    if (nb + nl + ni + 4 > sizeof(key)) {
-        lua_pushfstring(L, "A\n%s\n%s/%s", req->base, a->lang->code, a->id);
-    }
-    else {
-        *k++ = 'A';
-        *k++ = '\n';
-        memcpy(k, req->base, nb);
-        k += nb;
-        *k++ = '\n';
-        memcpy(k, a->lang->code, nl);
-        k += nl;
-        *k++ = '/';
-        memcpy(k, a->id, ni);
-        k += ni;
-        lua_pushlstring(L, key, (size_t)(k - key));
-    }
-    return pcache_get(L, req, build_authors, a);
+    entry_push(L, req, ENTRY_AUTHORS);
+    lua_pushinteger(L, a->doc);
+    return pcache_get_in(L, req, 1, build_authors, a, a);
 }
 
 static int field_collection(lua_State *L, art_req_t *req, const art_article_t *a)
@@ -851,6 +969,7 @@ static int article_index(lua_State *L)
     art_req_t *req;
     int f = -1;
 
+    art_lua_st(L)->engine_native = 0;
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
         f = (int)lua_tointeger(L, -1);
@@ -867,13 +986,23 @@ static int article_index(lua_State *L)
 /* The template engine's way to a view's fields (art_mustache.h): the same
  * checks and values as article_index, without a metamethod call, and text
  * that is only written out is not made a Lua string.  The engine has
- * compared the metatable already; the rest of check_view is done here. */
+ * compared the metatable already; the rest of check_view is done here.
+ * The engine calls this in its own frame and no field runs Lua code, so
+ * what is made here is the engine's alone (engine_asked, without walking
+ * the call stack). */
 static int view_native_get(lua_State *L, int idx, int f, art_tpl_text_t *text)
 {
     const art_view_t *v = lua_touserdata(L, idx);
+    art_lstate_t *st = art_lua_st(L);
+    art_req_t *req;
+    int t;
 
     view_check_current(L, v);
-    return view_value(L, cur_req(L), v->a, f, text);
+    req = cur_req(L);
+    st->engine_native = 1;
+    t = view_value(L, req, v->a, f, text);
+    st->engine_native = 0;
+    return t;
 }
 
 static const art_tpl_native_t view_native = { view_field, view_native_get };
@@ -1345,6 +1474,8 @@ void art_lua_open_api(lua_State *L)
     luaL_newmetatable(L, ARTICLE_MT);
     luaL_setfuncs(L, article_meta, 0);
     art_lua_st(L)->view_mt = lua_topointer(L, -1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &view_mt_key);
     lua_createtable(L, 0, NFIELDS);
     for (i = 0; i < NFIELDS; i++) {
         lua_pushinteger(L, i);
@@ -1716,19 +1847,50 @@ static void push_results(lua_State *L, art_req_t *req)
 
 typedef int lazy_fn(lua_State *L, art_req_t *req);
 
+/* The fields of one page the cache keeps, by their number in its entry. */
+enum { PAGE_og = 1, PAGE_twitter, PAGE_alternates, PAGE_languages };
+
 /* A field of this page only (the path says which page it is), cached but
  * for the 404 page, whose paths are whatever clients send. */
-static int page_cached(lua_State *L, art_req_t *req, const char *tag,
+static int page_cached(lua_State *L, art_req_t *req, int slot,
                        pcache_build_fn *build)
 {
     if (req->kind == ART_PAGE_ERROR) {
         return build(L, req, NULL);
     }
-    lua_pushfstring(L, "%s\n%s\n%s", tag, req->base, req->path);
-    return pcache_get(L, req, build, NULL);
+    page_entry_push(L, req);
+    lua_pushinteger(L, slot);
+    return pcache_get_in(L, req, 1, build, NULL, NULL);
 }
 
-#define PAGE_CACHED(name) return page_cached(L, req, #name, build_##name)
+#define PAGE_CACHED(name) return page_cached(L, req, PAGE_##name, build_##name)
+
+/* What art_lua_seo.c keeps for the page, after the fields' slots. */
+int art_lua_page_kept(lua_State *L, art_req_t *req, int what)
+{
+    if (req->kind == ART_PAGE_ERROR) {
+        return 0;
+    }
+    page_entry_push(L, req);
+    if (lua_rawgeti(L, -1, PAGE_languages + what) == LUA_TNIL) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_remove(L, -2);
+    return 1;
+}
+
+void art_lua_page_keep(lua_State *L, art_req_t *req, int what)
+{
+    if (req->kind == ART_PAGE_ERROR) {
+        return;
+    }
+    page_entry_push(L, req);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, PAGE_languages + what);
+    lua_pop(L, 1);
+    pcache_count(L);
+}
 
 static int build_og(lua_State *L, art_req_t *req, const void *arg)
 {
@@ -1895,50 +2057,52 @@ static int lazy_tag(lua_State *L, art_req_t *req)
 
 typedef struct lazy_field_t {
     const char *name;
+    size_t len;
     lazy_fn *push;
 } lazy_field_t;
 
-/* Sorted by name (bsearch); at most 32 (a bit each in st->page_done). */
+#define LAZY(name, fn) { name, sizeof(name) - 1, fn }
+
+/* Sorted by name; at most 32 (a bit each in st->page_done). */
 static const lazy_field_t lazy_fields[] = {
-    { "alternates", lazy_alternates },
-    { "articles", lazy_articles },
-    { "author", lazy_author },
-    { "authors", lazy_authors },
-    { "collection", lazy_collection },
-    { "feed", lazy_feed },
-    { "jsonld", art_lua_seo_push_jsonld },
-    { "languages", lazy_languages },
-    { "og", lazy_og },
-    { "pager", lazy_pager },
-    { "related", lazy_related },
-    { "results", lazy_results },
-    { "site", lazy_site },
-    { "strings", lazy_strings },
-    { "tag", lazy_tag },
-    { "twitter", lazy_twitter },
+    LAZY("alternates", lazy_alternates),
+    LAZY("articles", lazy_articles),
+    LAZY("author", lazy_author),
+    LAZY("authors", lazy_authors),
+    LAZY("collection", lazy_collection),
+    LAZY("feed", lazy_feed),
+    LAZY("jsonld", art_lua_seo_push_jsonld),
+    LAZY("languages", lazy_languages),
+    LAZY("og", lazy_og),
+    LAZY("pager", lazy_pager),
+    LAZY("related", lazy_related),
+    LAZY("results", lazy_results),
+    LAZY("site", lazy_site),
+    LAZY("strings", lazy_strings),
+    LAZY("tag", lazy_tag),
+    LAZY("twitter", lazy_twitter),
 };
 
 #define NLAZY ((int)(sizeof(lazy_fields) / sizeof(lazy_fields[0])))
 #define LAZY_ALL ((unsigned)((1u << NLAZY) - 1))
-#define DEFERRED_KEY "articles.deferred"
 
-static int lazy_cmp(const void *key, const void *field)
+/* The core lazy field named k (n bytes), or -1 (page_index has a table). */
+static int lazy_find(const char *k, size_t n)
 {
-    return strcmp(key, ((const lazy_field_t *)field)->name);
-}
+    int i;
 
-/* The core lazy field named k, or -1. */
-static int lazy_find(const char *k)
-{
-    const lazy_field_t *f = bsearch(k, lazy_fields, (size_t)NLAZY,
-                                    sizeof(lazy_fields[0]), lazy_cmp);
-
-    return f ? (int)(f - lazy_fields) : -1;
+    for (i = 0; i < NLAZY; i++) {
+        if (lazy_fields[i].len == n && lazy_fields[i].name[0] == k[0]
+            && memcmp(lazy_fields[i].name, k, n) == 0) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 static int lazy_bit(const char *name)
 {
-    int i = lazy_find(name);
+    int i = lazy_find(name, strlen(name));
 
     return i < 0 ? 0 : (int)(1u << i);
 }
@@ -1986,14 +2150,26 @@ static void settle_field(lua_State *L, int page, int i)
         lua_pop(L, 1);
         return;
     }
-    lua_pushstring(L, lazy_fields[i].name);
+    lua_pushlstring(L, lazy_fields[i].name, lazy_fields[i].len);
     lua_pushvalue(L, -2);
     lua_rawset(L, page);
 }
 
-/* If the deferred field at key (index) waits, evaluate it, store it and push
- * it; returns whether it did. */
-static int deferred_take(lua_State *L, int page, int key)
+/* The table of this page's deferred fields (name -> {fn, file}) is upvalue
+ * 2 of the state's page.__index, where page_index reaches it without a
+ * lookup (it is asked for every name the template misses); nil while no
+ * field was deferred. */
+static void deferred_push(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
+    lua_getupvalue(L, -1, 2);
+    lua_remove(L, -2);
+}
+
+/* If the deferred field at key (index) waits in the deferred table at dt
+ * (an absolute or upvalue index), evaluate it, store it and push it;
+ * returns whether it did. */
+static int deferred_take(lua_State *L, int page, int key, int dt)
 {
     art_lstate_t *st = art_lua_st(L);
     const char *file;
@@ -2001,18 +2177,16 @@ static int deferred_take(lua_State *L, int page, int key)
     if (!st->page_deferred) {
         return 0;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
     lua_pushvalue(L, key);
-    if (lua_rawget(L, -2) != LUA_TTABLE) {
-        lua_pop(L, 2);
+    if (lua_rawget(L, dt) != LUA_TTABLE) {
+        lua_pop(L, 1);
         return 0;
     }
     /* Taken before it runs: reading page[key] inside fn gives nil, not an
      * endless recursion. */
     lua_pushvalue(L, key);
     lua_pushnil(L);
-    lua_rawset(L, -4);
-    lua_remove(L, -2);                          /* {fn, file} */
+    lua_rawset(L, dt);                          /* {fn, file} on top */
     lua_rawgeti(L, -1, 2);
     file = lua_tostring(L, -1);
     lua_pop(L, 1);
@@ -2026,7 +2200,12 @@ static int deferred_take(lua_State *L, int page, int key)
     return 1;
 }
 
-/* __index(page, k): a core field or a deferred one, computed once. */
+/* __index(page, k): a core field or a deferred one, computed once.
+ * Upvalue 1 is the state's table from core field name to number (upvalue
+ * 2 the deferred fields, deferred_push): the
+ * template asks the page for every name its innermost contexts lack, so
+ * most calls are for names that are no field, answered by one raw lookup
+ * of the interned key. */
 static int page_index(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
@@ -2035,11 +2214,16 @@ static int page_index(lua_State *L)
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
     }
-    if (deferred_take(L, 1, 2)) {
+    if (deferred_take(L, 1, 2, lua_upvalueindex(2))) {
         return 1;
     }
-    i = lazy_find(lua_tostring(L, 2));
-    if (i < 0 || (st->page_done & (1u << i))) {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER) {
+        return 0;
+    }
+    i = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (st->page_done & (1u << i)) {
         return 0;
     }
     /* The engine asks again: the table it was handed (running here, the
@@ -2050,7 +2234,9 @@ static int page_index(lua_State *L)
         lua_rawgeti(L, -1, i + 1);
         return 1;
     }
+    st->engine_native = 2;
     settle_field(L, 1, i);
+    st->engine_native = 0;
     return 1;
 }
 
@@ -2064,7 +2250,7 @@ static int page_newindex(lua_State *L)
     if (lua_type(L, 2) == LUA_TSTRING && is_page(L, 1)) {
         st->page_done |= (unsigned)lazy_bit(lua_tostring(L, 2));
         if (st->page_deferred) {
-            lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+            deferred_push(L);
             lua_pushvalue(L, 2);
             lua_pushnil(L);
             lua_rawset(L, -3);
@@ -2080,6 +2266,7 @@ void art_lua_page_settle(lua_State *L, int idx)
     art_lstate_t *st = art_lua_st(L);
     int i;
 
+    st->engine_native = 0;
     if (!is_page(L, idx) || (st->page_done == LAZY_ALL && !st->page_deferred)) {
         return;
     }
@@ -2093,7 +2280,7 @@ void art_lua_page_settle(lua_State *L, int idx)
     }
     /* Each deferred field in turn; one may defer another. */
     while (st->page_deferred) {
-        lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+        deferred_push(L);
         lua_pushnil(L);
         if (!lua_next(L, -2)) {
             lua_pop(L, 1);
@@ -2101,7 +2288,7 @@ void art_lua_page_settle(lua_State *L, int idx)
             break;
         }
         lua_pop(L, 1);                          /* deferred, key */
-        deferred_take(L, idx, lua_gettop(L));
+        deferred_take(L, idx, lua_gettop(L), lua_gettop(L) - 1);
         lua_pop(L, 3);
     }
 }
@@ -2112,11 +2299,12 @@ void art_lua_page_resolve(lua_State *L, int page, const char *key)
         return;
     }
     page = lua_absindex(L, page);
+    deferred_push(L);
     lua_pushstring(L, key);
-    if (deferred_take(L, page, lua_gettop(L))) {
+    if (deferred_take(L, page, lua_gettop(L), lua_gettop(L) - 1)) {
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
 }
 
 int art_lua_page_jsonld_untouched(lua_State *L)
@@ -2164,11 +2352,13 @@ static int api_defer(lua_State *L)
     lua_pushnil(L);
     lua_rawset(L, 1);
     if (!st->page_deferred) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
         lua_newtable(L);
-        lua_setfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+        lua_setupvalue(L, -2, 2);
+        lua_pop(L, 1);
         st->page_deferred = 1;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, DEFERRED_KEY);
+    deferred_push(L);
     lua_pushvalue(L, 2);
     lua_createtable(L, 2, 0);
     lua_pushvalue(L, 3);
@@ -2204,6 +2394,7 @@ int art_lua_build_page(lua_State *L)
 {
     art_req_t *req = cur_req(L);
     art_lstate_t *st = art_lua_st(L);
+    int i, deferred;
 
     lua_createtable(L, 0, 32);
     set_str(L, "kind", art_page_kind_name(req->kind));
@@ -2243,19 +2434,38 @@ int art_lua_build_page(lua_State *L)
     }
     st->page = lua_topointer(L, -1);
     st->page_done = 0;
+    st->engine_native = 0;
+    st->page_entry = 0;
     if (st->page_engine) {
         /* the last page's memo: its tables may be a dropped version's */
         lua_pushnil(L);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
         st->page_engine = 0;
     }
+    deferred = st->page_deferred;
     st->page_deferred = 0;
     st->deferred_logged = 0;
     st->seo = NULL;
     /* A metatable of its own for each page, not one per state: a filter may
      * change getmetatable(page), and that must end with its request. */
     lua_createtable(L, 0, 3);
-    lua_pushcfunction(L, page_index);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, NLAZY);
+        for (i = 0; i < NLAZY; i++) {
+            lua_pushinteger(L, i);
+            lua_setfield(L, -2, lazy_fields[i].name);
+        }
+        lua_pushnil(L);
+        lua_pushcclosure(L, page_index, 2);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &page_index_key);
+    }
+    else if (deferred) {
+        /* the last page's deferred functions, not kept alive */
+        lua_pushnil(L);
+        lua_setupvalue(L, -2, 2);
+    }
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, page_newindex);
     lua_setfield(L, -2, "__newindex");

@@ -705,21 +705,31 @@ static int build_json(lua_State *L)
     return 1;
 }
 
-/* page.jsonld_json for a page whose jsonld no filter touched; 0, or -1 with
- * the error message on the stack. */
-static int untouched_json(art_lstate_t *st, art_req_t *req)
+/* kept_json(): page.jsonld_json of a page whose jsonld no filter touched,
+ * as a string.  The Lua string itself is kept in the page's entry of the
+ * page model's version cache, so that a request served from there makes
+ * no copy of it; under that, the C cache below keeps the bytes past a
+ * drop of the Lua cache (it is bounded by the state's memory). */
+static int kept_json(lua_State *L)
 {
-    lua_State *L = art_lua_state(st);
+    art_lstate_t *st = art_lua_st(L);
+    art_req_t *req = st->req;
     const art_article_t *a = req->article;
-    const char *key = apr_pstrcat(req->pool, req->snap->root ? req->snap->root
-                                  : "", "\n", req->base, "\n", req->path, "\n",
-                                  a->lang->code, "/", a->id, NULL);
-    apr_uint64_t h = art_hash64(key, strlen(key), 0);
-    jl_cache_t *c = jl_cache(st, req);
-    jl_slot_t *set = c ? &c->slot[(h % (JL_SLOTS / JL_WAYS)) * JL_WAYS] : NULL;
-    jl_slot_t *sl = NULL;
+    const char *key;
+    apr_uint64_t h;
+    jl_cache_t *c;
+    jl_slot_t *set, *sl = NULL;
     int i;
 
+    if (art_lua_page_kept(L, req, ART_LUA_KEPT_JSONLD)) {
+        return 1;
+    }
+    key = apr_pstrcat(req->pool, req->snap->root ? req->snap->root : "", "\n",
+                      req->base, "\n", req->path, "\n", a->lang->code, "/",
+                      a->id, NULL);
+    h = art_hash64(key, strlen(key), 0);
+    c = jl_cache(st, req);
+    set = c ? &c->slot[(h % (JL_SLOTS / JL_WAYS)) * JL_WAYS] : NULL;
     /* The key's slot in its set, else the set's empty or oldest one. */
     for (i = 0; set && i < JL_WAYS; i++) {
         if (set[i].key && set[i].h == h && strcmp(set[i].key, key) == 0) {
@@ -730,21 +740,32 @@ static int untouched_json(art_lstate_t *st, art_req_t *req)
             sl = &set[i];
         }
     }
-    lua_pushliteral(L, "jsonld_json");
     if (set && i < JL_WAYS) {
         lua_pushlstring(L, sl->json, sl->len);
     }
     else {
-        lua_pushcfunction(L, build_json);
-        if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
-            lua_remove(L, -2);
-            return -1;
-        }
+        build_json(L);
         if (sl) {
             size_t len;
             const char *json = lua_tolstring(L, -1, &len);
             jl_store(c, sl, h, key, json, len);
         }
+    }
+    art_lua_page_keep(L, req, ART_LUA_KEPT_JSONLD);
+    return 1;
+}
+
+/* page.jsonld_json for a page whose jsonld no filter touched; 0, or -1 with
+ * the error message on the stack. */
+static int untouched_json(art_lstate_t *st)
+{
+    lua_State *L = art_lua_state(st);
+
+    lua_pushliteral(L, "jsonld_json");
+    lua_pushcfunction(L, kept_json);
+    if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+        lua_remove(L, -2);
+        return -1;
     }
     lua_rawset(L, art_lua_page_index(st));
     return 0;
@@ -756,7 +777,7 @@ int art_lua_seo_finish(art_lstate_t *st, art_req_t *req, const char **err)
     int rc;
 
     if (req->article && has_cards(req) && art_lua_page_jsonld_untouched(L)) {
-        rc = untouched_json(st, req);
+        rc = untouched_json(st);
     }
     else {
         lua_pushcfunction(L, finish_json);
