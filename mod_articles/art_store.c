@@ -103,6 +103,7 @@ typedef struct tables_ref_t {
 #define GEN_DOCS 8192            /* article slots, by document id */
 #define GEN_LISTS 1024           /* list slots, by key hash */
 #define GEN_LIST_HEAD 32         /* entries kept of a list's head */
+#define GEN_KEYS 4096            /* "lang/id" slots, by key hash */
 #define GEN_BYTES ((apr_size_t)4 << 20)
 
 typedef struct gen_list_t {
@@ -111,6 +112,12 @@ typedef struct gen_list_t {
     art_list_entry_t e[GEN_LIST_HEAD];
     char key[1];                 /* klen bytes (allocated to fit) */
 } gen_list_t;
+
+typedef struct gen_key_t {
+    long doc;
+    size_t klen;
+    char key[1];                 /* klen bytes (allocated to fit) */
+} gen_key_t;
 
 typedef struct gen_t {
     apr_uint64_t txnid;
@@ -122,6 +129,7 @@ typedef struct gen_t {
     char *root;                  /* NULL when the store has none */
     art_article_t **docs;        /* GEN_DOCS slots */
     gen_list_t **lists;          /* GEN_LISTS slots */
+    gen_key_t **keys;            /* GEN_KEYS slots: articles found */
     apr_size_t bytes;            /* of the entries (atomic) */
 } gen_t;
 
@@ -2213,8 +2221,12 @@ static void gen_release(art_store_t *st, gen_t *g)
     for (i = 0; i < GEN_LISTS; i++) {
         free(g->lists[i]);
     }
+    for (i = 0; i < GEN_KEYS; i++) {
+        free(g->keys[i]);
+    }
     free(g->docs);
     free(g->lists);
+    free(g->keys);
     free(g->root);
     tables_release(st, g->tables);
     free(g);
@@ -2256,9 +2268,11 @@ static gen_t *gen_for(art_store_txn_t *t, char **err)
     }
     g = calloc(1, sizeof(*g));
     if (g == NULL || (g->docs = calloc(GEN_DOCS, sizeof(*g->docs))) == NULL
-        || (g->lists = calloc(GEN_LISTS, sizeof(*g->lists))) == NULL) {
+        || (g->lists = calloc(GEN_LISTS, sizeof(*g->lists))) == NULL
+        || (g->keys = calloc(GEN_KEYS, sizeof(*g->keys))) == NULL) {
         if (g) {
             free(g->docs);
+            free(g->lists);
             free(g);
         }
         *err = apr_pstrdup(st->pool, "out of memory");
@@ -2400,17 +2414,50 @@ long art_store_find(art_store_txn_t *t, const char *lang, const char *id)
     char key[2 * ART_ID_MAX + 8];
     MDB_val k, v;
     apr_uint32_t doc;
+    size_t ll = strlen(lang), il = strlen(id);
+    gen_key_t **slot = NULL, *e, *none = NULL;
+    apr_size_t size;
 
-    if (strlen(lang) + strlen(id) + 2 > sizeof(key)) {
+    if (ll + il + 2 > sizeof(key)) {
         return -1;
     }
-    apr_snprintf(key, sizeof(key), "%s/%s", lang, id);
+    memcpy(key, lang, ll);
+    key[ll] = '/';
+    memcpy(key + ll + 1, id, il + 1);
     k.mv_data = key;
-    k.mv_size = strlen(key);
+    k.mv_size = ll + 1 + il;
+    /* Article pages and their pinned related articles look their keys up
+     * on every request: the gen_t remembers the ones found. */
+    if (t->gen) {
+        slot = &t->gen->keys[art_fnv32(key, k.mv_size, ART_FNV32_INIT)
+                             & (GEN_KEYS - 1)];
+        e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        if (e && e->klen == k.mv_size && memcmp(e->key, key, k.mv_size) == 0) {
+            return e->doc;
+        }
+        slot = e ? NULL : slot;
+    }
     if (mdb_get(t->txn, t->st->keys, &k, &v) != 0 || v.mv_size != 4) {
         return -1;
     }
     memcpy(&doc, v.mv_data, 4);
+    size = offsetof(gen_key_t, key) + k.mv_size;
+    if (slot && gen_reserve(t->gen, size)) {
+        if ((e = malloc(size)) == NULL) {
+            gen_unreserve(t->gen, size);
+        }
+        else {
+            e->doc = (long)doc;
+            e->klen = k.mv_size;
+            memcpy(e->key, key, k.mv_size);
+            if (!__atomic_compare_exchange_n(slot, &none, e, 0,
+                                             __ATOMIC_ACQ_REL,
+                                             __ATOMIC_ACQUIRE)) {
+                free(e);
+                gen_unreserve(t->gen, size);
+            }
+        }
+    }
     return (long)doc;
 }
 
