@@ -93,8 +93,8 @@ typedef struct tables_ref_t {
  * cannot be reused under it.  Slots are filled once and never replaced
  * while the gen_t lives (an atomic compare-and-swap from NULL), so readers
  * take no lock and an article is the same pointer for every request of the
- * snapshot; a slot another document holds, or a full memo, leaves the
- * request to decode into its own pool as before.  The text stays in the
+ * snapshot; a set of slots other documents hold, or a full memo, leaves
+ * the request to decode into its own pool as before.  The text stays in the
  * shared map: an entry is an article's header and its small arrays of
  * pointers (a few hundred bytes), or a list's first GEN_LIST_HEAD entries,
  * and all of them together stay under GEN_BYTES per process.  The gen_t is
@@ -127,7 +127,7 @@ typedef struct gen_t {
     apr_time_t mtime;
     int count;
     char *root;                  /* NULL when the store has none */
-    art_article_t **docs;        /* GEN_DOCS slots */
+    art_article_t **docs;        /* GEN_DOCS slots, in sets of two */
     gen_list_t **lists;          /* GEN_LISTS slots */
     gen_key_t **keys;            /* GEN_KEYS slots: articles found */
     apr_size_t bytes;            /* of the entries (atomic) */
@@ -3081,13 +3081,35 @@ typedef struct view_t {
     apr_hash_t *more;            /* apr_uint32_t id -> art_article_t * */
 } view_t;
 
-/* The article of doc in the memo of t's gen_t, or NULL. */
-static const art_article_t *gen_doc(const art_store_txn_t *t, int doc)
+/* The set of two slots where doc's view may be kept: two, so that of the
+ * few thousand articles pages keep asking for, those whose ids fall on the
+ * same place are not left out (one of them was, with one slot a place). */
+static art_article_t **gen_set(gen_t *g, int doc)
 {
-    const art_article_t *a = __atomic_load_n(
-        &t->gen->docs[(apr_uint32_t)doc & (GEN_DOCS - 1)], __ATOMIC_ACQUIRE);
+    return &g->docs[(apr_uint32_t)doc & (GEN_DOCS - 1) & ~1u];
+}
 
-    return a && a->doc == doc ? a : NULL;
+/* doc's view in the memo of t's gen_t, or NULL; *avail (may be NULL) gets
+ * a slot of its set seen free, or NULL. */
+static art_article_t *gen_doc(const art_store_txn_t *t, int doc,
+                              art_article_t ***avail)
+{
+    art_article_t **set = gen_set(t->gen, doc), *a;
+    int i;
+
+    if (avail) {
+        *avail = NULL;
+    }
+    for (i = 0; i < 2; i++) {
+        a = __atomic_load_n(&set[i], __ATOMIC_ACQUIRE);
+        if (a && a->doc == doc) {
+            return a;
+        }
+        if (a == NULL && avail && *avail == NULL) {
+            *avail = &set[i];
+        }
+    }
+    return NULL;
 }
 
 static const art_article_t *view_doc(const art_snapshot_t *s, int doc)
@@ -3118,16 +3140,14 @@ static const art_article_t *view_doc(const art_snapshot_t *s, int doc)
             return a;
         }
     }
-    slot = &g->docs[(apr_uint32_t)doc & (GEN_DOCS - 1)];
-    a = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (a && a->doc == doc) {
+    if ((a = gen_doc(v->t, doc, &slot)) != NULL) {
         return a;
     }
     if (!rec_get(v->t->txn, v->t->st, (apr_uint32_t)doc, &r)
         || (size = rec_view_size(&r)) == 0) {
         return NULL;
     }
-    if (a == NULL && gen_reserve(g, size)) {
+    if (slot && gen_reserve(g, size)) {
         if ((mem = malloc(size)) == NULL) {
             gen_unreserve(g, size);
         }
@@ -3178,7 +3198,7 @@ static const char *view_doc_id(const art_snapshot_t *s, int doc,
     if (doc < 0) {
         return NULL;
     }
-    if ((a = gen_doc(v->t, doc)) != NULL) {
+    if ((a = gen_doc(v->t, doc, NULL)) != NULL) {
         if (published) {
             *published = art_article_when(a);
         }
