@@ -3,10 +3,10 @@
  * Some answers depend only on the repository's version and a few inputs
  * (art_related.c's related lists, art_snippet.c's documents' words), so a
  * process keeps them per repository instead of computing them per request.
- * A memo is a fixed number of slots, each holding at most one entry, chosen
- * by the entry's hash: a new entry replaces the one in its slot, and a
- * memo past its byte limit starts again empty rather than track an order of
- * use.  Every entry belongs to one version (a number that rises with every
+ * A memo is a fixed number of slots in sets of two, each holding at most
+ * one entry: an entry goes in its hash's set, replacing the entry of the
+ * same hash or else the one of the set used least recently, and a memo past
+ * its byte limit starts again empty rather than track an order of use.  Every entry belongs to one version (a number that rises with every
  * version): the first entry of a newer version drops all the others, and a
  * request still reading an older version neither finds nor keeps anything.
  * One mutex guards it, so threads of a process share it.
@@ -27,8 +27,9 @@ typedef struct art_memo_t art_memo_t;
 art_memo_t *art_memo_create(apr_pool_t *p, int slots, apr_size_t bytes,
                             void (*free_fn)(void *entry));
 
-/* Lock m and return the entry in hash's slot if it is of version serial,
- * else NULL.  The entry may be read until art_memo_unlock, which must
+/* Lock m and return the entry put with hash if it is of version serial
+ * and still kept, else NULL (entries whose keys share a hash are told apart
+ * by the caller).  The entry may be read until art_memo_unlock, which must
  * follow in every case. */
 void *art_memo_get(art_memo_t *m, apr_uint64_t serial, apr_uint32_t hash);
 void art_memo_unlock(art_memo_t *m);

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -72,6 +73,7 @@ struct art_store_t {
 #endif
     art_store_txn_t *free;       /* reset read transactions */
     struct tables_ref_t *tables; /* the newest decoded */
+    struct gen_t *gen;           /* the newest snapshot read */
 };
 
 typedef struct tables_ref_t {
@@ -81,9 +83,60 @@ typedef struct tables_ref_t {
     int refs;                    /* transactions using it, +1 while newest */
 } tables_ref_t;
 
+/* What one snapshot of the map (one LMDB transaction id) derives in this
+ * process, kept while transactions read it: the meta values every request
+ * asks for, and bounded memos of decoded article views and of list heads.
+ *
+ * Why it is safe to keep pointers into the map here: a read transaction
+ * pins every page of its snapshot, and an entry of gen_t is only ever used
+ * by transactions of that same snapshot (same id), so what it points at
+ * cannot be reused under it.  Slots are filled once and never replaced
+ * while the gen_t lives (an atomic compare-and-swap from NULL), so readers
+ * take no lock and an article is the same pointer for every request of the
+ * snapshot; a set of slots other documents hold, or a full memo, leaves
+ * the request to decode into its own pool as before.  The text stays in the
+ * shared map: an entry is an article's header and its small arrays of
+ * pointers (a few hundred bytes), or a list's first GEN_LIST_HEAD entries,
+ * and all of them together stay under GEN_BYTES per process.  The gen_t is
+ * freed with the last transaction of its snapshot once a newer one is read.
+ */
+#define GEN_DOCS 8192            /* article slots, by document id */
+#define GEN_LISTS 1024           /* list slots, by key hash */
+#define GEN_LIST_HEAD 32         /* entries kept of a list's head */
+#define GEN_KEYS 4096            /* "lang/id" slots, by key hash */
+#define GEN_BYTES ((apr_size_t)4 << 20)
+
+typedef struct gen_list_t {
+    int total, n;
+    size_t klen;
+    art_list_entry_t e[GEN_LIST_HEAD];
+    char key[1];                 /* klen bytes (allocated to fit) */
+} gen_list_t;
+
+typedef struct gen_key_t {
+    long doc;
+    size_t klen;
+    char key[1];                 /* klen bytes (allocated to fit) */
+} gen_key_t;
+
+typedef struct gen_t {
+    apr_uint64_t txnid;
+    int refs;                    /* transactions using it, +1 while newest */
+    tables_ref_t *tables;        /* one reference */
+    apr_uint64_t version;
+    apr_time_t mtime;
+    int count;
+    char *root;                  /* NULL when the store has none */
+    art_article_t **docs;        /* GEN_DOCS slots, in sets of two */
+    gen_list_t **lists;          /* GEN_LISTS slots */
+    gen_key_t **keys;            /* GEN_KEYS slots: articles found */
+    apr_size_t bytes;            /* of the entries (atomic) */
+} gen_t;
+
 struct art_store_txn_t {
     art_store_t *st;
     MDB_txn *txn;
+    gen_t *gen;
     tables_ref_t *tables;
     apr_uint64_t version;
     apr_time_t mtime;
@@ -121,6 +174,8 @@ typedef struct problem_t {
     const char *reason;
     const char *rel;             /* relative to the repository */
 } problem_t;
+
+static void gen_drop(art_store_t *st);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -831,6 +886,7 @@ static apr_status_t store_cleanup(void *data)
         mdb_txn_abort(t->txn);
         free(t);
     }
+    gen_drop(st);
     if (st->tables && --st->tables->refs == 0) {
         apr_pool_destroy(st->tables->pool);
     }
@@ -2112,6 +2168,142 @@ static tables_ref_t *tables_for(art_store_txn_t *t, char **err)
     return ref;
 }
 
+/* The store's mutex (free list, tables and gen_t references). */
+static void store_lock(art_store_t *st)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(st->mu);
+#else
+    (void)st;
+#endif
+}
+
+static void store_unlock(art_store_t *st)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(st->mu);
+#else
+    (void)st;
+#endif
+}
+
+static void gen_unreserve(gen_t *g, apr_size_t n)
+{
+    __atomic_sub_fetch(&g->bytes, n, __ATOMIC_RELAXED);
+}
+
+/* Count n more bytes of entries in g; 0 (nothing counted) past GEN_BYTES. */
+static int gen_reserve(gen_t *g, apr_size_t n)
+{
+    if (__atomic_add_fetch(&g->bytes, n, __ATOMIC_RELAXED) > GEN_BYTES) {
+        gen_unreserve(g, n);
+        return 0;
+    }
+    return 1;
+}
+
+static void gen_release(art_store_t *st, gen_t *g)
+{
+    int last, i;
+
+    if (g == NULL) {
+        return;
+    }
+    store_lock(st);
+    last = --g->refs == 0;
+    store_unlock(st);
+    if (!last) {
+        return;
+    }
+    for (i = 0; i < GEN_DOCS; i++) {
+        free(g->docs[i]);
+    }
+    for (i = 0; i < GEN_LISTS; i++) {
+        free(g->lists[i]);
+    }
+    for (i = 0; i < GEN_KEYS; i++) {
+        free(g->keys[i]);
+    }
+    free(g->docs);
+    free(g->lists);
+    free(g->keys);
+    free(g->root);
+    tables_release(st, g->tables);
+    free(g);
+}
+
+/* Forget the newest gen_t (the map moved, or the store closes). */
+static void gen_drop(art_store_t *st)
+{
+    gen_t *old;
+
+    store_lock(st);
+    old = st->gen;
+    st->gen = NULL;
+    store_unlock(st);
+    gen_release(st, old);
+}
+
+/* The gen_t of t's snapshot, with a reference for t: the newest one when t
+ * reads the same snapshot (the usual case: no meta value is read), else a
+ * new one, which becomes the newest unless a newer snapshot's already is. */
+static gen_t *gen_for(art_store_txn_t *t, char **err)
+{
+    art_store_t *st = t->st;
+    apr_uint64_t id = (apr_uint64_t)mdb_txn_id(t->txn);
+    gen_t *g, *old = NULL;
+    MDB_val root;
+
+    store_lock(st);
+    g = st->gen;
+    if (g && g->txnid == id) {
+        g->refs++;
+    }
+    else {
+        g = NULL;
+    }
+    store_unlock(st);
+    if (g) {
+        return g;
+    }
+    g = calloc(1, sizeof(*g));
+    if (g == NULL || (g->docs = calloc(GEN_DOCS, sizeof(*g->docs))) == NULL
+        || (g->lists = calloc(GEN_LISTS, sizeof(*g->lists))) == NULL
+        || (g->keys = calloc(GEN_KEYS, sizeof(*g->keys))) == NULL) {
+        if (g) {
+            free(g->docs);
+            free(g->lists);
+            free(g);
+        }
+        *err = apr_pstrdup(st->pool, "out of memory");
+        return NULL;
+    }
+    g->refs = 1;
+    g->txnid = id;
+    if (meta_get(t->txn, st, "root", &root) == 0
+        && (g->root = malloc(root.mv_size + 1)) != NULL) {
+        memcpy(g->root, root.mv_data, root.mv_size);
+        g->root[root.mv_size] = '\0';
+    }
+    g->tables = tables_for(t, err);
+    if (g->tables == NULL) {
+        gen_release(st, g);
+        return NULL;
+    }
+    g->version = meta_u64(t->txn, st, "version");
+    g->mtime = (apr_time_t)meta_u64(t->txn, st, "mtime");
+    g->count = (int)meta_u64(t->txn, st, "count");
+    store_lock(st);
+    if (st->gen == NULL || st->gen->txnid < id) {
+        old = st->gen;
+        st->gen = g;
+        g->refs++;
+    }
+    store_unlock(st);
+    gen_release(st, old);
+    return g;
+}
+
 apr_status_t art_store_begin(art_store_t *st, art_store_txn_t **out,
                              char **err)
 {
@@ -2146,7 +2338,9 @@ apr_status_t art_store_begin(art_store_t *st, art_store_txn_t **out,
     if (t->txn == NULL) {
         rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
         if (rc == MDB_MAP_RESIZED) {
-            /* Another process grew the map. */
+            /* Another process grew the map: it may move, and with it what
+             * the newest gen_t points at. */
+            gen_drop(st);
             mdb_env_set_mapsize(st->env, 0);
             rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
         }
@@ -2163,15 +2357,16 @@ apr_status_t art_store_begin(art_store_t *st, art_store_txn_t **out,
             return APR_EGENERAL;
         }
     }
-    t->tables = tables_for(t, err);
-    if (t->tables == NULL) {
+    t->gen = gen_for(t, err);
+    if (t->gen == NULL) {
         mdb_txn_abort(t->txn);
         free(t);
         return APR_EGENERAL;
     }
-    t->version = meta_u64(t->txn, st, "version");
-    t->mtime = (apr_time_t)meta_u64(t->txn, st, "mtime");
-    t->count = (int)meta_u64(t->txn, st, "count");
+    t->tables = t->gen->tables;
+    t->version = t->gen->version;
+    t->mtime = t->gen->mtime;
+    t->count = t->gen->count;
     *out = t;
     return APR_SUCCESS;
 }
@@ -2180,7 +2375,8 @@ void art_store_end(art_store_txn_t *t)
 {
     art_store_t *st = t->st;
 
-    tables_release(st, t->tables);
+    gen_release(st, t->gen);
+    t->gen = NULL;
     t->tables = NULL;
     mdb_txn_reset(t->txn);
 #if APR_HAS_THREADS
@@ -2218,133 +2414,206 @@ long art_store_find(art_store_txn_t *t, const char *lang, const char *id)
     char key[2 * ART_ID_MAX + 8];
     MDB_val k, v;
     apr_uint32_t doc;
+    size_t ll = strlen(lang), il = strlen(id);
+    gen_key_t **slot = NULL, *e, *none = NULL;
+    apr_size_t size;
 
-    if (strlen(lang) + strlen(id) + 2 > sizeof(key)) {
+    if (ll + il + 2 > sizeof(key)) {
         return -1;
     }
-    apr_snprintf(key, sizeof(key), "%s/%s", lang, id);
+    memcpy(key, lang, ll);
+    key[ll] = '/';
+    memcpy(key + ll + 1, id, il + 1);
     k.mv_data = key;
-    k.mv_size = strlen(key);
+    k.mv_size = ll + 1 + il;
+    /* Article pages and their pinned related articles look their keys up
+     * on every request: the gen_t remembers the ones found. */
+    if (t->gen) {
+        slot = &t->gen->keys[art_fnv32(key, k.mv_size, ART_FNV32_INIT)
+                             & (GEN_KEYS - 1)];
+        e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        if (e && e->klen == k.mv_size && memcmp(e->key, key, k.mv_size) == 0) {
+            return e->doc;
+        }
+        slot = e ? NULL : slot;
+    }
     if (mdb_get(t->txn, t->st->keys, &k, &v) != 0 || v.mv_size != 4) {
         return -1;
     }
     memcpy(&doc, v.mv_data, 4);
+    size = offsetof(gen_key_t, key) + k.mv_size;
+    if (slot && gen_reserve(t->gen, size)) {
+        if ((e = malloc(size)) == NULL) {
+            gen_unreserve(t->gen, size);
+        }
+        else {
+            e->doc = (long)doc;
+            e->klen = k.mv_size;
+            memcpy(e->key, key, k.mv_size);
+            if (!__atomic_compare_exchange_n(slot, &none, e, 0,
+                                             __ATOMIC_ACQ_REL,
+                                             __ATOMIC_ACQUIRE)) {
+                free(e);
+                gen_unreserve(t->gen, size);
+            }
+        }
+    }
     return (long)doc;
+}
+
+/* The memory a view of record r takes (the article and its small arrays in
+ * one block: see rec_view), 0 for a damaged record. */
+static apr_size_t rec_view_size(const rec_t *r)
+{
+    const rec_head_t *h = &r->h;
+
+    /* Every string takes a byte at least: larger counts are damage. */
+    if (h->nauthors > r->size || h->ntags > r->size || h->nnotes > r->size
+        || h->npinned > r->size || h->ncorr > r->size) {
+        return 0;
+    }
+    return sizeof(art_article_t)
+           + sizeof(art_author_t *) * ((apr_size_t)h->nauthors + 1)
+           + sizeof(art_tag_t) * ((apr_size_t)h->ntags + 1)
+           + sizeof(char *) * ((apr_size_t)h->nnotes + h->npinned + 1)
+           + sizeof(art_correction_t) * ((apr_size_t)h->ncorr + 1);
+}
+
+/* The view of record r (document doc) built in mem, rec_view_size(r) bytes
+ * (pointer-aligned): the article, then its authors, tags, notes and pinned
+ * ids, and corrections, every string pointing into the map.  One block, so
+ * a view costs one allocation and can be kept whole (gen_t).  NULL on a
+ * damaged record or one whose language or collection the tables lack. */
+static art_article_t *rec_view(const rec_t *r, const art_store_tables_t *tb,
+                               int doc, void *mem)
+{
+    const rec_head_t *h = &r->h;
+    art_article_t *a = mem;
+    char *at = (char *)(a + 1);
+    art_correction_t *c;
+    const char *lang = rec_str(r, S_LANG), *s[3];
+    apr_uint32_t i, off;
+    int j;
+
+    memset(a, 0, sizeof(*a));
+    for (j = 0; j < tb->site->langs->nelts; j++) {
+        const art_lang_t *l = &APR_ARRAY_IDX(tb->site->langs, j, art_lang_t);
+
+        if (strcmp(l->code, lang) == 0) {
+            a->lang = l;
+            break;
+        }
+    }
+    a->collection = apr_hash_get(tb->collection_by_id,
+                                 rec_str(r, S_COLLECTION),
+                                 APR_HASH_KEY_STRING);
+    if (a->lang == NULL || a->collection == NULL) {
+        return NULL;
+    }
+    a->id = rec_str(r, S_ID);
+    a->title = rec_str(r, S_TITLE);
+    a->summary = rec_str(r, S_SUMMARY);
+    a->published = rec_str(r, S_PUBLISHED);
+    a->updated = rec_str(r, S_UPDATED);
+    a->translation = rec_str(r, S_TRANSLATION);
+    a->body = rec_str(r, S_BODY);
+    a->body_len = h->body_len;
+    a->signature = rec_str(r, S_SIGNATURE);
+    a->signature_date = rec_str(r, S_SIGDATE);
+    a->file = rec_str(r, S_FILE);
+    a->path = rec_str(r, S_PATH);
+    a->published_t = h->published_t;
+    a->updated_t = h->updated_t;
+    a->mtime = h->mtime;
+    a->draft = h->draft != 0;
+    a->doc = doc;
+    a->authors = (const art_author_t **)at;
+    at += sizeof(art_author_t *) * ((apr_size_t)h->nauthors + 1);
+    a->tags = (art_tag_t *)at;
+    at += sizeof(art_tag_t) * ((apr_size_t)h->ntags + 1);
+    a->notes = (const char **)at;
+    at += sizeof(char *) * ((apr_size_t)h->nnotes + h->npinned + 1);
+    c = (art_correction_t *)at;
+    off = h->authors;
+    for (i = 0; i < h->nauthors; i++) {
+        const art_author_t *au;
+
+        if ((off = rec_strs(r, off, 1, s)) == 0) {
+            return NULL;
+        }
+        au = apr_hash_get(tb->author_by_id, s[0], APR_HASH_KEY_STRING);
+        if (au) {
+            a->authors[a->nauthors++] = au;
+        }
+    }
+    off = h->tags;
+    for (i = 0; i < h->ntags; i++) {
+        if ((off = rec_strs(r, off, 2, s)) == 0) {
+            return NULL;
+        }
+        a->tags[i].name = s[0];
+        a->tags[i].key = s[1];
+    }
+    a->ntags = (int)h->ntags;
+    if (!rec_strs(r, h->notes, h->nnotes, a->notes)
+        || !rec_strs(r, h->pinned, h->npinned, a->notes + h->nnotes)) {
+        return NULL;
+    }
+    a->nnotes = (int)h->nnotes;
+    a->pinned_ids = a->notes + h->nnotes;
+    a->npinned_ids = (int)h->npinned;
+    off = h->corr;
+    for (i = 0; i < h->ncorr; i++) {
+        if ((off = rec_strs(r, off, 3, s)) == 0) {
+            return NULL;
+        }
+        c[i].date = s[0];
+        c[i].text = s[1];
+        c[i].date_t = (apr_time_t)apr_atoi64(s[2]);
+    }
+    a->corrections = c;
+    a->ncorrections = (int)h->ncorr;
+    return a;
 }
 
 int art_store_article(art_store_txn_t *t, long doc, apr_pool_t *p,
                       art_article_t *a)
 {
-    const art_store_tables_t *tb = &t->tables->t;
     rec_t r;
-    const char **strs;
-    apr_uint32_t i, n;
-    int j;
+    apr_size_t size;
+    const art_article_t *v;
 
-    if (doc < 0 || doc > (long)0xFFFFFFF0u
-        || !rec_get(t->txn, t->st, (apr_uint32_t)doc, &r)) {
+    if (doc < 0 || doc > (long)0x7FFFFFF0
+        || !rec_get(t->txn, t->st, (apr_uint32_t)doc, &r)
+        || (size = rec_view_size(&r)) == 0
+        || (v = rec_view(&r, &t->tables->t, (int)doc,
+                         apr_palloc(p, size))) == NULL) {
         return 0;
     }
-    memset(a, 0, sizeof(*a));
-    a->id = rec_str(&r, S_ID);
-    for (j = 0; j < tb->site->langs->nelts; j++) {
-        const art_lang_t *l = &APR_ARRAY_IDX(tb->site->langs, j, art_lang_t);
-        if (strcmp(l->code, rec_str(&r, S_LANG)) == 0) {
-            a->lang = l;
-        }
-    }
-    a->collection = apr_hash_get(tb->collection_by_id,
-                                 rec_str(&r, S_COLLECTION),
-                                 APR_HASH_KEY_STRING);
-    if (a->lang == NULL || a->collection == NULL) {
-        return 0;
-    }
-    a->title = rec_str(&r, S_TITLE);
-    a->summary = rec_str(&r, S_SUMMARY);
-    a->published = rec_str(&r, S_PUBLISHED);
-    a->updated = rec_str(&r, S_UPDATED);
-    a->translation = rec_str(&r, S_TRANSLATION);
-    a->body = rec_str(&r, S_BODY);
-    a->body_len = r.h.body_len;
-    a->signature = rec_str(&r, S_SIGNATURE);
-    a->signature_date = rec_str(&r, S_SIGDATE);
-    a->file = rec_str(&r, S_FILE);
-    a->path = rec_str(&r, S_PATH);
-    a->published_t = r.h.published_t;
-    a->updated_t = r.h.updated_t;
-    a->mtime = r.h.mtime;
-    a->doc = (int)doc;
-    n = r.h.nauthors + 2 * r.h.ntags + r.h.nnotes + r.h.npinned;
-    strs = apr_palloc(p, sizeof(char *) * (n + 1));
-    if (!rec_strs(&r, r.h.authors, r.h.nauthors, strs)
-        || !rec_strs(&r, r.h.tags, 2 * r.h.ntags, strs + r.h.nauthors)
-        || !rec_strs(&r, r.h.notes, r.h.nnotes,
-                     strs + r.h.nauthors + 2 * r.h.ntags)
-        || !rec_strs(&r, r.h.pinned, r.h.npinned,
-                     strs + r.h.nauthors + 2 * r.h.ntags + r.h.nnotes)) {
-        return 0;
-    }
-    a->authors = apr_palloc(p, sizeof(art_author_t *) * (r.h.nauthors + 1));
-    for (i = 0; i < r.h.nauthors; i++) {
-        const art_author_t *au = apr_hash_get(tb->author_by_id, strs[i],
-                                              APR_HASH_KEY_STRING);
-        if (au) {
-            a->authors[a->nauthors++] = au;
-        }
-    }
-    a->tags = apr_palloc(p, sizeof(art_tag_t) * (r.h.ntags + 1));
-    for (i = 0; i < r.h.ntags; i++) {
-        a->tags[i].name = strs[r.h.nauthors + 2 * i];
-        a->tags[i].key = strs[r.h.nauthors + 2 * i + 1];
-    }
-    a->ntags = (int)r.h.ntags;
-    a->notes = strs + r.h.nauthors + 2 * r.h.ntags;
-    a->nnotes = (int)r.h.nnotes;
-    a->pinned_ids = a->notes + r.h.nnotes;
-    a->npinned_ids = (int)r.h.npinned;
-    return rec_newsroom(p, &r, a);
+    *a = *v;
+    return 1;
 }
 
-/* Entries [offset, offset + n) of a list into docs[] and (if not NULL)
- * published[]; the list's length in *total (may be NULL). */
-static int list_read(art_store_txn_t *t, art_list_e kind, const char *lang,
-                     const char *key, int offset, int n,
-                     art_list_entry_t *out, int *total)
+/* Entries [offset, offset + n) of the list of key k into out[]; the list's
+ * length in *total (may be NULL).  Read through a cursor, a page of entries
+ * at a time. */
+static int list_cursor(art_store_txn_t *t, MDB_val *k, int offset, int n,
+                       art_list_entry_t *out, int *total)
 {
-    char buf[KEY_MAX];
-    apr_pool_t *p = NULL;
     MDB_cursor *c;
-    MDB_val k, v;
-    size_t count = 0, ll = lang ? strlen(lang) : 0, kl = key ? strlen(key) : 0;
+    MDB_val v;
+    size_t count = 0;
     int got = 0, rc;
-    static const char kinds[] = "alcutx";
 
     if (total) {
         *total = 0;
     }
-    /* The key ("k/lang/key", as list_key makes it) is built on the stack
-     * when it fits: lists are read on every page (several for a related
-     * list), and a pool, or even a formatted print, per call would cost
-     * more than the read. */
-    if (3 + ll + kl < KEY_MAX) {
-        buf[0] = kinds[kind];
-        buf[1] = '/';
-        memcpy(buf + 2, lang ? lang : "", ll);
-        buf[2 + ll] = '/';
-        memcpy(buf + 3 + ll, key ? key : "", kl);
-        k.mv_data = buf;
-        k.mv_size = 3 + ll + kl;
-    }
-    else {
-        apr_pool_create_unmanaged_ex(&p, NULL, NULL);
-        k = list_key(p, kind, lang, key);
-    }
     if (mdb_cursor_open(t->txn, t->st->lists, &c) != 0) {
-        goto out;
+        return 0;
     }
-    if (mdb_cursor_get(c, &k, &v, MDB_SET) != 0) {
+    if (mdb_cursor_get(c, k, &v, MDB_SET) != 0) {
         mdb_cursor_close(c);
-        goto out;
+        return 0;
     }
     mdb_cursor_count(c, &count);
     if (total) {
@@ -2353,8 +2622,8 @@ static int list_read(art_store_txn_t *t, art_list_e kind, const char *lang,
     if (offset < 0) {
         offset = 0;
     }
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE); rc == 0 && got < n;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE)) {
+    for (rc = mdb_cursor_get(c, k, &v, MDB_GET_MULTIPLE); rc == 0 && got < n;
+         rc = mdb_cursor_get(c, k, &v, MDB_NEXT_MULTIPLE)) {
         size_t m = v.mv_size / LIST_VAL, i;
         const unsigned char *at = v.mv_data;
 
@@ -2373,10 +2642,96 @@ static int list_read(art_store_txn_t *t, art_list_e kind, const char *lang,
         offset = 0;
     }
     mdb_cursor_close(c);
-out:
-    if (p) {
-        apr_pool_destroy(p);
+    return got;
+}
+
+/* The head of the list of key k as t's gen_t keeps it, read and kept at
+ * the first ask when its slot is free; NULL when another list holds the
+ * slot or the memo is full.  Pages ask for the same few lists over and
+ * over (every list of a page's first screen, the list of every article
+ * each request's view looks at), and a head answers their count and first
+ * entries without a cursor. */
+static const gen_list_t *list_head(art_store_txn_t *t, const MDB_val *k)
+{
+    gen_t *g = t->gen;
+    gen_list_t **slot, *e, *none = NULL;
+    apr_size_t size = offsetof(gen_list_t, key) + k->mv_size;
+    MDB_val key = *k;
+
+    slot = &g->lists[art_fnv32(k->mv_data, k->mv_size, ART_FNV32_INIT)
+                     & (GEN_LISTS - 1)];
+    e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (e) {
+        return e->klen == k->mv_size
+               && memcmp(e->key, k->mv_data, k->mv_size) == 0 ? e : NULL;
     }
+    if (!gen_reserve(g, size)) {
+        return NULL;
+    }
+    if ((e = malloc(size)) == NULL) {
+        gen_unreserve(g, size);
+        return NULL;
+    }
+    e->n = list_cursor(t, &key, 0, GEN_LIST_HEAD, e->e, &e->total);
+    e->klen = k->mv_size;
+    memcpy(e->key, k->mv_data, k->mv_size);
+    if (__atomic_compare_exchange_n(slot, &none, e, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        return e;
+    }
+    free(e);
+    gen_unreserve(g, size);
+    return none->klen == k->mv_size
+           && memcmp(none->key, k->mv_data, k->mv_size) == 0 ? none : NULL;
+}
+
+/* Entries [offset, offset + n) of a list into out[]; the list's length in
+ * *total (may be NULL). */
+static int list_read(art_store_txn_t *t, art_list_e kind, const char *lang,
+                     const char *key, int offset, int n,
+                     art_list_entry_t *out, int *total)
+{
+    char buf[KEY_MAX];
+    apr_pool_t *p;
+    const gen_list_t *head;
+    MDB_val k;
+    size_t ll = lang ? strlen(lang) : 0, kl = key ? strlen(key) : 0;
+    int got;
+    static const char kinds[] = "alcutx";
+
+    if (offset < 0) {
+        offset = 0;
+    }
+    /* The key ("k/lang/key", as list_key makes it) is built on the stack
+     * when it fits: lists are read on every page (several for a related
+     * list), and a pool, or even a formatted print, per call would cost
+     * more than the read. */
+    if (3 + ll + kl < KEY_MAX) {
+        buf[0] = kinds[kind];
+        buf[1] = '/';
+        memcpy(buf + 2, lang ? lang : "", ll);
+        buf[2 + ll] = '/';
+        memcpy(buf + 3 + ll, key ? key : "", kl);
+        k.mv_data = buf;
+        k.mv_size = 3 + ll + kl;
+        head = t->gen ? list_head(t, &k) : NULL;
+        if (head && n >= 0
+            && (head->n == head->total
+                || (offset <= head->n && n <= head->n - offset))) {
+            if (total) {
+                *total = head->total;
+            }
+            for (got = 0; got < n && offset + got < head->n; got++) {
+                out[got] = head->e[offset + got];
+            }
+            return got;
+        }
+        return list_cursor(t, &k, offset, n, out, total);
+    }
+    apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    k = list_key(p, kind, lang, key);
+    got = list_cursor(t, &k, offset, n, out, total);
+    apr_pool_destroy(p);
     return got;
 }
 
@@ -2711,33 +3066,125 @@ int art_store_similar(art_store_txn_t *t, long doc, int limit, int max_df,
 
 /* ---------------------------------------------------------------- snapshot */
 
-/* One request's view of a version. */
+/* One request's view of a version.  Articles come from the gen_t's memo
+ * when it has them; the few a request decodes itself are kept in a small
+ * array (a table past VIEW_MINE), so each is still one pointer for the
+ * whole request. */
+#define VIEW_MINE 16
+
 typedef struct view_t {
     art_store_txn_t *t;
     apr_pool_t *p;
-    apr_hash_t *docs;            /* apr_uint32_t id -> art_article_t * */
+    int nmine;
+    int mine_doc[VIEW_MINE];
+    const art_article_t *mine[VIEW_MINE];
+    apr_hash_t *more;            /* apr_uint32_t id -> art_article_t * */
 } view_t;
+
+/* The set of two slots where doc's view may be kept: two, so that of the
+ * few thousand articles pages keep asking for, those whose ids fall on the
+ * same place are not left out (one of them was, with one slot a place). */
+static art_article_t **gen_set(gen_t *g, int doc)
+{
+    return &g->docs[(apr_uint32_t)doc & (GEN_DOCS - 1) & ~1u];
+}
+
+/* doc's view in the memo of t's gen_t, or NULL; *avail (may be NULL) gets
+ * a slot of its set seen free, or NULL. */
+static art_article_t *gen_doc(const art_store_txn_t *t, int doc,
+                              art_article_t ***avail)
+{
+    art_article_t **set = gen_set(t->gen, doc), *a;
+    int i;
+
+    if (avail) {
+        *avail = NULL;
+    }
+    for (i = 0; i < 2; i++) {
+        a = __atomic_load_n(&set[i], __ATOMIC_ACQUIRE);
+        if (a && a->doc == doc) {
+            return a;
+        }
+        if (a == NULL && avail && *avail == NULL) {
+            *avail = &set[i];
+        }
+    }
+    return NULL;
+}
 
 static const art_article_t *view_doc(const art_snapshot_t *s, int doc)
 {
     view_t *v = s->ops_data;
-    apr_uint32_t id = (apr_uint32_t)doc;
-    art_article_t *a;
+    gen_t *g = v->t->gen;
+    art_article_t **slot, *a, *none = NULL;
+    apr_uint32_t *k;
+    apr_size_t size;
+    void *mem;
+    rec_t r;
+    int i;
 
     if (doc < 0) {
         return NULL;
     }
-    a = apr_hash_get(v->docs, &id, sizeof(id));
-    if (a == NULL) {
-        apr_uint32_t *k = apr_palloc(v->p, sizeof(*k));
+    /* The request's own first: once it has decoded an article, that is
+     * the one it keeps seeing even if the memo takes the document later. */
+    for (i = 0; i < v->nmine; i++) {
+        if (v->mine_doc[i] == doc) {
+            return v->mine[i];
+        }
+    }
+    if (v->more) {
+        apr_uint32_t id = (apr_uint32_t)doc;
 
-        a = apr_palloc(v->p, sizeof(*a));
-        if (!art_store_article(v->t, doc, v->p, a)) {
+        if ((a = apr_hash_get(v->more, &id, sizeof(id))) != NULL) {
+            return a;
+        }
+    }
+    if ((a = gen_doc(v->t, doc, &slot)) != NULL) {
+        return a;
+    }
+    if (!rec_get(v->t->txn, v->t->st, (apr_uint32_t)doc, &r)
+        || (size = rec_view_size(&r)) == 0) {
+        return NULL;
+    }
+    if (slot && gen_reserve(g, size)) {
+        if ((mem = malloc(size)) == NULL) {
+            gen_unreserve(g, size);
+        }
+        else if ((a = rec_view(&r, &g->tables->t, doc, mem)) == NULL) {
+            free(mem);
+            gen_unreserve(g, size);
             return NULL;
         }
-        *k = id;
-        apr_hash_set(v->docs, k, sizeof(*k), a);
+        else if (__atomic_compare_exchange_n(slot, &none, a, 0,
+                                             __ATOMIC_ACQ_REL,
+                                             __ATOMIC_ACQUIRE)) {
+            return a;
+        }
+        else {
+            /* Another thread filled the slot meanwhile. */
+            free(mem);
+            gen_unreserve(g, size);
+            if (none->doc == doc) {
+                return none;
+            }
+        }
     }
+    a = rec_view(&r, &g->tables->t, doc, apr_palloc(v->p, size));
+    if (a == NULL) {
+        return NULL;
+    }
+    if (v->nmine < VIEW_MINE) {
+        v->mine_doc[v->nmine] = doc;
+        v->mine[v->nmine++] = a;
+        return a;
+    }
+    if (v->more == NULL) {
+        v->more = apr_hash_make(v->p);
+    }
+    k = apr_palloc(v->p, sizeof(*k));
+    *k = (apr_uint32_t)doc;
+    apr_hash_set(v->more, k, sizeof(*k), a);
     return a;
 }
 
@@ -2745,9 +3192,19 @@ static const char *view_doc_id(const art_snapshot_t *s, int doc,
                                apr_time_t *published)
 {
     view_t *v = s->ops_data;
+    const art_article_t *a;
     rec_t r;
 
-    if (doc < 0 || !rec_get(v->t->txn, v->t->st, (apr_uint32_t)doc, &r)) {
+    if (doc < 0) {
+        return NULL;
+    }
+    if ((a = gen_doc(v->t, doc, NULL)) != NULL) {
+        if (published) {
+            *published = art_article_when(a);
+        }
+        return a->id;
+    }
+    if (!rec_get(v->t->txn, v->t->st, (apr_uint32_t)doc, &r)) {
         return NULL;
     }
     if (published) {
@@ -2840,11 +3297,11 @@ art_snapshot_t *art_store_snapshot(art_store_txn_t *t, apr_pool_t *p)
     art_snapshot_t *s = apr_pcalloc(p, sizeof(*s));
     view_t *v = apr_palloc(p, sizeof(*v));
     const art_store_tables_t *tb = &t->tables->t;
-    MDB_val root;
 
     v->t = t;
     v->p = p;
-    v->docs = apr_hash_make(p);
+    v->nmine = 0;
+    v->more = NULL;
     s->pool = p;
     s->ops = &view_ops;
     s->ops_data = v;
@@ -2855,8 +3312,8 @@ art_snapshot_t *art_store_snapshot(art_store_txn_t *t, apr_pool_t *p)
      * the sitemaps were made from, and every process reads the same one. */
     s->fingerprint = t->version;
     s->digest = t->version;
-    if (meta_get(t->txn, t->st, "root", &root) == 0) {
-        s->root = apr_pstrmemdup(p, root.mv_data, root.mv_size);
+    if (t->gen->root) {
+        s->root = apr_pstrdup(p, t->gen->root);
     }
     s->site = tb->site;
     s->authors = tb->authors;

@@ -56,9 +56,12 @@ struct art_source_t {
 
 /* Answers of articles.related a process keeps per repository (a few
  * hundred bytes each at most), and the documents whose words it keeps for
- * snippets, in about SNIPPET_MEMO_BYTES. */
+ * snippets, in about SNIPPET_MEMO_BYTES: slots for many more documents than
+ * a busy run of searches shows (about a thousand for a hundred queries), so
+ * that few of them share a set of the memo and push each other out (24
+ * bytes a slot). */
 #define RELATED_MEMO_SLOTS 8192
-#define SNIPPET_MEMO_SLOTS 4096
+#define SNIPPET_MEMO_SLOTS 16384
 #define SNIPPET_MEMO_BYTES ((apr_size_t)32 << 20)
 /* Search answers (a page of hits, a few hundred bytes each). */
 #define SEARCH_MEMO_SLOTS 4096

@@ -600,6 +600,38 @@ static int memo_differs(const art_snapshot_t *m, const art_snapshot_t *s,
     return bad;
 }
 
+/* The memo's sets of two: entries whose hashes share a set are both kept
+ * (0, 64 and 128 do in a memo of 64 slots), and a third replaces the one
+ * used least recently. */
+static void memo_take(art_memo_t *m, apr_uint32_t h, void **out)
+{
+    *out = art_memo_get(m, 1, h);
+    art_memo_unlock(m);
+}
+
+static void test_memo_sets(apr_pool_t *p)
+{
+    art_memo_t *m = art_memo_create(p, 64, 0, free);
+    void *a = malloc(8), *b = malloc(8), *c = malloc(8), *x, *y, *z;
+
+    if (m == NULL || a == NULL || b == NULL || c == NULL) {
+        check(0, "memo sets: memory");
+        return;
+    }
+    art_memo_put(m, 1, 0, a, 8);
+    art_memo_put(m, 1, 64, b, 8);
+    memo_take(m, 0, &x);
+    memo_take(m, 64, &y);
+    check(x == a && y == b, "memo sets: two entries of one set are both kept");
+    memo_take(m, 0, &x);
+    art_memo_put(m, 1, 128, c, 8);
+    memo_take(m, 0, &x);
+    memo_take(m, 64, &y);
+    memo_take(m, 128, &z);
+    check(x == a && y == NULL && z == c,
+          "memo sets: a third replaces the one used least recently");
+}
+
 static void test_memo(apr_pool_t *p)
 {
     art_index_t *ix1 = art_index_build(p, NCORPUS, judged_doc, NULL);
@@ -655,6 +687,7 @@ static void test_memo(apr_pool_t *p)
     check(na == nb && ta == tb && memcmp(a, b, sizeof(*a) * (size_t)na) == 0,
           "memo probe: a kept answer is served");
 
+    test_memo_sets(p);
     for (i = 0; i < (int)(sizeof(phases) / sizeof(phases[0])); i++) {
         const art_snapshot_t *plain = phases[i].version == 1 ? &v1 : &v2;
 

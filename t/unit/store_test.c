@@ -637,10 +637,24 @@ int main(int argc, char **argv)
         art_store_txn_t *t;
         art_article_t before, during;
 
+        art_store_txn_t *t2, *t3;
+        const art_article_t *va = NULL, *vb = NULL, *vc = NULL;
+
         if (art_store_begin(st, &t, &err) == APR_SUCCESS) {
             long doc = art_store_find(t, b.lang, b.id);
 
             art_store_article(t, doc, pool, &before);
+            /* Two transactions of one version share the process's decoded
+             * views of it (art_store.c's gen_t). */
+            va = art_snapshot_article(art_store_snapshot(t, pool), b.lang,
+                                      b.id);
+            if (art_store_begin(st, &t2, &err) == APR_SUCCESS) {
+                vb = art_snapshot_article(art_store_snapshot(t2, pool),
+                                          b.lang, b.id);
+                art_store_end(t2);
+            }
+            CHECK(va && va == vb, "one version's views are shared by its "
+                  "transactions");
             put_file(b.file, replace(pool, get_file(pool, b.file), "<title>",
                                      "<title>Second edit "));
             res = update(st, &rv, &err);
@@ -649,6 +663,20 @@ int main(int argc, char **argv)
                   && art_store_article(t, doc, pool, &during)
                   && strcmp(during.title, before.title) == 0,
                   "a read transaction sees one version from start to end");
+            /* The newer version has views of its own, while the older
+             * transaction still reads its own. */
+            if (art_store_begin(st, &t3, &err) == APR_SUCCESS) {
+                vc = art_snapshot_article(art_store_snapshot(t3, pool),
+                                          b.lang, b.id);
+                CHECK(vc && vc != va
+                      && strncmp(vc->title, "Second edit ", 12) == 0,
+                      "a view of the new version has the new title");
+                art_store_end(t3);
+            }
+            CHECK(va && strcmp(va->title, before.title) == 0
+                  && art_snapshot_article(art_store_snapshot(t, pool),
+                                          b.lang, b.id) == va,
+                  "... and the older one keeps its view");
             art_store_end(t);
         }
         CHECK(strncmp(title_of(st, b.lang, b.id), "Second edit ", 12) == 0,
