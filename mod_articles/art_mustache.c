@@ -919,12 +919,23 @@ enum {
     V_NONE,                     /* not at all: skipped */
     V_TABLE,                    /* its own fields, then its metatable's __index */
     V_USERDATA,                 /* through its __index */
-    V_NATIVE                    /* a native userdata: in C */
+    V_NATIVE,                   /* a native userdata: in C */
+    V_WRAPPER                   /* a table whose metatable's __index is a native
+                                 * userdata: its own fields, then that in C */
 };
 
+/* A context.  A wrapper's native userdata is kept in a stack slot of its own
+ * (nat) while it is in the stack, so its own fields are read raw and the rest
+ * natively without the metatable being asked again.  That answer holds only
+ * while no Lua code ran, which could have given the table another metatable
+ * or changed its __index: it is valid while the render's generation (st->gen,
+ * counted up wherever the engine may run Lua code) is the one it was found
+ * in; after that the wrapper is read as any other table. */
 typedef struct {
     int idx;                    /* absolute Lua stack index */
     int cls;                    /* V_NONE ... */
+    int nat;                    /* V_WRAPPER: stack index of the native userdata */
+    unsigned gen;               /* V_WRAPPER: generation it was found in */
 } tpl_ctx_t;
 
 /* A native string field's bytes, written without a Lua string. */
@@ -965,6 +976,8 @@ typedef struct {
                                  * none, look names up with C strings */
     int depth;                  /* nesting of render_code */
     int pdepth;                 /* nesting of partials, parents and lambdas */
+    unsigned gen;               /* counted up whenever Lua code may have run
+                                 * (lambdas, metamethods): see tpl_ctx_t */
     tpl_ctx_t ctx0[32];
     char ibuf0[128];
 } tpl_render_t;
@@ -1200,6 +1213,26 @@ static int is_native(tpl_render_t *st, int idx)
     return yes;
 }
 
+/* Whether the table at idx has a metatable whose __index is a native
+ * userdata; if so that userdata is pushed. */
+static int push_wrapped(tpl_render_t *st, int idx)
+{
+    lua_State *L = st->L;
+
+    if (!st->nops || !lua_getmetatable(L, idx)) {
+        return 0;
+    }
+    lua_pushvalue(L, st->ikey);
+    if (lua_rawget(L, -2) == LUA_TUSERDATA && is_native(st, -1)) {
+        lua_remove(L, -2);
+        return 1;
+    }
+    lua_pop(L, 2);
+    return 0;
+}
+
+/* Push the value at idx as the innermost context; a wrapper's native userdata
+ * goes on top of the Lua stack (the caller pops its slots with lua_settop). */
 static void ctx_push(tpl_render_t *st, int idx)
 {
     tpl_ctx_t *c;
@@ -1213,6 +1246,11 @@ static void ctx_push(tpl_render_t *st, int idx)
     c = &st->ctx[st->nctx++];
     c->idx = idx;
     c->cls = value_class(st, idx);
+    if (c->cls == V_TABLE && push_wrapped(st, idx)) {
+        c->cls = V_WRAPPER;
+        c->nat = lua_gettop(st->L);
+        c->gen = st->gen;
+    }
 }
 
 /* The native userdata's metatable and functions (art_tpl_native). */
@@ -1365,10 +1403,12 @@ static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
         return native_get(st, obj, nd, i, txt);
     }
     if (!st->names) {
+        st->gen++;
         return lua_getfield(L, obj, nd->seg[i]);
     }
     lua_rawgeti(L, st->names, nd->sid[i]);
     if (cls != V_TABLE || !st->nops) {
+        st->gen++;
         return lua_gettable(L, obj);
     }
     t = lua_rawget(L, obj);
@@ -1397,7 +1437,30 @@ static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
     /* an __index function or table: as Lua reads it */
     lua_pop(L, 3);
     lua_rawgeti(L, st->names, nd->sid[i]);
+    st->gen++;
     return lua_gettable(L, obj);
+}
+
+/* Push the first segment of nd's name read from context c, as get_field. */
+static int ctx_field(tpl_render_t *st, const tpl_ctx_t *c, const tpl_node_t *nd,
+                     tpl_text_t *txt)
+{
+    lua_State *L = st->L;
+    int t;
+
+    if (c->cls != V_WRAPPER) {
+        return get_field(st, c->idx, c->cls, nd, 0, txt);
+    }
+    if (c->gen != st->gen || !st->names) {
+        return get_field(st, c->idx, V_TABLE, nd, 0, txt);
+    }
+    lua_rawgeti(L, st->names, nd->sid[0]);
+    t = lua_rawget(L, c->idx);
+    if (t != LUA_TNIL) {
+        return t;
+    }
+    lua_pop(L, 1);
+    return native_get(st, c->nat, nd, 0, txt);
 }
 
 /* Replace the value on top of the stack, of class cls, by its field number i
@@ -1415,6 +1478,7 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
         while (*p >= '0' && *p <= '9' && p - seg < 18) {
             k = k * 10 + (*p++ - '0');
         }
+        st->gen++;
         if (*p == '\0' && (t = lua_geti(L, -1, k)) != LUA_TNIL) {
             lua_replace(L, -2);
             return t;
@@ -1453,8 +1517,7 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         if (st->ctx[i].cls == V_NONE) {
             continue;
         }
-        t = get_field(st, st->ctx[i].idx, st->ctx[i].cls, nd, 0,
-                      nd->nseg == 1 ? txt : NULL);
+        t = ctx_field(st, &st->ctx[i], nd, nd->nseg == 1 ? txt : NULL);
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
         }
@@ -1631,6 +1694,7 @@ static void write_lambda(tpl_render_t *st, int idx, int escape)
     art_buf_t *out = st->out, tmp;
 
     lua_pushvalue(L, idx);
+    st->gen++;
     lua_call(L, 0, 1);
     if (!escape) {
         render_lambda_result(st, lua_gettop(L), &default_delims);
@@ -1690,6 +1754,7 @@ static void write_top(tpl_render_t *st, int type, int escape)
     case LUA_TTABLE:
     case LUA_TUSERDATA:
         if (has_metafield(L, -1, "__tostring")) {
+            st->gen++;
             s = luaL_tolstring(L, -1, &n);
             if (escape) {
                 write_escaped(st, s, n);
@@ -1755,6 +1820,10 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     luaL_checkstack(L, 8, "template nesting");
     kind = lookup(st, nd, NULL);
     v = lua_gettop(L);
+    if (kind == LUA_TUSERDATA) {
+        /* __len, and the items of a userdata list, may run Lua code */
+        st->gen++;
+    }
     kind = section_kind(L, v, kind, &len);
     if (nd->type == N_INVERTED) {
         if (kind == S_FALSE) {
@@ -1765,6 +1834,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         ctx_push(st, v);
         render_code(st, body, nbody);
         st->nctx--;
+        lua_settop(L, v);
     }
     else if (kind == S_LIST || kind == S_USERLIST) {
         for (i = 1; i <= len; i++) {
@@ -1776,17 +1846,19 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
                 lua_rawgeti(L, v, i);
             }
             else {
+                st->gen++;
                 lua_geti(L, v, i);
             }
             ctx_push(st, v + 1);
             render_code(st, body, nbody);
             st->nctx--;
-            lua_pop(L, 1);
+            lua_settop(L, v);
         }
     }
     else if (kind == S_LAMBDA) {
         lua_pushvalue(L, v);
         lua_pushlstring(L, nd->s, nd->n);
+        st->gen++;
         lua_call(L, 1, 1);
         render_lambda_result(st, v + 1, nd->delims);
         lua_pop(L, 1);
@@ -2061,6 +2133,7 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.nops = NULL;
     st.nmt = NULL;
     st.depth = st.pdepth = 0;
+    st.gen = 0;
 
     lua_pushcfunction(L, render_main);
     lua_pushlightuserdata(L, &st);
