@@ -953,6 +953,20 @@ struct tpl_ovr_t {
     const tpl_ovr_t *prev;
 };
 
+/* Names the data (the outermost context) was found not to have, as the
+ * template and the name's number there, while no Lua code ran since (gen).
+ * A name that no inner context has is looked up in the data on every item of
+ * a list (a page's __index function call each time); until Lua code runs,
+ * which could add it, the answer stays nil.  Only lookups from inside a
+ * section use it: at the top level names are rarely asked twice. */
+#define TPL_MISS_SLOTS 32
+
+typedef struct {
+    const art_tpl_t *t;
+    int sid;
+    unsigned gen;
+} tpl_miss_t;
+
 typedef struct {
     lua_State *L;
     art_buf_t *out;
@@ -980,6 +994,8 @@ typedef struct {
                                  * (lambdas, metamethods): see tpl_ctx_t */
     tpl_ctx_t ctx0[32];
     char ibuf0[128];
+    int miss_clear;             /* miss has been cleared */
+    tpl_miss_t miss[TPL_MISS_SLOTS];
 } tpl_render_t;
 
 static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n);
@@ -1067,12 +1083,29 @@ static void out_presize(art_buf_t *b, apr_size_t want)
 
 static const char html_special[] = "&<>\"'";
 
-/* The offset of the first byte of s[from, n) that HTML escapes, or n.  strcspn
- * is vectorised; it needs s[n] to be a NUL (Lua strings and finished art_bufs have
- * one) and stops early at a NUL inside the value, hence the loop. */
+/* The bytes HTML escapes, as a table for short scans. */
+static const unsigned char html_special_byte[256] = {
+    ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1
+};
+
+/* Below this many bytes a plain loop beats strcspn's set-up. */
+#define TPL_SHORT_SCAN 16
+
+/* The offset of the first byte of s[from, n) that HTML escapes, or n.  Most
+ * values are short (a language, a direction, a name): those are scanned with
+ * the table.  strcspn is vectorised; it needs s[n] to be a NUL (Lua strings and
+ * finished art_bufs have one) and stops early at a NUL inside the value, hence
+ * the loop. */
 static APR_INLINE apr_size_t next_special(const char *s, apr_size_t from, apr_size_t n)
 {
-    apr_size_t i = from + strcspn(s + from, html_special);
+    apr_size_t i;
+
+    if (n - from < TPL_SHORT_SCAN) {
+        for (i = from; i < n && !html_special_byte[(unsigned char)s[i]]; i++) {
+        }
+        return i;
+    }
+    i = from + strcspn(s + from, html_special);
 
     while (i < n && s[i] == '\0') {
         i++;
@@ -1497,12 +1530,25 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
     return t;
 }
 
+/* Pages that never look a name up from inside a section do not clear it. */
+static tpl_miss_t *miss_slot(tpl_render_t *st, const tpl_node_t *nd)
+{
+    apr_uintptr_t h = (apr_uintptr_t)nd->owner / sizeof(void *) * 31 + nd->sid[0];
+
+    if (!st->miss_clear) {
+        memset(st->miss, 0, sizeof(st->miss));
+        st->miss_clear = 1;
+    }
+    return &st->miss[h % TPL_MISS_SLOTS];
+}
+
 /* Push the value nd's name refers to, or nil; returns its type.  With txt, a
  * native string field (the last segment) may be given as text instead, with
  * nothing pushed: ART_TPL_NATIVE_TEXT. */
 static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
     lua_State *L = st->L;
+    tpl_miss_t *miss = NULL;
     int i, cls, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
@@ -1517,6 +1563,13 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         if (st->ctx[i].cls == V_NONE) {
             continue;
         }
+        if (i == 0 && st->nctx > 1 && st->names) {
+            miss = miss_slot(st, nd);
+            if (miss->t == nd->owner && miss->sid == nd->sid[0]
+                && miss->gen == st->gen) {
+                continue;
+            }
+        }
         t = ctx_field(st, &st->ctx[i], nd, nd->nseg == 1 ? txt : NULL);
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
@@ -1525,6 +1578,12 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
             break;
         }
         lua_pop(L, 1);
+        if (miss) {
+            /* after the lookup, which may have run Lua code */
+            miss->t = nd->owner;
+            miss->sid = nd->sid[0];
+            miss->gen = st->gen;
+        }
     }
     if (i < 0) {
         lua_pushnil(L);
@@ -2134,6 +2193,7 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.nmt = NULL;
     st.depth = st.pdepth = 0;
     st.gen = 0;
+    st.miss_clear = 0;
 
     lua_pushcfunction(L, render_main);
     lua_pushlightuserdata(L, &st);

@@ -19,7 +19,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/views/en/european-languages/rethinking-pakistans-afghan-policy';
 
-plan tests => 32;
+plan tests => 33;
 
 # The lines of $body that start with "$tag:", without the tag.
 sub lines_of {
@@ -61,6 +61,8 @@ ok t_cmp($m[0], "$escaped|SWAPPED|xx",
          "a lambda changing a wrapper's __index while it renders: read anew after it");
 ok t_cmp($m[1], "en|RESET|[]",
          'a lambda giving a wrapper another metatable: read anew after it');
+ok t_cmp((lines_of($body, 'N'))[0], '[][L][L]',
+         'a name the page lacks, then a lambda sets it: the next items show it');
 my @b = grep { /^[BE]:/ } split /\n(?=[A-Z]:)/, $body;
 my ($b1, $b2) = map { /^B:(.*)/s ? $1 : () } @b;
 ok t_cmp(defined $b1 && length $b1 > 500 && $b1 eq $b2 ? 'same' : 'differs', 'same',

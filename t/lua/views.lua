@@ -66,6 +66,12 @@ return function(page, r)
       getmetatable(page.swap_wrap).__index = { title = "SWAPPED", lang = "xx" }
       return ""
     end
+    -- a name the page lacks, until a lambda sets it midway through a list
+    page.three = { {}, {}, {} }
+    page.setlate = function()
+      page.late = "L"
+      return ""
+    end
     page.reset_wrap = setmetatable({ wrapped = true }, { __index = a })
     page.reset = function()
       setmetatable(page.reset_wrap, { __index = { title = "RESET" } })
