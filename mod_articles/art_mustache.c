@@ -12,8 +12,13 @@
  * renderer allocates only for indentation strings, deep context stacks and lambdas.
  * Native userdata (art_tpl_native; the module's article views) are read through
  * their C functions (get_field): each name's field number is kept per template
- * (native_field), and a string field that is only written out goes from C memory
- * to the output.
+ * (native_field), and a string field that is only written out, or only tested
+ * by a section, goes from C memory to the output without a Lua string.  A table
+ * whose metatable's __index is a native userdata (a wrapper) keeps that
+ * userdata in its context, and names the data lacks are remembered while a list
+ * is rendered; both answers hold only until Lua code may have run (the
+ * render's generation, see tpl_ctx_t).  A __gc metamethod run by the collector
+ * in the middle of a render is not counted as Lua code that may change them.
  * Output goes straight into the caller's buffer, which is pre-sized from the
  * previous render of the same template, and values are escaped in one pass.
  *
@@ -936,6 +941,8 @@ typedef struct {
     int cls;                    /* V_NONE ... */
     int nat;                    /* V_WRAPPER: stack index of the native userdata */
     unsigned gen;               /* V_WRAPPER: generation it was found in */
+    const art_tpl_text_t *text; /* a section's native text, which only `.` reads
+                                 * (idx then holds nil); else NULL */
 } tpl_ctx_t;
 
 /* A native string field's bytes, written without a Lua string. */
@@ -1278,6 +1285,7 @@ static void ctx_push(tpl_render_t *st, int idx)
     }
     c = &st->ctx[st->nctx++];
     c->idx = idx;
+    c->text = NULL;
     c->cls = value_class(st, idx);
     if (c->cls == V_TABLE && push_wrapped(st, idx)) {
         c->cls = V_WRAPPER;
@@ -1542,6 +1550,22 @@ static tpl_miss_t *miss_slot(tpl_render_t *st, const tpl_node_t *nd)
     return &st->miss[h % TPL_MISS_SLOTS];
 }
 
+/* A native text as lookup gives it: copied to txt when given, else pushed as
+ * the Lua string the native get would have made. */
+static int text_value(tpl_render_t *st, const tpl_text_t *text, tpl_text_t *txt)
+{
+    if (txt) {
+        *txt = *text;
+        return ART_TPL_NATIVE_TEXT;
+    }
+    lua_pushlstring(st->L, text->s, text->n);
+    if (text->s2) {
+        lua_pushlstring(st->L, text->s2, text->n2);
+        lua_concat(st->L, 2);
+    }
+    return LUA_TSTRING;
+}
+
 /* Push the value nd's name refers to, or nil; returns its type.  With txt, a
  * native string field (the last segment) may be given as text instead, with
  * nothing pushed: ART_TPL_NATIVE_TEXT. */
@@ -1552,6 +1576,9 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
     int i, cls, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
+        if (st->nctx && st->ctx[st->nctx - 1].text) {
+            return text_value(st, st->ctx[st->nctx - 1].text, txt);
+        }
         if (st->nctx) {
             lua_pushvalue(L, st->ctx[st->nctx - 1].idx);
             return lua_type(L, -1);
@@ -1874,10 +1901,25 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     const tpl_node_t *body = nd + 1;
     int nbody = nd->end - (int)(nd - nd->owner->code) - 1;
     lua_Integer i, len = 0;
+    tpl_text_t txt;
     int v, kind;
 
     luaL_checkstack(L, 8, "template nesting");
-    kind = lookup(st, nd, NULL);
+    kind = lookup(st, nd, &txt);
+    if (kind == ART_TPL_NATIVE_TEXT) {
+        /* A string, so true; the body is rendered in it as a context that
+         * only `.` reads, and the Lua string is made only if that is read. */
+        if (nd->type == N_SECTION) {
+            lua_pushnil(L);
+            v = lua_gettop(L);
+            ctx_push(st, v);
+            st->ctx[st->nctx - 1].text = &txt;
+            render_code(st, body, nbody);
+            st->nctx--;
+            lua_settop(L, v - 1);
+        }
+        return;
+    }
     v = lua_gettop(L);
     if (kind == LUA_TUSERDATA) {
         /* __len, and the items of a userdata list, may run Lua code */
