@@ -964,9 +964,9 @@ struct tpl_ovr_t {
  * template and the name's number there, while no Lua code ran since (gen).
  * A name that no inner context has is looked up in the data on every item of
  * a list (a page's __index function call each time); until Lua code runs,
- * which could add it, the answer stays nil.  Only lookups from inside a
- * section use it: at the top level names are rarely asked twice. */
-#define TPL_MISS_SLOTS 32
+ * which could add it, the answer stays nil.  It is asked only after the
+ * data's own fields (a raw lookup) missed. */
+#define TPL_MISS_SLOTS 16
 
 typedef struct {
     const art_tpl_t *t;
@@ -1272,8 +1272,10 @@ static int push_wrapped(tpl_render_t *st, int idx)
 }
 
 /* Push the value at idx as the innermost context; a wrapper's native userdata
- * goes on top of the Lua stack (the caller pops its slots with lua_settop). */
-static void ctx_push(tpl_render_t *st, int idx)
+ * goes on top of the Lua stack (the caller pops its slots with lua_settop).
+ * Without probe a table is not asked whether it is a wrapper: it is read as
+ * any table, which gives the same answers. */
+static void ctx_push(tpl_render_t *st, int idx, int probe)
 {
     tpl_ctx_t *c;
 
@@ -1287,7 +1289,7 @@ static void ctx_push(tpl_render_t *st, int idx)
     c->idx = idx;
     c->text = NULL;
     c->cls = value_class(st, idx);
-    if (c->cls == V_TABLE && push_wrapped(st, idx)) {
+    if (c->cls == V_TABLE && probe && push_wrapped(st, idx)) {
         c->cls = V_WRAPPER;
         c->nat = lua_gettop(st->L);
         c->gen = st->gen;
@@ -1434,6 +1436,9 @@ static int native_get(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
  * is asked raw first; only when that misses and its metatable's __index is a
  * native userdata is the field read from it natively: the same answer as
  * lua_gettable, which would call that userdata's __index. */
+static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
+                    tpl_text_t *txt);
+
 static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
                      int i, tpl_text_t *txt)
 {
@@ -1453,8 +1458,21 @@ static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
         return lua_gettable(L, obj);
     }
     t = lua_rawget(L, obj);
-    if (t != LUA_TNIL || !lua_getmetatable(L, obj)) {
+    if (t != LUA_TNIL) {
         return t;
+    }
+    return get_meta(st, obj, nd, i, txt);
+}
+
+/* get_field after a raw miss of a table (nil on top): through its metatable. */
+static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
+                    tpl_text_t *txt)
+{
+    lua_State *L = st->L;
+    int t;
+
+    if (!lua_getmetatable(L, obj)) {
+        return LUA_TNIL;
     }
     /* nil, the metatable */
     lua_pushvalue(L, st->ikey);
@@ -1538,16 +1556,49 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
     return t;
 }
 
-/* Pages that never look a name up from inside a section do not clear it. */
+/* Pages whose data has every name asked of it never clear the memo. */
 static tpl_miss_t *miss_slot(tpl_render_t *st, const tpl_node_t *nd)
 {
     apr_uintptr_t h = (apr_uintptr_t)nd->owner / sizeof(void *) * 31 + nd->sid[0];
+    int k;
 
     if (!st->miss_clear) {
-        memset(st->miss, 0, sizeof(st->miss));
+        for (k = 0; k < TPL_MISS_SLOTS; k++) {
+            st->miss[k].t = NULL;
+        }
         st->miss_clear = 1;
     }
     return &st->miss[h % TPL_MISS_SLOTS];
+}
+
+/* The first segment of nd's name read from the data (ctx[0]), as ctx_field;
+ * a table's raw miss asks the memo before its metatable. */
+static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
+{
+    const tpl_ctx_t *c = &st->ctx[0];
+    tpl_miss_t *miss;
+    int t;
+
+    if (c->cls != V_TABLE || !st->names || !st->nops) {
+        return ctx_field(st, c, nd, txt);
+    }
+    lua_rawgeti(st->L, st->names, nd->sid[0]);
+    t = lua_rawget(st->L, c->idx);
+    if (t != LUA_TNIL) {
+        return t;
+    }
+    miss = miss_slot(st, nd);
+    if (miss->t == nd->owner && miss->sid == nd->sid[0] && miss->gen == st->gen) {
+        return LUA_TNIL;
+    }
+    t = get_meta(st, c->idx, nd, 0, txt);
+    if (t == LUA_TNIL) {
+        /* after the lookup, which may have run Lua code */
+        miss->t = nd->owner;
+        miss->sid = nd->sid[0];
+        miss->gen = st->gen;
+    }
+    return t;
 }
 
 /* A native text as lookup gives it: copied to txt when given, else pushed as
@@ -1572,7 +1623,6 @@ static int text_value(tpl_render_t *st, const tpl_text_t *text, tpl_text_t *txt)
 static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
     lua_State *L = st->L;
-    tpl_miss_t *miss = NULL;
     int i, cls, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
@@ -1590,14 +1640,8 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         if (st->ctx[i].cls == V_NONE) {
             continue;
         }
-        if (i == 0 && st->nctx > 1 && st->names) {
-            miss = miss_slot(st, nd);
-            if (miss->t == nd->owner && miss->sid == nd->sid[0]
-                && miss->gen == st->gen) {
-                continue;
-            }
-        }
-        t = ctx_field(st, &st->ctx[i], nd, nd->nseg == 1 ? txt : NULL);
+        t = i ? ctx_field(st, &st->ctx[i], nd, nd->nseg == 1 ? txt : NULL)
+              : data_field(st, nd, nd->nseg == 1 ? txt : NULL);
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
         }
@@ -1605,12 +1649,6 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
             break;
         }
         lua_pop(L, 1);
-        if (miss) {
-            /* after the lookup, which may have run Lua code */
-            miss->t = nd->owner;
-            miss->sid = nd->sid[0];
-            miss->gen = st->gen;
-        }
     }
     if (i < 0) {
         lua_pushnil(L);
@@ -1902,7 +1940,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     int nbody = nd->end - (int)(nd - nd->owner->code) - 1;
     lua_Integer i, len = 0;
     tpl_text_t txt;
-    int v, kind;
+    int v, kind, probe = 1;
 
     luaL_checkstack(L, 8, "template nesting");
     kind = lookup(st, nd, &txt);
@@ -1912,7 +1950,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         if (nd->type == N_SECTION) {
             lua_pushnil(L);
             v = lua_gettop(L);
-            ctx_push(st, v);
+            ctx_push(st, v, 0);
             st->ctx[st->nctx - 1].text = &txt;
             render_code(st, body, nbody);
             st->nctx--;
@@ -1932,7 +1970,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         }
     }
     else if (kind == S_VALUE) {
-        ctx_push(st, v);
+        ctx_push(st, v, 1);
         render_code(st, body, nbody);
         st->nctx--;
         lua_settop(L, v);
@@ -1950,7 +1988,13 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
                 st->gen++;
                 lua_geti(L, v, i);
             }
-            ctx_push(st, v + 1);
+            /* the items of a list are alike: when the first is a plain
+             * table, the others are not asked (a wrapper's metatable
+             * costs a lookup per table) */
+            ctx_push(st, v + 1, probe);
+            if (i == 1 && st->ctx[st->nctx - 1].cls == V_TABLE) {
+                probe = 0;
+            }
             render_code(st, body, nbody);
             st->nctx--;
             lua_settop(L, v);
@@ -2188,7 +2232,7 @@ static int render_main(lua_State *L)
     st->cache = lua_gettop(L);
     lua_pushnil(L);
     st->mtslot = lua_gettop(L);
-    ctx_push(st, 2);
+    ctx_push(st, 2, 1);
     st->names = names_push(st, st->tpl);
     render_code(st, st->tpl->code, st->tpl->ncode);
     if (st->out->overflow) {

@@ -66,7 +66,7 @@ ok t_cmp(all_same(2, @d), 'same', 'a section over a text field: `.` in it, as ov
 ok t_cmp($d[0], "EN-PARTIAL|$escaped|$title|$escaped||en|/views/en/european-languages/rethinking-pakistans-afghan-policy/views/en/european-languages/rethinking-pakistans-afghan-policy|",
          'a partial it names, the text escaped and raw, nested, not inverted, outer names, a URL of two pieces');
 ok t_cmp((lines_of($body, 'N'))[0], '[][L][L]',
-         'a name the page lacks, then a lambda sets it: the next items show it');
+         'a name the page lacks, then a lambda defers it: the next items show it');
 my @b = grep { /^[BE]:/ } split /\n(?=[A-Z]:)/, $body;
 my ($b1, $b2) = map { /^B:(.*)/s ? $1 : () } @b;
 ok t_cmp(defined $b1 && length $b1 > 500 && $b1 eq $b2 ? 'same' : 'differs', 'same',

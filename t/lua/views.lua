@@ -66,10 +66,10 @@ return function(page, r)
       getmetatable(page.swap_wrap).__index = { title = "SWAPPED", lang = "xx" }
       return ""
     end
-    -- a name the page lacks, until a lambda sets it midway through a list
+    -- a name the page lacks, until a lambda defers it midway through a list
     page.three = { {}, {}, {} }
     page.setlate = function()
-      page.late = "L"
+      articles.defer(page, "late", function() return "L" end)
       return ""
     end
     page.reset_wrap = setmetatable({ wrapped = true }, { __index = a })
