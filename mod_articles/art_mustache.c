@@ -1500,16 +1500,14 @@ static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
     return lua_gettable(L, obj);
 }
 
-/* Push the first segment of nd's name read from context c, as get_field. */
-static int ctx_field(tpl_render_t *st, const tpl_ctx_t *c, const tpl_node_t *nd,
-                     tpl_text_t *txt)
+/* Push the first segment of nd's name read from the wrapper context c, as
+ * get_field. */
+static int wrapper_field(tpl_render_t *st, const tpl_ctx_t *c, const tpl_node_t *nd,
+                         tpl_text_t *txt)
 {
     lua_State *L = st->L;
     int t;
 
-    if (c->cls != V_WRAPPER) {
-        return get_field(st, c->idx, c->cls, nd, 0, txt);
-    }
     if (c->gen != st->gen || !st->names) {
         return get_field(st, c->idx, V_TABLE, nd, 0, txt);
     }
@@ -1571,16 +1569,16 @@ static tpl_miss_t *miss_slot(tpl_render_t *st, const tpl_node_t *nd)
     return &st->miss[h % TPL_MISS_SLOTS];
 }
 
-/* The first segment of nd's name read from the data (ctx[0]), as ctx_field;
- * a table's raw miss asks the memo before its metatable. */
+/* The first segment of nd's name read from the data (ctx[0]), a table, as
+ * get_field; a raw miss asks the memo before the metatable. */
 static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
     const tpl_ctx_t *c = &st->ctx[0];
     tpl_miss_t *miss;
     int t;
 
-    if (c->cls != V_TABLE || !st->names || !st->nops) {
-        return ctx_field(st, c, nd, txt);
+    if (!st->names || !st->nops) {
+        return get_field(st, c->idx, V_TABLE, nd, 0, txt);
     }
     lua_rawgeti(st->L, st->names, nd->sid[0]);
     t = lua_rawget(st->L, c->idx);
@@ -1623,6 +1621,8 @@ static int text_value(tpl_render_t *st, const tpl_text_t *text, tpl_text_t *txt)
 static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
     lua_State *L = st->L;
+    const tpl_ctx_t *c;
+    tpl_text_t *want = nd->nseg == 1 ? txt : NULL;
     int i, cls, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
@@ -1637,11 +1637,19 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         return LUA_TNIL;
     }
     for (i = st->nctx - 1; i >= 0; i--) {
-        if (st->ctx[i].cls == V_NONE) {
+        c = &st->ctx[i];
+        if (c->cls == V_NONE) {
             continue;
         }
-        t = i ? ctx_field(st, &st->ctx[i], nd, nd->nseg == 1 ? txt : NULL)
-              : data_field(st, nd, nd->nseg == 1 ? txt : NULL);
+        if (c->cls == V_WRAPPER) {
+            t = wrapper_field(st, c, nd, want);
+        }
+        else if (i == 0 && c->cls == V_TABLE) {
+            t = data_field(st, nd, want);
+        }
+        else {
+            t = get_field(st, c->idx, c->cls, nd, 0, want);
+        }
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
         }
@@ -1972,8 +1980,9 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     else if (kind == S_VALUE) {
         ctx_push(st, v, 1);
         render_code(st, body, nbody);
-        st->nctx--;
-        lua_settop(L, v);
+        if (st->ctx[--st->nctx].cls == V_WRAPPER) {
+            lua_settop(L, v);
+        }
     }
     else if (kind == S_LIST || kind == S_USERLIST) {
         for (i = 1; i <= len; i++) {
