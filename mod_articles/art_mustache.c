@@ -12,8 +12,13 @@
  * renderer allocates only for indentation strings, deep context stacks and lambdas.
  * Native userdata (art_tpl_native; the module's article views) are read through
  * their C functions (get_field): each name's field number is kept per template
- * (native_field), and a string field that is only written out goes from C memory
- * to the output.
+ * (native_field), and a string field that is only written out, or only tested
+ * by a section, goes from C memory to the output without a Lua string.  A table
+ * whose metatable's __index is a native userdata (a wrapper) keeps that
+ * userdata in its context, and names the data lacks are remembered while a list
+ * is rendered; both answers hold only until Lua code may have run (the
+ * render's generation, see tpl_ctx_t).  A __gc metamethod run by the collector
+ * in the middle of a render is not counted as Lua code that may change them.
  * Output goes straight into the caller's buffer, which is pre-sized from the
  * previous render of the same template, and values are escaped in one pass.
  *
@@ -919,12 +924,25 @@ enum {
     V_NONE,                     /* not at all: skipped */
     V_TABLE,                    /* its own fields, then its metatable's __index */
     V_USERDATA,                 /* through its __index */
-    V_NATIVE                    /* a native userdata: in C */
+    V_NATIVE,                   /* a native userdata: in C */
+    V_WRAPPER                   /* a table whose metatable's __index is a native
+                                 * userdata: its own fields, then that in C */
 };
 
+/* A context.  A wrapper's native userdata is kept in a stack slot of its own
+ * (nat) while it is in the stack, so its own fields are read raw and the rest
+ * natively without the metatable being asked again.  That answer holds only
+ * while no Lua code ran, which could have given the table another metatable
+ * or changed its __index: it is valid while the render's generation (st->gen,
+ * counted up wherever the engine may run Lua code) is the one it was found
+ * in; after that the wrapper is read as any other table. */
 typedef struct {
     int idx;                    /* absolute Lua stack index */
     int cls;                    /* V_NONE ... */
+    int nat;                    /* V_WRAPPER: stack index of the native userdata */
+    unsigned gen;               /* V_WRAPPER: generation it was found in */
+    const art_tpl_text_t *text; /* a section's native text, which only `.` reads
+                                 * (idx then holds nil); else NULL */
 } tpl_ctx_t;
 
 /* A native string field's bytes, written without a Lua string. */
@@ -941,6 +959,20 @@ struct tpl_ovr_t {
     int names;                  /* names of the template that passes args */
     const tpl_ovr_t *prev;
 };
+
+/* Names the data (the outermost context) was found not to have, as the
+ * template and the name's number there, while no Lua code ran since (gen).
+ * A name that no inner context has is looked up in the data on every item of
+ * a list (a page's __index function call each time); until Lua code runs,
+ * which could add it, the answer stays nil.  It is asked only after the
+ * data's own fields (a raw lookup) missed. */
+#define TPL_MISS_SLOTS 16
+
+typedef struct {
+    const art_tpl_t *t;
+    int sid;
+    unsigned gen;
+} tpl_miss_t;
 
 typedef struct {
     lua_State *L;
@@ -965,8 +997,12 @@ typedef struct {
                                  * none, look names up with C strings */
     int depth;                  /* nesting of render_code */
     int pdepth;                 /* nesting of partials, parents and lambdas */
+    unsigned gen;               /* counted up whenever Lua code may have run
+                                 * (lambdas, metamethods): see tpl_ctx_t */
     tpl_ctx_t ctx0[32];
     char ibuf0[128];
+    int miss_clear;             /* miss has been cleared */
+    tpl_miss_t miss[TPL_MISS_SLOTS];
 } tpl_render_t;
 
 static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n);
@@ -1054,12 +1090,29 @@ static void out_presize(art_buf_t *b, apr_size_t want)
 
 static const char html_special[] = "&<>\"'";
 
-/* The offset of the first byte of s[from, n) that HTML escapes, or n.  strcspn
- * is vectorised; it needs s[n] to be a NUL (Lua strings and finished art_bufs have
- * one) and stops early at a NUL inside the value, hence the loop. */
+/* The bytes HTML escapes, as a table for short scans. */
+static const unsigned char html_special_byte[256] = {
+    ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1
+};
+
+/* Below this many bytes a plain loop beats strcspn's set-up. */
+#define TPL_SHORT_SCAN 16
+
+/* The offset of the first byte of s[from, n) that HTML escapes, or n.  Most
+ * values are short (a language, a direction, a name): those are scanned with
+ * the table.  strcspn is vectorised; it needs s[n] to be a NUL (Lua strings and
+ * finished art_bufs have one) and stops early at a NUL inside the value, hence
+ * the loop. */
 static APR_INLINE apr_size_t next_special(const char *s, apr_size_t from, apr_size_t n)
 {
-    apr_size_t i = from + strcspn(s + from, html_special);
+    apr_size_t i;
+
+    if (n - from < TPL_SHORT_SCAN) {
+        for (i = from; i < n && !html_special_byte[(unsigned char)s[i]]; i++) {
+        }
+        return i;
+    }
+    i = from + strcspn(s + from, html_special);
 
     while (i < n && s[i] == '\0') {
         i++;
@@ -1200,7 +1253,29 @@ static int is_native(tpl_render_t *st, int idx)
     return yes;
 }
 
-static void ctx_push(tpl_render_t *st, int idx)
+/* Whether the table at idx has a metatable whose __index is a native
+ * userdata; if so that userdata is pushed. */
+static int push_wrapped(tpl_render_t *st, int idx)
+{
+    lua_State *L = st->L;
+
+    if (!st->nops || !lua_getmetatable(L, idx)) {
+        return 0;
+    }
+    lua_pushvalue(L, st->ikey);
+    if (lua_rawget(L, -2) == LUA_TUSERDATA && is_native(st, -1)) {
+        lua_remove(L, -2);
+        return 1;
+    }
+    lua_pop(L, 2);
+    return 0;
+}
+
+/* Push the value at idx as the innermost context; a wrapper's native userdata
+ * goes on top of the Lua stack (the caller pops its slots with lua_settop).
+ * Without probe a table is not asked whether it is a wrapper: it is read as
+ * any table, which gives the same answers. */
+static void ctx_push(tpl_render_t *st, int idx, int probe)
 {
     tpl_ctx_t *c;
 
@@ -1212,7 +1287,13 @@ static void ctx_push(tpl_render_t *st, int idx)
     }
     c = &st->ctx[st->nctx++];
     c->idx = idx;
+    c->text = NULL;
     c->cls = value_class(st, idx);
+    if (c->cls == V_TABLE && probe && push_wrapped(st, idx)) {
+        c->cls = V_WRAPPER;
+        c->nat = lua_gettop(st->L);
+        c->gen = st->gen;
+    }
 }
 
 /* The native userdata's metatable and functions (art_tpl_native). */
@@ -1355,6 +1436,9 @@ static int native_get(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
  * is asked raw first; only when that misses and its metatable's __index is a
  * native userdata is the field read from it natively: the same answer as
  * lua_gettable, which would call that userdata's __index. */
+static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
+                    tpl_text_t *txt);
+
 static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
                      int i, tpl_text_t *txt)
 {
@@ -1365,15 +1449,30 @@ static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
         return native_get(st, obj, nd, i, txt);
     }
     if (!st->names) {
+        st->gen++;
         return lua_getfield(L, obj, nd->seg[i]);
     }
     lua_rawgeti(L, st->names, nd->sid[i]);
     if (cls != V_TABLE || !st->nops) {
+        st->gen++;
         return lua_gettable(L, obj);
     }
     t = lua_rawget(L, obj);
-    if (t != LUA_TNIL || !lua_getmetatable(L, obj)) {
+    if (t != LUA_TNIL) {
         return t;
+    }
+    return get_meta(st, obj, nd, i, txt);
+}
+
+/* get_field after a raw miss of a table (nil on top): through its metatable. */
+static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
+                    tpl_text_t *txt)
+{
+    lua_State *L = st->L;
+    int t;
+
+    if (!lua_getmetatable(L, obj)) {
+        return LUA_TNIL;
     }
     /* nil, the metatable */
     lua_pushvalue(L, st->ikey);
@@ -1397,7 +1496,28 @@ static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
     /* an __index function or table: as Lua reads it */
     lua_pop(L, 3);
     lua_rawgeti(L, st->names, nd->sid[i]);
+    st->gen++;
     return lua_gettable(L, obj);
+}
+
+/* Push the first segment of nd's name read from the wrapper context c, as
+ * get_field. */
+static int wrapper_field(tpl_render_t *st, const tpl_ctx_t *c, const tpl_node_t *nd,
+                         tpl_text_t *txt)
+{
+    lua_State *L = st->L;
+    int t;
+
+    if (c->gen != st->gen || !st->names) {
+        return get_field(st, c->idx, V_TABLE, nd, 0, txt);
+    }
+    lua_rawgeti(L, st->names, nd->sid[0]);
+    t = lua_rawget(L, c->idx);
+    if (t != LUA_TNIL) {
+        return t;
+    }
+    lua_pop(L, 1);
+    return native_get(st, c->nat, nd, 0, txt);
 }
 
 /* Replace the value on top of the stack, of class cls, by its field number i
@@ -1415,6 +1535,7 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
         while (*p >= '0' && *p <= '9' && p - seg < 18) {
             k = k * 10 + (*p++ - '0');
         }
+        st->gen++;
         if (*p == '\0' && (t = lua_geti(L, -1, k)) != LUA_TNIL) {
             lua_replace(L, -2);
             return t;
@@ -1433,15 +1554,81 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
     return t;
 }
 
+/* Pages whose data has every name asked of it never clear the memo. */
+static tpl_miss_t *miss_slot(tpl_render_t *st, const tpl_node_t *nd)
+{
+    apr_uintptr_t h = (apr_uintptr_t)nd->owner / sizeof(void *) * 31 + nd->sid[0];
+    int k;
+
+    if (!st->miss_clear) {
+        for (k = 0; k < TPL_MISS_SLOTS; k++) {
+            st->miss[k].t = NULL;
+        }
+        st->miss_clear = 1;
+    }
+    return &st->miss[h % TPL_MISS_SLOTS];
+}
+
+/* The first segment of nd's name read from the data (ctx[0]), a table, as
+ * get_field; a raw miss asks the memo before the metatable. */
+static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
+{
+    const tpl_ctx_t *c = &st->ctx[0];
+    tpl_miss_t *miss;
+    int t;
+
+    if (!st->names || !st->nops) {
+        return get_field(st, c->idx, V_TABLE, nd, 0, txt);
+    }
+    lua_rawgeti(st->L, st->names, nd->sid[0]);
+    t = lua_rawget(st->L, c->idx);
+    if (t != LUA_TNIL) {
+        return t;
+    }
+    miss = miss_slot(st, nd);
+    if (miss->t == nd->owner && miss->sid == nd->sid[0] && miss->gen == st->gen) {
+        return LUA_TNIL;
+    }
+    t = get_meta(st, c->idx, nd, 0, txt);
+    if (t == LUA_TNIL) {
+        /* after the lookup, which may have run Lua code */
+        miss->t = nd->owner;
+        miss->sid = nd->sid[0];
+        miss->gen = st->gen;
+    }
+    return t;
+}
+
+/* A native text as lookup gives it: copied to txt when given, else pushed as
+ * the Lua string the native get would have made. */
+static int text_value(tpl_render_t *st, const tpl_text_t *text, tpl_text_t *txt)
+{
+    if (txt) {
+        *txt = *text;
+        return ART_TPL_NATIVE_TEXT;
+    }
+    lua_pushlstring(st->L, text->s, text->n);
+    if (text->s2) {
+        lua_pushlstring(st->L, text->s2, text->n2);
+        lua_concat(st->L, 2);
+    }
+    return LUA_TSTRING;
+}
+
 /* Push the value nd's name refers to, or nil; returns its type.  With txt, a
  * native string field (the last segment) may be given as text instead, with
  * nothing pushed: ART_TPL_NATIVE_TEXT. */
 static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
     lua_State *L = st->L;
+    const tpl_ctx_t *c;
+    tpl_text_t *want = nd->nseg == 1 ? txt : NULL;
     int i, cls, t = LUA_TNIL;
 
     if (nd->nseg == 0) {
+        if (st->nctx && st->ctx[st->nctx - 1].text) {
+            return text_value(st, st->ctx[st->nctx - 1].text, txt);
+        }
         if (st->nctx) {
             lua_pushvalue(L, st->ctx[st->nctx - 1].idx);
             return lua_type(L, -1);
@@ -1450,11 +1637,19 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         return LUA_TNIL;
     }
     for (i = st->nctx - 1; i >= 0; i--) {
-        if (st->ctx[i].cls == V_NONE) {
+        c = &st->ctx[i];
+        if (c->cls == V_NONE) {
             continue;
         }
-        t = get_field(st, st->ctx[i].idx, st->ctx[i].cls, nd, 0,
-                      nd->nseg == 1 ? txt : NULL);
+        if (c->cls == V_WRAPPER) {
+            t = wrapper_field(st, c, nd, want);
+        }
+        else if (i == 0 && c->cls == V_TABLE) {
+            t = data_field(st, nd, want);
+        }
+        else {
+            t = get_field(st, c->idx, c->cls, nd, 0, want);
+        }
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
         }
@@ -1631,6 +1826,7 @@ static void write_lambda(tpl_render_t *st, int idx, int escape)
     art_buf_t *out = st->out, tmp;
 
     lua_pushvalue(L, idx);
+    st->gen++;
     lua_call(L, 0, 1);
     if (!escape) {
         render_lambda_result(st, lua_gettop(L), &default_delims);
@@ -1690,6 +1886,7 @@ static void write_top(tpl_render_t *st, int type, int escape)
     case LUA_TTABLE:
     case LUA_TUSERDATA:
         if (has_metafield(L, -1, "__tostring")) {
+            st->gen++;
             s = luaL_tolstring(L, -1, &n);
             if (escape) {
                 write_escaped(st, s, n);
@@ -1750,11 +1947,30 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     const tpl_node_t *body = nd + 1;
     int nbody = nd->end - (int)(nd - nd->owner->code) - 1;
     lua_Integer i, len = 0;
-    int v, kind;
+    tpl_text_t txt;
+    int v, kind, probe = 1;
 
     luaL_checkstack(L, 8, "template nesting");
-    kind = lookup(st, nd, NULL);
+    kind = lookup(st, nd, &txt);
+    if (kind == ART_TPL_NATIVE_TEXT) {
+        /* A string, so true; the body is rendered in it as a context that
+         * only `.` reads, and the Lua string is made only if that is read. */
+        if (nd->type == N_SECTION) {
+            lua_pushnil(L);
+            v = lua_gettop(L);
+            ctx_push(st, v, 0);
+            st->ctx[st->nctx - 1].text = &txt;
+            render_code(st, body, nbody);
+            st->nctx--;
+            lua_settop(L, v - 1);
+        }
+        return;
+    }
     v = lua_gettop(L);
+    if (kind == LUA_TUSERDATA) {
+        /* __len, and the items of a userdata list, may run Lua code */
+        st->gen++;
+    }
     kind = section_kind(L, v, kind, &len);
     if (nd->type == N_INVERTED) {
         if (kind == S_FALSE) {
@@ -1762,9 +1978,11 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         }
     }
     else if (kind == S_VALUE) {
-        ctx_push(st, v);
+        ctx_push(st, v, 1);
         render_code(st, body, nbody);
-        st->nctx--;
+        if (st->ctx[--st->nctx].cls == V_WRAPPER) {
+            lua_settop(L, v);
+        }
     }
     else if (kind == S_LIST || kind == S_USERLIST) {
         for (i = 1; i <= len; i++) {
@@ -1776,17 +1994,25 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
                 lua_rawgeti(L, v, i);
             }
             else {
+                st->gen++;
                 lua_geti(L, v, i);
             }
-            ctx_push(st, v + 1);
+            /* the items of a list are alike: when the first is a plain
+             * table, the others are not asked (a wrapper's metatable
+             * costs a lookup per table) */
+            ctx_push(st, v + 1, probe);
+            if (i == 1 && st->ctx[st->nctx - 1].cls == V_TABLE) {
+                probe = 0;
+            }
             render_code(st, body, nbody);
             st->nctx--;
-            lua_pop(L, 1);
+            lua_settop(L, v);
         }
     }
     else if (kind == S_LAMBDA) {
         lua_pushvalue(L, v);
         lua_pushlstring(L, nd->s, nd->n);
+        st->gen++;
         lua_call(L, 1, 1);
         render_lambda_result(st, v + 1, nd->delims);
         lua_pop(L, 1);
@@ -2015,7 +2241,7 @@ static int render_main(lua_State *L)
     st->cache = lua_gettop(L);
     lua_pushnil(L);
     st->mtslot = lua_gettop(L);
-    ctx_push(st, 2);
+    ctx_push(st, 2, 1);
     st->names = names_push(st, st->tpl);
     render_code(st, st->tpl->code, st->tpl->ncode);
     if (st->out->overflow) {
@@ -2061,6 +2287,8 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.nops = NULL;
     st.nmt = NULL;
     st.depth = st.pdepth = 0;
+    st.gen = 0;
+    st.miss_clear = 0;
 
     lua_pushcfunction(L, render_main);
     lua_pushlightuserdata(L, &st);

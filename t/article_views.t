@@ -19,7 +19,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/views/en/european-languages/rethinking-pakistans-afghan-policy';
 
-plan tests => 30;
+plan tests => 35;
 
 # The lines of $body that start with "$tag:", without the tag.
 sub lines_of {
@@ -56,6 +56,17 @@ ok t_cmp(all_same(4, @x), 'same', 'names a view lacks fall through to the page')
 ok t_cmp($x[0], qr{^article\|[^|]+\|[^|]+\|$}, 'kind, site.title and date_text found');
 ok t_cmp((lines_of($body, 'O'))[0], 'OVERRIDDEN|en',
          "a wrapper's own field wins over the view's, the rest is the view's");
+my @m = lines_of($body, 'M');
+ok t_cmp($m[0], "$escaped|SWAPPED|xx",
+         "a lambda changing a wrapper's __index while it renders: read anew after it");
+ok t_cmp($m[1], "en|RESET|[]",
+         'a lambda giving a wrapper another metatable: read anew after it');
+my @d = lines_of($body, 'D');
+ok t_cmp(all_same(2, @d), 'same', 'a section over a text field: `.` in it, as over its Lua copy');
+ok t_cmp($d[0], "EN-PARTIAL|$escaped|$title|$escaped||en|/views/en/european-languages/rethinking-pakistans-afghan-policy/views/en/european-languages/rethinking-pakistans-afghan-policy|",
+         'a partial it names, the text escaped and raw, nested, not inverted, outer names, a URL of two pieces');
+ok t_cmp((lines_of($body, 'N'))[0], '[][L][L]',
+         'a name the page lacks, then a lambda defers it: the next items show it');
 my @b = grep { /^[BE]:/ } split /\n(?=[A-Z]:)/, $body;
 my ($b1, $b2) = map { /^B:(.*)/s ? $1 : () } @b;
 ok t_cmp(defined $b1 && length $b1 > 500 && $b1 eq $b2 ? 'same' : 'differs', 'same',

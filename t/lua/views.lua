@@ -59,6 +59,24 @@ return function(page, r)
                                 { __index = function(_, k) return a[k] end })
     page.view_wrap = setmetatable({ wrapped = true }, { __index = a })
     page.override = setmetatable({ title = "OVERRIDDEN" }, { __index = a })
+    -- a lambda that points a wrapper being rendered at another __index, and
+    -- one that gives it another metatable: what follows reads the new one
+    page.swap_wrap = setmetatable({ wrapped = true }, { __index = a })
+    page.swap = function()
+      getmetatable(page.swap_wrap).__index = { title = "SWAPPED", lang = "xx" }
+      return ""
+    end
+    -- a name the page lacks, until a lambda defers it midway through a list
+    page.three = { {}, {}, {} }
+    page.setlate = function()
+      articles.defer(page, "late", function() return "L" end)
+      return ""
+    end
+    page.reset_wrap = setmetatable({ wrapped = true }, { __index = a })
+    page.reset = function()
+      setmetatable(page.reset_wrap, { __index = { title = "RESET" } })
+      return ""
+    end
   end
   if page.articles then
     page.lua_list = {}
