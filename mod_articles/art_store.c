@@ -2093,6 +2093,25 @@ done:
 
 /* ---------------------------------------------------------------- reading */
 
+/* The store's mutex (free list, tables and gen_t references). */
+static void store_lock(art_store_t *st)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(st->mu);
+#else
+    (void)st;
+#endif
+}
+
+static void store_unlock(art_store_t *st)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(st->mu);
+#else
+    (void)st;
+#endif
+}
+
 static void tables_release(art_store_t *st, tables_ref_t *t)
 {
     int last;
@@ -2100,13 +2119,9 @@ static void tables_release(art_store_t *st, tables_ref_t *t)
     if (t == NULL) {
         return;
     }
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->mu);
-#endif
+    store_lock(st);
     last = --t->refs == 0;
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->mu);
-#endif
+    store_unlock(st);
     if (last) {
         apr_pool_destroy(t->pool);
     }
@@ -2122,9 +2137,7 @@ static tables_ref_t *tables_for(art_store_txn_t *t, char **err)
     apr_pool_t *p;
     MDB_val v;
 
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->mu);
-#endif
+    store_lock(st);
     ref = st->tables;
     if (ref && ref->gen == gen) {
         ref->refs++;
@@ -2132,9 +2145,7 @@ static tables_ref_t *tables_for(art_store_txn_t *t, char **err)
     else {
         ref = NULL;
     }
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->mu);
-#endif
+    store_unlock(st);
     if (ref) {
         return ref;
     }
@@ -2156,35 +2167,12 @@ static tables_ref_t *tables_for(art_store_txn_t *t, char **err)
                             st->dir);
         return NULL;
     }
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->mu);
-#endif
+    store_lock(st);
     old = st->tables;
     st->tables = ref;
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->mu);
-#endif
+    store_unlock(st);
     tables_release(st, old);
     return ref;
-}
-
-/* The store's mutex (free list, tables and gen_t references). */
-static void store_lock(art_store_t *st)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->mu);
-#else
-    (void)st;
-#endif
-}
-
-static void store_unlock(art_store_t *st)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->mu);
-#else
-    (void)st;
-#endif
 }
 
 static void gen_unreserve(gen_t *g, apr_size_t n)
@@ -2310,16 +2298,12 @@ apr_status_t art_store_begin(art_store_t *st, art_store_txn_t **out,
     art_store_txn_t *t;
     int rc;
 
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->mu);
-#endif
+    store_lock(st);
     t = st->free;
     if (t) {
         st->free = t->next;
     }
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->mu);
-#endif
+    store_unlock(st);
     if (t) {
         rc = mdb_txn_renew(t->txn);
         if (rc != 0) {
@@ -2379,14 +2363,10 @@ void art_store_end(art_store_txn_t *t)
     t->gen = NULL;
     t->tables = NULL;
     mdb_txn_reset(t->txn);
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->mu);
-#endif
+    store_lock(st);
     t->next = st->free;
     st->free = t;
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->mu);
-#endif
+    store_unlock(st);
 }
 
 const art_store_tables_t *art_store_tables(const art_store_txn_t *t)
