@@ -321,6 +321,16 @@ local no_names = false
 local numeric_by_lang = {}     -- lang -> iso -> result or false
 local solar_long = {}          -- names table -> lang -> iso -> result or false
 
+-- t[k], a table, made when missing.
+local function inner(t, k)
+  local v = t[k]
+  if not v then
+    v = {}
+    t[k] = v
+  end
+  return v
+end
+
 local function remembered(names, key)
   local by_key = memo[names]
   if not by_key then return nil, nil end
@@ -356,12 +366,7 @@ function M.numeric(iso, lang)
     hit = remember(by_key, no_names, key, numeric(iso, lang)) or false
   end
   if type(lang) == "string" then
-    by_iso = numeric_by_lang[lang]
-    if not by_iso then
-      by_iso = {}
-      numeric_by_lang[lang] = by_iso
-    end
-    by_iso[iso] = hit
+    inner(numeric_by_lang, lang)[iso] = hit
   end
   return hit or nil
 end
@@ -390,17 +395,7 @@ function M.long(iso, lang, opts)
   if hit == nil then
     hit = remember(by_key, names, key, long(iso, lang, names)) or false
   end
-  by_lang = solar_long[names]
-  if not by_lang then
-    by_lang = {}
-    solar_long[names] = by_lang
-  end
-  by_iso = by_lang[lang]
-  if not by_iso then
-    by_iso = {}
-    by_lang[lang] = by_iso
-  end
-  by_iso[iso] = hit
+  inner(inner(solar_long, names), lang)[iso] = hit
   return hit or nil
 end
 
