@@ -399,7 +399,7 @@ static void set_page_headers(request_rec *r, art_req_t *req, const char *kind,
         apr_table_set(r->headers_out, "Content-Language", req->lang->code);
     }
     apr_snprintf(etag, sizeof(etag), "\"%016" APR_UINT64_T_HEX_FMT "\"",
-                 art_hash64(out->data, out->len, 0x61727469636c6573ULL));
+                 art_hash64_wide(out->data, out->len, 0x61727469636c6573ULL));
     apr_table_setn(r->headers_out, "ETag", apr_pstrdup(r->pool, etag));
     if (art_config_cache_control(art_config_dir(r))
         && !apr_table_get(r->err_headers_out, "Cache-Control")) {

@@ -6,9 +6,10 @@
  * dropped when met, that inputs match by value (absent included) with header
  * names in any case, and that storing the same key and inputs replaces the
  * old entry instead of piling up.  Also that the hash behind the cache's
- * buckets, ETags and store fingerprints (art_hash64) still gives the values
- * it gave when they were first handed out: ETags are compared across servers
- * and releases, so a faster hash must be the same function.
+ * buckets and store fingerprints (art_hash64) still gives the values it gave
+ * when they were first handed out: stores written by one release are read by
+ * the next, so a faster hash must be the same function.  The ETag's hash
+ * (art_hash64_wide) must see every bit of every byte, in its place.
  *
  * Prints one line per failure and finally "cache: N passed, M failed"; the
  * exit status is non-zero when anything failed.
@@ -257,6 +258,44 @@ static void test_hash_stable(void)
     }
 }
 
+/* Every bit of a page counts, in its place: one flipped bit, two words
+ * swapped between the lanes or within one, a byte more or less, each gives
+ * another ETag; the same bytes always give the same one. */
+static void test_hash_wide(void)
+{
+    unsigned char buf[1000], w[8];
+    apr_uint64_t h, seed = 0x61727469636c6573ULL;
+    size_t i, n, bad = 0;
+
+    for (i = 0; i < sizeof(buf); i++) {
+        buf[i] = (unsigned char)(i * 131 + (i >> 3));
+    }
+    h = art_hash64_wide(buf, sizeof(buf), seed);
+    CHECK(h == art_hash64_wide(buf, sizeof(buf), seed), "the same bytes, another hash");
+    CHECK(h != art_hash64_wide(buf, sizeof(buf), seed + 1), "the seed is not used");
+    for (i = 0; i < sizeof(buf) * 8; i++) {
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+        bad += art_hash64_wide(buf, sizeof(buf), seed) == h;
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+    }
+    CHECK(bad == 0, "%d of %d one-bit changes kept the hash", (int)bad,
+          (int)sizeof(buf) * 8);
+    /* words 0 and 1 (two lanes), then words 0 and 4 (one lane, two strides) */
+    for (n = 1; n <= 4; n += 3) {
+        memcpy(w, buf, 8);
+        memcpy(buf, buf + 8 * n, 8);
+        memcpy(buf + 8 * n, w, 8);
+        CHECK(art_hash64_wide(buf, sizeof(buf), seed) != h,
+              "words 0 and %d swapped, the same hash", (int)n);
+        memcpy(buf + 8 * n, buf, 8);
+        memcpy(buf, w, 8);
+    }
+    for (n = 0, bad = 0; n < 200; n++) {
+        bad += art_hash64_wide(buf, 800 + n, seed) == art_hash64_wide(buf, 801 + n, seed);
+    }
+    CHECK(bad == 0, "%d lengths hashed as the next one", (int)bad);
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -267,6 +306,7 @@ int main(void)
     test_inputs(p);
     test_eviction(p);
     test_hash_stable();
+    test_hash_wide();
     apr_pool_destroy(p);
     apr_terminate();
     printf("cache: %d passed, %d failed\n", unit_passed, unit_failed);
