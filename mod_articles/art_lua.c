@@ -832,14 +832,16 @@ static int page_string(lua_State *L)
     return 1;
 }
 
-/* Get (compiling on first use) the function of filter f; pushes it. */
+/* Get (compiling on first use) the function of filter f; pushes it.  The
+ * functions are kept by f's address: the filter lists and the states that
+ * run them are both made in the configuration's pool, so an address names
+ * one filter for as long as any state can ask. */
 static int push_filter(lua_State *L)
 {
     const art_filter_t *f = lua_touserdata(L, 1);
 
     lua_getfield(L, LUA_REGISTRYINDEX, "articles.filters");
-    lua_pushfstring(L, "%s\n%s", f->file, f->function ? f->function : "");
-    if (lua_rawget(L, -2) == LUA_TFUNCTION) {
+    if (lua_rawgetp(L, -1, f) == LUA_TFUNCTION) {
         return 1;
     }
     lua_pop(L, 1);
@@ -858,9 +860,8 @@ static int push_filter(lua_State *L)
                           f->file, f->function ? " named " : "",
                           f->function ? f->function : "", luaL_typename(L, -1));
     }
-    lua_pushfstring(L, "%s\n%s", f->file, f->function ? f->function : "");
-    lua_pushvalue(L, -2);
-    lua_rawset(L, 2);            /* 2: articles.filters, fetched above */
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, 2, f);        /* 2: articles.filters, fetched above */
     return 1;
 }
 

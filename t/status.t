@@ -14,7 +14,7 @@ use LWP::UserAgent;
 use lib 't/lib';
 use ArticlesTest qw(stage sample_articles spread_requests);
 
-plan tests => 40;
+plan tests => 42;
 
 Apache::TestRequest::user_agent(reset => 1, keep_alive => 0,
                                 requests_redirectable => 0);
@@ -97,6 +97,22 @@ my $lp = index_of($h2, 'Filter', "$stage/lua-test/loop.lua") // 0;
 ok t_cmp($h2->{"Filter${rt}Errors"}, qr/^[1-9]/, 'a raising filter: errors');
 ok t_cmp($h2->{"Filter${rt}BudgetHits"}, 0, 'no budget hit');
 ok t_cmp($h2->{"Filter${lp}BudgetHits"}, qr/^[1-9]/, 'an endless loop: budget hit');
+
+# A filter named by file and function has one record, "FILE FUNCTION",
+# however many times it runs.
+my $multi = "$stage/lua-test/multi.lua second";
+my $mcalls = sub {
+    my ($hh) = @_;
+    my @k = grep { /^Filter\d+$/ && $hh->{$_} eq $multi } keys %$hh;
+    return (scalar(@k), @k ? $hh->{"$k[0]Calls"} : 0);
+};
+($res, $h2) = auto();
+my (undef, $m0) = $mcalls->($h2);
+GET('/lua/multi/en/') for 1 .. 3;
+($res, $h2) = auto();
+my ($mrecs, $m1) = $mcalls->($h2);
+ok t_cmp($mrecs, 1, 'a file and function: one record');
+ok t_cmp($m1 - $m0, 3, 'three pages, three calls on it');
 
 # ---------------------------------------------------------------- cache, Lua
 my $page = '/shared/en/european-languages/rethinking-pakistans-afghan-policy';
