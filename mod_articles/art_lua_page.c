@@ -260,12 +260,23 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
  * The registry table is the state's, which serves one request at a time and
  * one world (vhost, repository, filter list): no lock, no other site's data.
  * It is bounded: at most PCACHE_MAX entries, and dropped whole (its memory
- * collected when the cap needs it) before it would hold more than an eighth
- * of the state's memory cap, so filters keep the room they had. */
+ * collected when the cap needs it) before what it holds would pass an
+ * eighth of the state's memory cap, so filters keep the room they had.
+ * What it holds is an estimate of each entry's size, taken by the walk
+ * that fingerprints the entry when it is made (st->pc_bytes), not the
+ * state's memory: that counts garbage too, which the collector lets grow
+ * to about as much as what is live, so a state serving several page kinds
+ * went past the eighth with a cache far below it and dropped it again and
+ * again, making every page's tables anew (st->pc_drops counts drops). */
 
 #define PCACHE_MAX 4096
 #define FP_DEPTH 8
 #define FP_ENTRIES 65536        /* more than any table the module makes */
+/* Sizes for the estimate, a little above what Lua 5.4 allocates on 64-bit
+ * machines: a table, one key and value slot of it, a string's header. */
+#define PC_TABLE_BYTES 64
+#define PC_SLOT_BYTES 32
+#define PC_STRING_BYTES 32
 
 /* Push the state's cache table for req's version, a new one when the
  * version changed. */
@@ -290,43 +301,55 @@ static void pcache_push(lua_State *L, art_req_t *req)
     st->pc_since = s->since;
     st->pc_preview = s->preview;
     st->pc_entries = 0;
+    st->pc_bytes = 0;
 }
 
-/* Make room for one more entry in the cache table at cache: replaced with
- * an empty one (there and in the registry) when it is full or the state
- * has grown past an eighth of its cap. */
-static void pcache_room(lua_State *L, int cache)
+/* Whether one more entry of about bytes would overfill the cache; if so,
+ * the counts start again for the empty one that replaces it. */
+static int pcache_full(art_lstate_t *st, apr_size_t bytes)
+{
+    if (st->pc_entries < PCACHE_MAX
+        && (!st->mem_limit || st->pc_bytes + bytes <= st->mem_limit / 8)) {
+        return 0;
+    }
+    st->page_entry = 0;
+    st->pc_entries = 0;
+    st->pc_bytes = 0;
+    st->pc_drops++;
+    return 1;
+}
+
+/* Make room for one more entry, of about bytes, in the cache table at
+ * cache: replaced with an empty one (there and in the registry) when it
+ * would be full. */
+static void pcache_room(lua_State *L, int cache, apr_size_t bytes)
 {
     art_lstate_t *st = art_lua_st(L);
 
-    if (st->pc_entries >= PCACHE_MAX
-        || (st->mem_limit && st->mem > st->mem_limit / 8)) {
+    if (pcache_full(st, bytes)) {
         lua_newtable(L);
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
         lua_replace(L, cache);
-        st->page_entry = 0;
-        st->pc_entries = 0;
     }
     st->pc_entries++;
+    st->pc_bytes += bytes;
 }
 
 /* pcache_room for an entry put in one of the cache's entry tables (see
  * entry_push), which need not be on the stack: when the cache is full it is
  * dropped from the registry, and the entry table, that request's only,
  * goes with it once the request ends. */
-static void pcache_count(lua_State *L)
+static void pcache_count(lua_State *L, apr_size_t bytes)
 {
     art_lstate_t *st = art_lua_st(L);
 
-    if (st->pc_entries >= PCACHE_MAX
-        || (st->mem_limit && st->mem > st->mem_limit / 8)) {
+    if (pcache_full(st, bytes)) {
         lua_newtable(L);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
-        st->page_entry = 0;
-        st->pc_entries = 0;
     }
     st->pc_entries++;
+    st->pc_bytes += bytes;
 }
 
 /* A fingerprint of a table: of its metatable's presence and of every key
@@ -337,6 +360,7 @@ static void pcache_count(lua_State *L)
  * rebuild). */
 typedef struct fp_walk_t {
     long left;                   /* entries the walk may still visit */
+    apr_size_t bytes;            /* about what the tables walked hold */
 } fp_walk_t;
 
 static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w);
@@ -358,6 +382,7 @@ static apr_uint64_t fp_table(lua_State *L, int idx, int depth, fp_walk_t *w)
     }
     luaL_checkstack(L, 4, "page model");
     idx = lua_absindex(L, idx);
+    w->bytes += PC_TABLE_BYTES;
     if (lua_getmetatable(L, idx)) {
         lua_pop(L, 1);
         h ^= 1;
@@ -368,6 +393,7 @@ static apr_uint64_t fp_table(lua_State *L, int idx, int depth, fp_walk_t *w)
             lua_pop(L, 2);
             break;
         }
+        w->bytes += PC_SLOT_BYTES;
         h += fp_mix(fp_value(L, -2, depth, w) * 31 + fp_value(L, -1, depth, w));
         lua_pop(L, 1);
     }
@@ -393,6 +419,11 @@ static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
     case LUA_TTABLE:
         return ((apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8 + 4)
             ^ fp_table(L, idx, depth + 1, w);
+    case LUA_TSTRING:
+        /* counted by identity, as below */
+        w->bytes += PC_STRING_BYTES + lua_rawlen(L, idx);
+        return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
+            + (apr_uint64_t)t;
     default:
         return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
             + (apr_uint64_t)t;
@@ -401,16 +432,21 @@ static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
 
 /* The fingerprint of the table at idx, 0 when it is larger than any the
  * module makes (then it counts as changed: a filter grew it, or made it
- * hold itself).  The walk is the module's own work, bounded by FP_ENTRIES
- * whatever a filter did, so it is not charged: it may run while the
- * template renders, where the filters' deadline is no measure of it. */
-static apr_uint64_t fingerprint(lua_State *L, int idx)
+ * hold itself); *bytes, when not NULL, gets about what it holds.  The walk
+ * is the module's own work, bounded by FP_ENTRIES whatever a filter did,
+ * so it is not charged: it may run while the template renders, where the
+ * filters' deadline is no measure of it. */
+static apr_uint64_t fingerprint(lua_State *L, int idx, apr_size_t *bytes)
 {
     fp_walk_t w;
     apr_uint64_t h;
 
     w.left = FP_ENTRIES;
+    w.bytes = 0;
     h = fp_table(L, idx, 0, &w);
+    if (bytes) {
+        *bytes = w.bytes;
+    }
     return w.left <= 0 ? 0 : h | 1;
 }
 
@@ -515,6 +551,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
     art_lstate_t *st = art_lua_st(L);
     int key = lua_gettop(L), cache = key - 1, engine;
     apr_uint64_t mark, fp;
+    apr_size_t bytes;
 
     st->pc_pristine = 0;
     lua_pushvalue(L, key);
@@ -533,7 +570,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
             lua_settop(L, cache);
             return 1;
         }
-        fp = fingerprint(L, -1);
+        fp = fingerprint(L, -1, NULL);
         if (fp && (mark | 1) == fp) {
             if (!(mark & 1)) {                  /* exposed from now on */
                 lua_pushinteger(L, (lua_Integer)fp);
@@ -556,13 +593,16 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
         return 0;
     }
     engine = engine_asked(L);
+    fp = fingerprint(L, -1, &bytes) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
+    /* the entry, its slot and, for an article's, its id and language */
+    bytes += PC_TABLE_BYTES + 5 * PC_SLOT_BYTES
+        + (who ? 2 * PC_STRING_BYTES + strlen(who->id) + 8 : 0);
     if (sub) {
-        pcache_count(L);
+        pcache_count(L, bytes);
     }
     else {
-        pcache_room(L, cache);
+        pcache_room(L, cache, bytes);
     }
-    fp = fingerprint(L, -1) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
     lua_pushvalue(L, key);
     lua_createtable(L, who ? 4 : 2, 0);
     lua_pushvalue(L, -3);
@@ -616,7 +656,8 @@ static void entry_push(lua_State *L, art_req_t *req, int which)
     lua_pushvalue(L, -1);
     if (lua_rawget(L, cache) != LUA_TTABLE) {
         lua_pop(L, 1);
-        pcache_room(L, cache);
+        pcache_room(L, cache, 2 * PC_TABLE_BYTES + 9 * PC_SLOT_BYTES
+                    + PC_STRING_BYTES + lua_rawlen(L, -1));
         lua_createtable(L, which == ENTRY_PAGE ? 8 : 0, 0);
         lua_pushvalue(L, -2);
         lua_pushvalue(L, -2);
@@ -1889,7 +1930,9 @@ void art_lua_page_keep(lua_State *L, art_req_t *req, int what)
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, PAGE_languages + what);
     lua_pop(L, 1);
-    pcache_count(L);
+    pcache_count(L, PC_SLOT_BYTES + (lua_type(L, -1) == LUA_TSTRING
+                                     ? PC_STRING_BYTES + lua_rawlen(L, -1)
+                                     : PC_TABLE_BYTES));
 }
 
 static int build_og(lua_State *L, art_req_t *req, const void *arg)
