@@ -2198,15 +2198,41 @@ static void settle_field(lua_State *L, int page, int i)
     lua_rawset(L, page);
 }
 
-/* The table of this page's deferred fields (name -> {fn, file}) is upvalue
- * 2 of the state's page.__index, where page_index reaches it without a
- * lookup (it is asked for every name the template misses); nil while no
- * field was deferred. */
+/* The table of this page's deferred fields (name -> fn) is upvalue 2 of
+ * the state's page.__index, where page_index reaches it without a lookup
+ * (it is asked for every name the template misses); nil until a field is
+ * first deferred.  Upvalue 3 holds the file of the filter that deferred
+ * each (name -> light userdata: the filter's file name, which outlives the
+ * request).  Both are the state's, emptied for each page that used them:
+ * an article page defers a field on every request (lua/author.lua), and
+ * two tables and a copy of a long file name per request were most of
+ * articles.defer's cost. */
 static void deferred_push(lua_State *L)
 {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
     lua_getupvalue(L, -1, 2);
     lua_remove(L, -2);
+}
+
+static void deferred_files_push(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
+    lua_getupvalue(L, -1, 3);
+    lua_remove(L, -2);
+}
+
+/* Empty the table on top (the last page's deferred functions are not kept
+ * alive) and pop it. */
+static void table_clear(lua_State *L)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, -4);
+    }
+    lua_pop(L, 1);
 }
 
 /* If the deferred field at key (index) waits in the deferred table at dt
@@ -2221,7 +2247,7 @@ static int deferred_take(lua_State *L, int page, int key, int dt)
         return 0;
     }
     lua_pushvalue(L, key);
-    if (lua_rawget(L, dt) != LUA_TTABLE) {
+    if (lua_rawget(L, dt) != LUA_TFUNCTION) {
         lua_pop(L, 1);
         return 0;
     }
@@ -2229,14 +2255,18 @@ static int deferred_take(lua_State *L, int page, int key, int dt)
      * endless recursion. */
     lua_pushvalue(L, key);
     lua_pushnil(L);
-    lua_rawset(L, dt);                          /* {fn, file} on top */
-    lua_rawgeti(L, -1, 2);
-    file = lua_tostring(L, -1);
+    lua_rawset(L, dt);                          /* fn on top */
+    deferred_files_push(L);
+    lua_pushvalue(L, key);
+    lua_rawget(L, -2);
+    file = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    lua_rawgeti(L, -1, 1);                      /* {fn, file}, fn */
+    lua_pushvalue(L, key);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
     lua_pushvalue(L, page);
     art_lua_call_deferred(L, lua_tostring(L, key), file ? file : "?");
-    lua_remove(L, -2);                          /* value */
     lua_pushvalue(L, key);
     lua_pushvalue(L, -2);
     lua_rawset(L, page);
@@ -2297,7 +2327,11 @@ static int page_newindex(lua_State *L)
             lua_pushvalue(L, 2);
             lua_pushnil(L);
             lua_rawset(L, -3);
-            lua_pop(L, 1);
+            deferred_files_push(L);
+            lua_pushvalue(L, 2);
+            lua_pushnil(L);
+            lua_rawset(L, -3);
+            lua_pop(L, 2);
         }
     }
     lua_rawset(L, 1);
@@ -2394,20 +2428,24 @@ static int api_defer(lua_State *L)
     lua_pushvalue(L, 2);
     lua_pushnil(L);
     lua_rawset(L, 1);
-    if (!st->page_deferred) {
+    deferred_push(L);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
         lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
         lua_newtable(L);
-        lua_setupvalue(L, -2, 2);
-        lua_pop(L, 1);
-        st->page_deferred = 1;
+        lua_setupvalue(L, -2, 3);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setupvalue(L, -3, 2);
+        lua_remove(L, -2);
     }
-    deferred_push(L);
+    st->page_deferred = 1;
     lua_pushvalue(L, 2);
-    lua_createtable(L, 2, 0);
     lua_pushvalue(L, 3);
-    lua_rawseti(L, -2, 1);
-    lua_pushstring(L, st->filter_file ? st->filter_file : "?");
-    lua_rawseti(L, -2, 2);
+    lua_rawset(L, -3);
+    deferred_files_push(L);
+    lua_pushvalue(L, 2);
+    lua_pushlightuserdata(L, (void *)(st->filter_file ? st->filter_file : "?"));
     lua_rawset(L, -3);
     return 0;
 }
@@ -2500,14 +2538,16 @@ int art_lua_build_page(lua_State *L)
             lua_setfield(L, -2, lazy_fields[i].name);
         }
         lua_pushnil(L);
-        lua_pushcclosure(L, page_index, 2);
+        lua_pushnil(L);
+        lua_pushcclosure(L, page_index, 3);
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &page_index_key);
     }
     else if (deferred) {
-        /* the last page's deferred functions, not kept alive */
-        lua_pushnil(L);
-        lua_setupvalue(L, -2, 2);
+        deferred_push(L);
+        table_clear(L);
+        deferred_files_push(L);
+        table_clear(L);
     }
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, page_newindex);
