@@ -238,7 +238,8 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
  *
  * Much of the page depends only on the repository version, the mount prefix
  * and the page (its path): UI strings, the site table, the languages and
- * alternates lists, og and twitter pairs, an article's author refs.  Each
+ * alternates lists, og and twitter pairs, the collection and author tables
+ * of list and article pages, an article's author refs.  Each
  * state keeps those tables, as the module built them, in a registry table
  * that is replaced whenever the version (content digest, what is public:
  * since and preview) changes.  Requests read the cached tables themselves;
@@ -1988,13 +1989,23 @@ static int lazy_articles(lua_State *L, art_req_t *req)
     return 1;
 }
 
+static int build_author(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_author(L, req);
+    return 1;
+}
+
+/* Kept per author, language and mount prefix, as the site table is: the
+ * same on every page of one author (and made of a dozen strings). */
 static int lazy_author(lua_State *L, art_req_t *req)
 {
     if (req->author == NULL) {
         return 0;
     }
-    push_author(L, req);
-    return 1;
+    lua_pushfstring(L, "a\n%s\n%s\n%s", req->base, req->lang->code,
+                    req->author->id);
+    return pcache_get(L, req, build_author, NULL);
 }
 
 static int lazy_authors(lua_State *L, art_req_t *req)
@@ -2006,13 +2017,23 @@ static int lazy_authors(lua_State *L, art_req_t *req)
     return 1;
 }
 
+static int build_collection(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_collection(L, req);
+    return 1;
+}
+
+/* Kept per collection, language and mount prefix: every article page of a
+ * collection shows the same table. */
 static int lazy_collection(lua_State *L, art_req_t *req)
 {
     if (req->collection == NULL) {
         return 0;
     }
-    push_collection(L, req);
-    return 1;
+    lua_pushfstring(L, "c\n%s\n%s\n%s", req->base, req->lang->code,
+                    req->collection->id);
+    return pcache_get(L, req, build_collection, NULL);
 }
 
 static int lazy_feed(lua_State *L, art_req_t *req)
