@@ -44,6 +44,7 @@ struct art_lstate_t {
     unsigned page_engine;        /* bit i: field i, unsettled, is a pristine
                                     cache entry the template holds */
     int page_deferred;           /* deferred fields registered */
+    unsigned deferred_names;     /* their name_bit()s (art_lua_page.c) */
     const char *filter_file;     /* the filter running (for deferred fields) */
     int deferred_logged;         /* a deferred field's failure was logged */
     void *seo;                   /* this request's SEO basics (art_lua_seo.c) */

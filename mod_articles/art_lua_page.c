@@ -2256,6 +2256,16 @@ static void table_clear(lua_State *L)
     lua_pop(L, 1);
 }
 
+/* A bit for the field name k (n bytes) in st->deferred_names, the names
+ * deferred on this page (names may share one): page_index looks in the
+ * deferred table only for those, since the template asks the page for
+ * every name its inner contexts lack, and an article page always has a
+ * deferred field (lua/author.lua). */
+static unsigned name_bit(const char *k, size_t n)
+{
+    return 1u << (((unsigned char)k[0] + n) & 31);
+}
+
 /* If the deferred field at key (index) waits in the deferred table at dt
  * (an absolute or upvalue index), evaluate it, store it and push it;
  * returns whether it did. */
@@ -2303,12 +2313,16 @@ static int deferred_take(lua_State *L, int page, int key, int dt)
 static int page_index(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
+    const char *k;
+    size_t n;
     int i;
 
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
     }
-    if (deferred_take(L, 1, 2, lua_upvalueindex(2))) {
+    k = lua_tolstring(L, 2, &n);
+    if ((st->deferred_names & name_bit(k, n))
+        && deferred_take(L, 1, 2, lua_upvalueindex(2))) {
         return 1;
     }
     lua_pushvalue(L, 2);
@@ -2438,6 +2452,8 @@ static int page_pairs(lua_State *L)
 static int api_defer(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
+    const char *name;
+    size_t n;
 
     cur_req(L);
     luaL_checktype(L, 2, LUA_TSTRING);
@@ -2461,6 +2477,8 @@ static int api_defer(lua_State *L)
         lua_remove(L, -2);
     }
     st->page_deferred = 1;
+    name = lua_tolstring(L, 2, &n);
+    st->deferred_names |= name_bit(name, n);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 3);
     lua_rawset(L, -3);
@@ -2546,6 +2564,7 @@ int art_lua_build_page(lua_State *L)
     }
     deferred = st->page_deferred;
     st->page_deferred = 0;
+    st->deferred_names = 0;
     st->deferred_logged = 0;
     st->seo = NULL;
     /* A metatable of its own for each page, not one per state: a filter may
