@@ -15,13 +15,6 @@
 -- signature dates.long.
 local dates = require "dates"
 
--- A listed article with its display date; the article itself stays read-only,
--- the wrapper only adds fields and falls back to the article for the rest.
-local function with_date(article, lang)
-  return setmetatable({ date_text = dates.dateline(article.published, lang) },
-                      { __index = article })
-end
-
 -- The reader's language for the site root.
 local function choose_language(page, r)
   local codes = {}
@@ -40,29 +33,36 @@ return function(page, r)
     return
   end
   local lang = page.lang
-  if page.article then
-    page.date_text = dates.dateline(page.article.published, lang)
-    local sig = page.article.signature
+  local article = page.article
+  if article then
+    page.date_text = dates.dateline(article.published, lang)
+    local sig = article.signature
     if sig and sig.date then
       page.signature_date_text = dates.long(sig.date, lang)
     end
-    local fixes = page.article.corrections
-    if #fixes > 0 then
-      page.corrections = {}
-      for i, c in ipairs(fixes) do
-        page.corrections[i] = { date = c.date, date_iso = c.date_iso,
-                                text = c.text,
-                                date_text = dates.long(c.date, lang) }
+    -- article.corrected first: reading article.corrections builds a list,
+    -- and most articles have none.
+    if article.corrected then
+      local corrections = {}
+      for i, c in ipairs(article.corrections) do
+        corrections[i] = { date = c.date, date_iso = c.date_iso, text = c.text,
+                           date_text = dates.long(c.date, lang) }
       end
+      page.corrections = corrections
     end
   end
-  -- As ipairs would walk it (up to the first nil, through metamethods),
-  -- the list read from the page once.
+  -- Each listed article with its display date: a wrapper that adds the
+  -- field and falls back to the article (which stays read-only) for the
+  -- rest.  As ipairs would walk the list (up to the first nil, through
+  -- metamethods), read from the page once; written out in the loop rather
+  -- than through a helper, since a list page runs it for every article.
   local list = page.articles
   if list then
+    local dateline = dates.dateline
     local i, a = 1, list[1]
     while a ~= nil do
-      list[i] = with_date(a, lang)
+      list[i] = setmetatable({ date_text = dateline(a.published, lang) },
+                             { __index = a })
       i = i + 1
       a = list[i]
     end

@@ -44,6 +44,7 @@ struct art_lstate_t {
     unsigned page_engine;        /* bit i: field i, unsettled, is a pristine
                                     cache entry the template holds */
     int page_deferred;           /* deferred fields registered */
+    unsigned deferred_names;     /* their name_bit()s (art_lua_page.c) */
     const char *filter_file;     /* the filter running (for deferred fields) */
     int deferred_logged;         /* a deferred field's failure was logged */
     void *seo;                   /* this request's SEO basics (art_lua_seo.c) */
@@ -54,6 +55,8 @@ struct art_lstate_t {
     apr_time_t pc_since;
     int pc_preview;
     int pc_entries;
+    apr_size_t pc_bytes;         /* about what the cache's entries hold */
+    unsigned long pc_drops;      /* times the cache was dropped as full */
     int pc_pristine;             /* the last hand-out was a pristine entry
                                     to the template: keep it from Lua */
     int page_entry;              /* the registry holds this request's page

@@ -657,13 +657,18 @@ static int guard_wrap(lua_State *L)
     return 1;
 }
 
-/* setmetatable(t, mt), upvalue 1 the library's: no finalizers.  The lazy
- * page is settled first: a metatable of the filter's own replaces the one
- * that would have computed the page's missing fields. */
+/* setmetatable(t, mt): no finalizers.  The lazy page is settled first: a
+ * metatable of the filter's own replaces the one that would have computed
+ * the page's missing fields.  The rest is the library's setmetatable done
+ * here rather than called: a filter may call this once per listed article
+ * (lua/language.lua's wrappers), and a second C call per wrapper cost more
+ * than the checks themselves. */
 static int guard_setmetatable(lua_State *L)
 {
+    int t = lua_type(L, 2);
+
     art_lua_page_settle(L, 1);
-    if (lua_type(L, 2) == LUA_TTABLE) {
+    if (t == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
         if (lua_rawget(L, 2) != LUA_TNIL) {
             return luaL_argerror(L, 2, "__gc finalizers are not available to "
@@ -671,9 +676,13 @@ static int guard_setmetatable(lua_State *L)
         }
         lua_pop(L, 1);
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) {
+        return luaL_error(L, "cannot change a protected metatable");
+    }
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
     return 1;
 }
 
@@ -723,7 +732,8 @@ void art_lua_lib_open(lua_State *L)
     lua_setfield(L, -2, "rep");
     lua_pop(L, 1);
     wrap_field(L, "utf8", "codes", utf8_codes, -1);
-    wrap_field(L, NULL, "setmetatable", guard_setmetatable, -1);
+    lua_pushcfunction(L, guard_setmetatable);
+    lua_setglobal(L, "setmetatable");
     wrap_field(L, NULL, "next", settle_first, -1);
     wrap_field(L, NULL, "rawget", settle_first, -1);
     wrap_field(L, "coroutine", "resume", guard_coroutine, -1);

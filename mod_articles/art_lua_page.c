@@ -238,7 +238,8 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
  *
  * Much of the page depends only on the repository version, the mount prefix
  * and the page (its path): UI strings, the site table, the languages and
- * alternates lists, og and twitter pairs, an article's author refs.  Each
+ * alternates lists, og and twitter pairs, the collection and author tables
+ * of list and article pages, an article's author refs.  Each
  * state keeps those tables, as the module built them, in a registry table
  * that is replaced whenever the version (content digest, what is public:
  * since and preview) changes.  Requests read the cached tables themselves;
@@ -260,12 +261,23 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
  * The registry table is the state's, which serves one request at a time and
  * one world (vhost, repository, filter list): no lock, no other site's data.
  * It is bounded: at most PCACHE_MAX entries, and dropped whole (its memory
- * collected when the cap needs it) before it would hold more than an eighth
- * of the state's memory cap, so filters keep the room they had. */
+ * collected when the cap needs it) before what it holds would pass an
+ * eighth of the state's memory cap, so filters keep the room they had.
+ * What it holds is an estimate of each entry's size, taken by the walk
+ * that fingerprints the entry when it is made (st->pc_bytes), not the
+ * state's memory: that counts garbage too, which the collector lets grow
+ * to about as much as what is live, so a state serving several page kinds
+ * went past the eighth with a cache far below it and dropped it again and
+ * again, making every page's tables anew (st->pc_drops counts drops). */
 
 #define PCACHE_MAX 4096
 #define FP_DEPTH 8
 #define FP_ENTRIES 65536        /* more than any table the module makes */
+/* Sizes for the estimate, a little above what Lua 5.4 allocates on 64-bit
+ * machines: a table, one key and value slot of it, a string's header. */
+#define PC_TABLE_BYTES 64
+#define PC_SLOT_BYTES 32
+#define PC_STRING_BYTES 32
 
 /* Push the state's cache table for req's version, a new one when the
  * version changed. */
@@ -290,43 +302,55 @@ static void pcache_push(lua_State *L, art_req_t *req)
     st->pc_since = s->since;
     st->pc_preview = s->preview;
     st->pc_entries = 0;
+    st->pc_bytes = 0;
 }
 
-/* Make room for one more entry in the cache table at cache: replaced with
- * an empty one (there and in the registry) when it is full or the state
- * has grown past an eighth of its cap. */
-static void pcache_room(lua_State *L, int cache)
+/* Whether one more entry of about bytes would overfill the cache; if so,
+ * the counts start again for the empty one that replaces it. */
+static int pcache_full(art_lstate_t *st, apr_size_t bytes)
+{
+    if (st->pc_entries < PCACHE_MAX
+        && (!st->mem_limit || st->pc_bytes + bytes <= st->mem_limit / 8)) {
+        return 0;
+    }
+    st->page_entry = 0;
+    st->pc_entries = 0;
+    st->pc_bytes = 0;
+    st->pc_drops++;
+    return 1;
+}
+
+/* Make room for one more entry, of about bytes, in the cache table at
+ * cache: replaced with an empty one (there and in the registry) when it
+ * would be full. */
+static void pcache_room(lua_State *L, int cache, apr_size_t bytes)
 {
     art_lstate_t *st = art_lua_st(L);
 
-    if (st->pc_entries >= PCACHE_MAX
-        || (st->mem_limit && st->mem > st->mem_limit / 8)) {
+    if (pcache_full(st, bytes)) {
         lua_newtable(L);
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
         lua_replace(L, cache);
-        st->page_entry = 0;
-        st->pc_entries = 0;
     }
     st->pc_entries++;
+    st->pc_bytes += bytes;
 }
 
 /* pcache_room for an entry put in one of the cache's entry tables (see
  * entry_push), which need not be on the stack: when the cache is full it is
  * dropped from the registry, and the entry table, that request's only,
  * goes with it once the request ends. */
-static void pcache_count(lua_State *L)
+static void pcache_count(lua_State *L, apr_size_t bytes)
 {
     art_lstate_t *st = art_lua_st(L);
 
-    if (st->pc_entries >= PCACHE_MAX
-        || (st->mem_limit && st->mem > st->mem_limit / 8)) {
+    if (pcache_full(st, bytes)) {
         lua_newtable(L);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &pcache_key);
-        st->page_entry = 0;
-        st->pc_entries = 0;
     }
     st->pc_entries++;
+    st->pc_bytes += bytes;
 }
 
 /* A fingerprint of a table: of its metatable's presence and of every key
@@ -337,6 +361,7 @@ static void pcache_count(lua_State *L)
  * rebuild). */
 typedef struct fp_walk_t {
     long left;                   /* entries the walk may still visit */
+    apr_size_t bytes;            /* about what the tables walked hold */
 } fp_walk_t;
 
 static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w);
@@ -358,6 +383,7 @@ static apr_uint64_t fp_table(lua_State *L, int idx, int depth, fp_walk_t *w)
     }
     luaL_checkstack(L, 4, "page model");
     idx = lua_absindex(L, idx);
+    w->bytes += PC_TABLE_BYTES;
     if (lua_getmetatable(L, idx)) {
         lua_pop(L, 1);
         h ^= 1;
@@ -368,6 +394,7 @@ static apr_uint64_t fp_table(lua_State *L, int idx, int depth, fp_walk_t *w)
             lua_pop(L, 2);
             break;
         }
+        w->bytes += PC_SLOT_BYTES;
         h += fp_mix(fp_value(L, -2, depth, w) * 31 + fp_value(L, -1, depth, w));
         lua_pop(L, 1);
     }
@@ -393,6 +420,11 @@ static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
     case LUA_TTABLE:
         return ((apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8 + 4)
             ^ fp_table(L, idx, depth + 1, w);
+    case LUA_TSTRING:
+        /* counted by identity, as below */
+        w->bytes += PC_STRING_BYTES + lua_rawlen(L, idx);
+        return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
+            + (apr_uint64_t)t;
     default:
         return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
             + (apr_uint64_t)t;
@@ -401,16 +433,21 @@ static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
 
 /* The fingerprint of the table at idx, 0 when it is larger than any the
  * module makes (then it counts as changed: a filter grew it, or made it
- * hold itself).  The walk is the module's own work, bounded by FP_ENTRIES
- * whatever a filter did, so it is not charged: it may run while the
- * template renders, where the filters' deadline is no measure of it. */
-static apr_uint64_t fingerprint(lua_State *L, int idx)
+ * hold itself); *bytes, when not NULL, gets about what it holds.  The walk
+ * is the module's own work, bounded by FP_ENTRIES whatever a filter did,
+ * so it is not charged: it may run while the template renders, where the
+ * filters' deadline is no measure of it. */
+static apr_uint64_t fingerprint(lua_State *L, int idx, apr_size_t *bytes)
 {
     fp_walk_t w;
     apr_uint64_t h;
 
     w.left = FP_ENTRIES;
+    w.bytes = 0;
     h = fp_table(L, idx, 0, &w);
+    if (bytes) {
+        *bytes = w.bytes;
+    }
     return w.left <= 0 ? 0 : h | 1;
 }
 
@@ -515,6 +552,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
     art_lstate_t *st = art_lua_st(L);
     int key = lua_gettop(L), cache = key - 1, engine;
     apr_uint64_t mark, fp;
+    apr_size_t bytes;
 
     st->pc_pristine = 0;
     lua_pushvalue(L, key);
@@ -533,7 +571,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
             lua_settop(L, cache);
             return 1;
         }
-        fp = fingerprint(L, -1);
+        fp = fingerprint(L, -1, NULL);
         if (fp && (mark | 1) == fp) {
             if (!(mark & 1)) {                  /* exposed from now on */
                 lua_pushinteger(L, (lua_Integer)fp);
@@ -556,13 +594,16 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
         return 0;
     }
     engine = engine_asked(L);
+    fp = fingerprint(L, -1, &bytes) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
+    /* the entry, its slot and, for an article's, its id and language */
+    bytes += PC_TABLE_BYTES + 5 * PC_SLOT_BYTES
+        + (who ? 2 * PC_STRING_BYTES + strlen(who->id) + 8 : 0);
     if (sub) {
-        pcache_count(L);
+        pcache_count(L, bytes);
     }
     else {
-        pcache_room(L, cache);
+        pcache_room(L, cache, bytes);
     }
-    fp = fingerprint(L, -1) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
     lua_pushvalue(L, key);
     lua_createtable(L, who ? 4 : 2, 0);
     lua_pushvalue(L, -3);
@@ -616,7 +657,8 @@ static void entry_push(lua_State *L, art_req_t *req, int which)
     lua_pushvalue(L, -1);
     if (lua_rawget(L, cache) != LUA_TTABLE) {
         lua_pop(L, 1);
-        pcache_room(L, cache);
+        pcache_room(L, cache, 2 * PC_TABLE_BYTES + 9 * PC_SLOT_BYTES
+                    + PC_STRING_BYTES + lua_rawlen(L, -1));
         lua_createtable(L, which == ENTRY_PAGE ? 8 : 0, 0);
         lua_pushvalue(L, -2);
         lua_pushvalue(L, -2);
@@ -1889,7 +1931,9 @@ void art_lua_page_keep(lua_State *L, art_req_t *req, int what)
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, PAGE_languages + what);
     lua_pop(L, 1);
-    pcache_count(L);
+    pcache_count(L, PC_SLOT_BYTES + (lua_type(L, -1) == LUA_TSTRING
+                                     ? PC_STRING_BYTES + lua_rawlen(L, -1)
+                                     : PC_TABLE_BYTES));
 }
 
 static int build_og(lua_State *L, art_req_t *req, const void *arg)
@@ -1945,13 +1989,23 @@ static int lazy_articles(lua_State *L, art_req_t *req)
     return 1;
 }
 
+static int build_author(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_author(L, req);
+    return 1;
+}
+
+/* Kept per author, language and mount prefix, as the site table is: the
+ * same on every page of one author (and made of a dozen strings). */
 static int lazy_author(lua_State *L, art_req_t *req)
 {
     if (req->author == NULL) {
         return 0;
     }
-    push_author(L, req);
-    return 1;
+    lua_pushfstring(L, "a\n%s\n%s\n%s", req->base, req->lang->code,
+                    req->author->id);
+    return pcache_get(L, req, build_author, NULL);
 }
 
 static int lazy_authors(lua_State *L, art_req_t *req)
@@ -1963,13 +2017,23 @@ static int lazy_authors(lua_State *L, art_req_t *req)
     return 1;
 }
 
+static int build_collection(lua_State *L, art_req_t *req, const void *arg)
+{
+    (void)arg;
+    push_collection(L, req);
+    return 1;
+}
+
+/* Kept per collection, language and mount prefix: every article page of a
+ * collection shows the same table. */
 static int lazy_collection(lua_State *L, art_req_t *req)
 {
     if (req->collection == NULL) {
         return 0;
     }
-    push_collection(L, req);
-    return 1;
+    lua_pushfstring(L, "c\n%s\n%s\n%s", req->base, req->lang->code,
+                    req->collection->id);
+    return pcache_get(L, req, build_collection, NULL);
 }
 
 static int lazy_feed(lua_State *L, art_req_t *req)
@@ -2155,15 +2219,51 @@ static void settle_field(lua_State *L, int page, int i)
     lua_rawset(L, page);
 }
 
-/* The table of this page's deferred fields (name -> {fn, file}) is upvalue
- * 2 of the state's page.__index, where page_index reaches it without a
- * lookup (it is asked for every name the template misses); nil while no
- * field was deferred. */
+/* The table of this page's deferred fields (name -> fn) is upvalue 2 of
+ * the state's page.__index, where page_index reaches it without a lookup
+ * (it is asked for every name the template misses); nil until a field is
+ * first deferred.  Upvalue 3 holds the file of the filter that deferred
+ * each (name -> light userdata: the filter's file name, which outlives the
+ * request).  Both are the state's, emptied for each page that used them:
+ * an article page defers a field on every request (lua/author.lua), and
+ * two tables and a copy of a long file name per request were most of
+ * articles.defer's cost. */
 static void deferred_push(lua_State *L)
 {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
     lua_getupvalue(L, -1, 2);
     lua_remove(L, -2);
+}
+
+static void deferred_files_push(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
+    lua_getupvalue(L, -1, 3);
+    lua_remove(L, -2);
+}
+
+/* Empty the table on top (the last page's deferred functions are not kept
+ * alive) and pop it. */
+static void table_clear(lua_State *L)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, -4);
+    }
+    lua_pop(L, 1);
+}
+
+/* A bit for the field name k (n bytes) in st->deferred_names, the names
+ * deferred on this page (names may share one): page_index looks in the
+ * deferred table only for those, since the template asks the page for
+ * every name its inner contexts lack, and an article page always has a
+ * deferred field (lua/author.lua). */
+static unsigned name_bit(const char *k, size_t n)
+{
+    return 1u << (((unsigned char)k[0] + n) & 31);
 }
 
 /* If the deferred field at key (index) waits in the deferred table at dt
@@ -2178,7 +2278,7 @@ static int deferred_take(lua_State *L, int page, int key, int dt)
         return 0;
     }
     lua_pushvalue(L, key);
-    if (lua_rawget(L, dt) != LUA_TTABLE) {
+    if (lua_rawget(L, dt) != LUA_TFUNCTION) {
         lua_pop(L, 1);
         return 0;
     }
@@ -2186,14 +2286,18 @@ static int deferred_take(lua_State *L, int page, int key, int dt)
      * endless recursion. */
     lua_pushvalue(L, key);
     lua_pushnil(L);
-    lua_rawset(L, dt);                          /* {fn, file} on top */
-    lua_rawgeti(L, -1, 2);
-    file = lua_tostring(L, -1);
+    lua_rawset(L, dt);                          /* fn on top */
+    deferred_files_push(L);
+    lua_pushvalue(L, key);
+    lua_rawget(L, -2);
+    file = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    lua_rawgeti(L, -1, 1);                      /* {fn, file}, fn */
+    lua_pushvalue(L, key);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
     lua_pushvalue(L, page);
     art_lua_call_deferred(L, lua_tostring(L, key), file ? file : "?");
-    lua_remove(L, -2);                          /* value */
     lua_pushvalue(L, key);
     lua_pushvalue(L, -2);
     lua_rawset(L, page);
@@ -2209,12 +2313,16 @@ static int deferred_take(lua_State *L, int page, int key, int dt)
 static int page_index(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
+    const char *k;
+    size_t n;
     int i;
 
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
     }
-    if (deferred_take(L, 1, 2, lua_upvalueindex(2))) {
+    k = lua_tolstring(L, 2, &n);
+    if ((st->deferred_names & name_bit(k, n))
+        && deferred_take(L, 1, 2, lua_upvalueindex(2))) {
         return 1;
     }
     lua_pushvalue(L, 2);
@@ -2254,7 +2362,11 @@ static int page_newindex(lua_State *L)
             lua_pushvalue(L, 2);
             lua_pushnil(L);
             lua_rawset(L, -3);
-            lua_pop(L, 1);
+            deferred_files_push(L);
+            lua_pushvalue(L, 2);
+            lua_pushnil(L);
+            lua_rawset(L, -3);
+            lua_pop(L, 2);
         }
     }
     lua_rawset(L, 1);
@@ -2340,6 +2452,8 @@ static int page_pairs(lua_State *L)
 static int api_defer(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
+    const char *name;
+    size_t n;
 
     cur_req(L);
     luaL_checktype(L, 2, LUA_TSTRING);
@@ -2351,20 +2465,26 @@ static int api_defer(lua_State *L)
     lua_pushvalue(L, 2);
     lua_pushnil(L);
     lua_rawset(L, 1);
-    if (!st->page_deferred) {
+    deferred_push(L);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
         lua_rawgetp(L, LUA_REGISTRYINDEX, &page_index_key);
         lua_newtable(L);
-        lua_setupvalue(L, -2, 2);
-        lua_pop(L, 1);
-        st->page_deferred = 1;
+        lua_setupvalue(L, -2, 3);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setupvalue(L, -3, 2);
+        lua_remove(L, -2);
     }
-    deferred_push(L);
+    st->page_deferred = 1;
+    name = lua_tolstring(L, 2, &n);
+    st->deferred_names |= name_bit(name, n);
     lua_pushvalue(L, 2);
-    lua_createtable(L, 2, 0);
     lua_pushvalue(L, 3);
-    lua_rawseti(L, -2, 1);
-    lua_pushstring(L, st->filter_file ? st->filter_file : "?");
-    lua_rawseti(L, -2, 2);
+    lua_rawset(L, -3);
+    deferred_files_push(L);
+    lua_pushvalue(L, 2);
+    lua_pushlightuserdata(L, (void *)(st->filter_file ? st->filter_file : "?"));
     lua_rawset(L, -3);
     return 0;
 }
@@ -2444,6 +2564,7 @@ int art_lua_build_page(lua_State *L)
     }
     deferred = st->page_deferred;
     st->page_deferred = 0;
+    st->deferred_names = 0;
     st->deferred_logged = 0;
     st->seo = NULL;
     /* A metatable of its own for each page, not one per state: a filter may
@@ -2457,14 +2578,16 @@ int art_lua_build_page(lua_State *L)
             lua_setfield(L, -2, lazy_fields[i].name);
         }
         lua_pushnil(L);
-        lua_pushcclosure(L, page_index, 2);
+        lua_pushnil(L);
+        lua_pushcclosure(L, page_index, 3);
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &page_index_key);
     }
     else if (deferred) {
-        /* the last page's deferred functions, not kept alive */
-        lua_pushnil(L);
-        lua_setupvalue(L, -2, 2);
+        deferred_push(L);
+        table_clear(L);
+        deferred_files_push(L);
+        table_clear(L);
     }
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, page_newindex);

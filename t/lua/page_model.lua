@@ -179,6 +179,28 @@ function modes.selfref(page)
   for i = 1, 50 do site["self" .. i] = site end
 end
 
+-- The version cache is bounded by what it holds, not by all the state
+-- holds: with more than an eighth of the memory cap in this filter's hands
+-- (garbage counts the same), making one more entry keeps the cache, so the
+-- site table a filter read in an earlier request on this state is handed
+-- out again.  The author lists of every article of every language: some
+-- were never made on this state (the /pm pages show one article's).
+local cache_site
+function modes.cache_room(page, r)
+  if not cache_site then
+    cache_site = page.site
+    return
+  end
+  local held = string.rep("x", 5 * 1024 * 1024)   -- above 32M / 8
+  for _, l in ipairs(articles.languages()) do
+    for _, a in ipairs(articles.find{ lang = l.code }) do
+      local _ = a.authors
+    end
+  end
+  r:set_header("X-PM-Cache", (page.site == cache_site and "kept" or "dropped")
+               .. " " .. #held)
+end
+
 function modes.defer_bad(_, r)
   local ok, err = pcall(articles.defer, {}, "x", function() end)
   r:set_header("X-PM-Defer", tostring(ok) .. " " .. tostring(err):match("not the page") )
