@@ -1005,7 +1005,16 @@ static int view_native_get(lua_State *L, int idx, int f, art_tpl_text_t *text)
     return t;
 }
 
-static const art_tpl_native_t view_native = { view_field, view_native_get };
+/* Whether the page_index call that returned last ran no Lua code, so that
+ * the engine may keep its answer (art_mustache.h). */
+static int page_index_kept(lua_State *L)
+{
+    return art_lua_st(L)->index_kept;
+}
+
+static const art_tpl_native_t view_native = {
+    view_field, view_native_get, page_index, page_index_kept
+};
 
 static int article_newindex(lua_State *L)
 {
@@ -2211,10 +2220,14 @@ static int page_index(lua_State *L)
     art_lstate_t *st = art_lua_st(L);
     int i;
 
+    /* Kept (see page_index_kept) unless a field is computed: a deferred
+     * one runs Lua code, and a core one is then answered from elsewhere. */
+    st->index_kept = 1;
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
     }
     if (deferred_take(L, 1, 2, lua_upvalueindex(2))) {
+        st->index_kept = 0;
         return 1;
     }
     lua_pushvalue(L, 2);
@@ -2237,6 +2250,7 @@ static int page_index(lua_State *L)
     st->engine_native = 2;
     settle_field(L, 1, i);
     st->engine_native = 0;
+    st->index_kept = 0;
     return 1;
 }
 
