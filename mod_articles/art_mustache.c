@@ -82,6 +82,8 @@ struct tpl_node_t {
     int nkids;
     const char **seg;           /* NUL-terminated segments of a dotted name */
     int *sid;                   /* their numbers in the template's name list */
+    unsigned hash;              /* of the first segment, for the memo
+                                 * (tpl_memo_t) */
     const char *s;              /* text, raw section body, or NUL-terminated name */
     apr_size_t n;
     const char *ind;            /* standalone partial/parent/block: its indentation */
@@ -395,6 +397,17 @@ static void add_bol_marker(tpl_parser_t *ps, apr_size_t pos)
     nd->flags = F_BOL;
 }
 
+/* FNV-1a: names are short, and only spread over a few memo slots. */
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+
+    while (*s) {
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    }
+    return h;
+}
+
 static apr_status_t parse_name(tpl_parser_t *ps, const tpl_tag_t *tag,
                                const char *nm, apr_size_t n, tpl_node_t *nd)
 {
@@ -427,6 +440,9 @@ static apr_status_t parse_name(tpl_parser_t *ps, const tpl_tag_t *tag,
             }
             nd->sid[k] = *id;
             nd->seg[k] = APR_ARRAY_IDX(ps->namelist, *id - 1, const char *);
+            if (k == 0) {
+                nd->hash = name_hash(nd->seg[0]);
+            }
             k++;
             start = i + 1;
         }
@@ -965,8 +981,9 @@ struct tpl_ovr_t {
 };
 
 /* What the data (the outermost context, a table) answered for a name it
- * has no field of its own for, as the template and the name's number there,
- * while no Lua code ran since (gen): nil, or a value kept in the render's
+ * has no field of its own for, by name (a layout, its partials and the page
+ * template all read the page's strings), while no Lua code ran since
+ * (gen): nil, or a value kept in the render's
  * memo table (at the slot's number).  A name that no inner context has is
  * looked up in the data on every item of a list, and a page's site and
  * strings are read all over a page: each time a call of the page's __index
@@ -977,8 +994,8 @@ struct tpl_ovr_t {
 #define TPL_MEMO_SLOTS 32
 
 typedef struct {
-    const art_tpl_t *t;
-    int sid;
+    const char *name;           /* a template's, which outlives the render */
+    unsigned hash;
     int type;                   /* LUA_TNIL, or the type of the value kept */
     unsigned gen;
 } tpl_memo_t;
@@ -1618,16 +1635,15 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
  * has every name asked of it never clear the memo. */
 static int memo_slot(tpl_render_t *st, const tpl_node_t *nd)
 {
-    apr_uintptr_t h = (apr_uintptr_t)nd->owner / sizeof(void *) * 31 + nd->sid[0];
     int k;
 
     if (!st->memo_clear) {
         for (k = 0; k < TPL_MEMO_SLOTS; k++) {
-            st->memo_slot[k].t = NULL;
+            st->memo_slot[k].name = NULL;
         }
         st->memo_clear = 1;
     }
-    return (int)(h % TPL_MEMO_SLOTS);
+    return (int)(nd->hash % TPL_MEMO_SLOTS);
 }
 
 /* The first segment of nd's name read from the data (ctx[0]), a table, as
@@ -1646,7 +1662,8 @@ static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
     }
     k = memo_slot(st, nd);
     m = &st->memo_slot[k];
-    if (m->t == nd->owner && m->sid == nd->sid[0] && m->gen == st->gen) {
+    if (m->hash == nd->hash && m->gen == st->gen && m->name
+        && (m->name == nd->seg[0] || strcmp(m->name, nd->seg[0]) == 0)) {
         if (m->type == LUA_TNIL) {
             return TPL_ABSENT;
         }
@@ -1664,8 +1681,8 @@ static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
             lua_pushvalue(L, -1);
             lua_rawseti(L, st->memo, k + 1);
         }
-        m->t = nd->owner;
-        m->sid = nd->sid[0];
+        m->name = nd->seg[0];
+        m->hash = nd->hash;
         m->type = t;
         m->gen = st->gen;
     }
