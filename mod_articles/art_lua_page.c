@@ -2220,8 +2220,10 @@ static int page_index(lua_State *L)
     art_lstate_t *st = art_lua_st(L);
     int i;
 
-    /* Kept (see page_index_kept) unless a field is computed: a deferred
-     * one runs Lua code, and a core one is then answered from elsewhere. */
+    /* Kept (see page_index_kept) unless a deferred field runs its Lua
+     * function.  A core field is made in C alone (no metamethod, no Lua
+     * call), and asked again gives what it gave: the page's own field or
+     * the engine's memo. */
     st->index_kept = 1;
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
@@ -2250,7 +2252,6 @@ static int page_index(lua_State *L)
     st->engine_native = 2;
     settle_field(L, 1, i);
     st->engine_native = 0;
-    st->index_kept = 0;
     return 1;
 }
 
