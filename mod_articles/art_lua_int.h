@@ -63,6 +63,8 @@ struct art_lstate_t {
                                     entry of the cache (art_lua_page.c) */
     int engine_native;           /* who asks for a page model value, when
                                     known (engine_asked, art_lua_page.c) */
+    int index_kept;              /* page_index's last answer ran no Lua code
+                                    (art_tpl_native_t.index_kept) */
 };
 
 static inline art_lstate_t *art_lua_st(lua_State *L)

@@ -1047,7 +1047,16 @@ static int view_native_get(lua_State *L, int idx, int f, art_tpl_text_t *text)
     return t;
 }
 
-static const art_tpl_native_t view_native = { view_field, view_native_get };
+/* Whether the page_index call that returned last ran no Lua code, so that
+ * the engine may keep its answer (art_mustache.h). */
+static int page_index_kept(lua_State *L)
+{
+    return art_lua_st(L)->index_kept;
+}
+
+static const art_tpl_native_t view_native = {
+    view_field, view_native_get, page_index, page_index_kept
+};
 
 static int article_newindex(lua_State *L)
 {
@@ -2317,12 +2326,18 @@ static int page_index(lua_State *L)
     size_t n;
     int i;
 
+    /* Kept (see page_index_kept) unless a deferred field runs its Lua
+     * function.  A core field is made in C alone (no metamethod, no Lua
+     * call), and asked again gives what it gave: the page's own field or
+     * the engine's memo. */
+    st->index_kept = 1;
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
     }
     k = lua_tolstring(L, 2, &n);
     if ((st->deferred_names & name_bit(k, n))
         && deferred_take(L, 1, 2, lua_upvalueindex(2))) {
+        st->index_kept = 0;
         return 1;
     }
     lua_pushvalue(L, 2);

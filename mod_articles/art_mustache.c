@@ -15,10 +15,12 @@
  * (native_field), and a string field that is only written out, or only tested
  * by a section, goes from C memory to the output without a Lua string.  A table
  * whose metatable's __index is a native userdata (a wrapper) keeps that
- * userdata in its context, and names the data lacks are remembered while a list
- * is rendered; both answers hold only until Lua code may have run (the
- * render's generation, see tpl_ctx_t).  A __gc metamethod run by the collector
- * in the middle of a render is not counted as Lua code that may change them.
+ * userdata in its context, a name a native userdata has no field for is nil
+ * without a call once the userdata passed its checks, and what the data's
+ * __index answered is remembered (tpl_memo_t) when it ran no Lua code; these
+ * answers hold only until Lua code may have run (the render's generation,
+ * see tpl_ctx_t).  A __gc metamethod run by the collector in the middle of a
+ * render is not counted as Lua code that may change them.
  * Output goes straight into the caller's buffer, which is pre-sized from the
  * previous render of the same template, and values are escaped in one pass.
  *
@@ -80,6 +82,8 @@ struct tpl_node_t {
     int nkids;
     const char **seg;           /* NUL-terminated segments of a dotted name */
     int *sid;                   /* their numbers in the template's name list */
+    unsigned hash;              /* of the first segment, for the memo
+                                 * (tpl_memo_t) */
     const char *s;              /* text, raw section body, or NUL-terminated name */
     apr_size_t n;
     const char *ind;            /* standalone partial/parent/block: its indentation */
@@ -393,6 +397,17 @@ static void add_bol_marker(tpl_parser_t *ps, apr_size_t pos)
     nd->flags = F_BOL;
 }
 
+/* FNV-1a: names are short, and only spread over a few memo slots. */
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+
+    while (*s) {
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    }
+    return h;
+}
+
 static apr_status_t parse_name(tpl_parser_t *ps, const tpl_tag_t *tag,
                                const char *nm, apr_size_t n, tpl_node_t *nd)
 {
@@ -425,6 +440,9 @@ static apr_status_t parse_name(tpl_parser_t *ps, const tpl_tag_t *tag,
             }
             nd->sid[k] = *id;
             nd->seg[k] = APR_ARRAY_IDX(ps->namelist, *id - 1, const char *);
+            if (k == 0) {
+                nd->hash = name_hash(nd->seg[0]);
+            }
             k++;
             start = i + 1;
         }
@@ -941,6 +959,8 @@ typedef struct {
     int cls;                    /* V_NONE ... */
     int nat;                    /* V_WRAPPER: stack index of the native userdata */
     unsigned gen;               /* V_WRAPPER: generation it was found in */
+    int checked;                /* V_NATIVE, V_WRAPPER: its native userdata
+                                 * passed the native get's checks once */
     const art_tpl_text_t *text; /* a section's native text, which only `.` reads
                                  * (idx then holds nil); else NULL */
 } tpl_ctx_t;
@@ -960,19 +980,25 @@ struct tpl_ovr_t {
     const tpl_ovr_t *prev;
 };
 
-/* Names the data (the outermost context) was found not to have, as the
- * template and the name's number there, while no Lua code ran since (gen).
- * A name that no inner context has is looked up in the data on every item of
- * a list (a page's __index function call each time); until Lua code runs,
- * which could add it, the answer stays nil.  It is asked only after the
- * data's own fields (a raw lookup) missed. */
-#define TPL_MISS_SLOTS 16
+/* What the data (the outermost context, a table) answered for a name it
+ * has no field of its own for, by name (a layout, its partials and the page
+ * template all read the page's strings), while no Lua code ran since
+ * (gen): nil, or a value kept in the render's
+ * memo table (at the slot's number).  A name that no inner context has is
+ * looked up in the data on every item of a list, and a page's site and
+ * strings are read all over a page: each time a call of the page's __index
+ * function.  Only answers that ran no Lua code are kept: none was asked (no
+ * __index), or the __index says so (art_tpl_native_t.index_kept).  Until
+ * Lua code runs, which could change the answer or give the data the field
+ * itself, the memo answers without a lookup. */
+#define TPL_MEMO_SLOTS 32
 
 typedef struct {
-    const art_tpl_t *t;
-    int sid;
+    const char *name;           /* a template's, which outlives the render */
+    unsigned hash;
+    int type;                   /* LUA_TNIL, or the type of the value kept */
     unsigned gen;
-} tpl_miss_t;
+} tpl_memo_t;
 
 typedef struct {
     lua_State *L;
@@ -1001,8 +1027,16 @@ typedef struct {
                                  * (lambdas, metamethods): see tpl_ctx_t */
     tpl_ctx_t ctx0[32];
     char ibuf0[128];
-    int miss_clear;             /* miss has been cleared */
-    tpl_miss_t miss[TPL_MISS_SLOTS];
+    int kept;                   /* get_meta's answer ran no Lua code */
+    const void *plain_mt;       /* the metatable get_meta last found with an
+                                 * __index that is no native userdata, in
+                                 * generation plain_gen: a table with it is
+                                 * read with lua_gettable at once */
+    lua_CFunction plain_fn;     /* that __index as a C function, or NULL */
+    unsigned plain_gen;
+    int memo;                   /* stack index of the memo table, or 0 */
+    int memo_clear;             /* memo_slot has been cleared */
+    tpl_memo_t memo_slot[TPL_MEMO_SLOTS];
 } tpl_render_t;
 
 static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n);
@@ -1288,6 +1322,7 @@ static void ctx_push(tpl_render_t *st, int idx, int probe)
     c = &st->ctx[st->nctx++];
     c->idx = idx;
     c->text = NULL;
+    c->checked = 0;
     c->cls = value_class(st, idx);
     if (c->cls == V_TABLE && probe && push_wrapped(st, idx)) {
         c->cls = V_WRAPPER;
@@ -1430,6 +1465,30 @@ static int native_get(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
     return st->nops->get(st->L, obj, native_field(st, nd, i), txt);
 }
 
+/* What a context lookup answers for a name the context does not have when
+ * nothing was pushed for it (see ctx_native_get). */
+#define TPL_ABSENT (-3)
+
+/* The first segment of nd's name read from the native userdata at obj, which
+ * is context c's, as native_get.  A name the userdata has no field for is
+ * nil; the get is asked for it only until its checks passed once for this
+ * context (the view is the running request's), which cannot change while
+ * the template renders: after that such a name costs no call and pushes
+ * nothing (TPL_ABSENT).  Names of lists' items are mostly absent from some
+ * of them (a snippet, a date text). */
+static int ctx_native_get(tpl_render_t *st, tpl_ctx_t *c, int obj,
+                          const tpl_node_t *nd, tpl_text_t *txt)
+{
+    int f = native_field(st, nd, 0), t;
+
+    if (f < 0 && c->checked) {
+        return TPL_ABSENT;
+    }
+    t = st->nops->get(st->L, obj, f, txt);
+    c->checked = 1;
+    return t;
+}
+
 /* Push field i of nd's name of the value at obj (an absolute index), whose
  * class is cls; returns its type.  With txt, a native string field may
  * instead fill txt, push nothing and return ART_TPL_NATIVE_TEXT.  A table
@@ -1464,17 +1523,26 @@ static int get_field(tpl_render_t *st, int obj, int cls, const tpl_node_t *nd,
     return get_meta(st, obj, nd, i, txt);
 }
 
-/* get_field after a raw miss of a table (nil on top): through its metatable. */
+/* get_field after a raw miss of a table (nil on top): through its metatable.
+ * st->kept says whether the answer ran no Lua code (see tpl_memo_t). */
 static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
                     tpl_text_t *txt)
 {
     lua_State *L = st->L;
+    const art_tpl_native_t *ops = st->nops;
     int t;
 
+    st->kept = 1;
     if (!lua_getmetatable(L, obj)) {
         return LUA_TNIL;
     }
-    /* nil, the metatable */
+    /* nil, the metatable.  The metatable of the last table read through
+     * Lua is known while no Lua code ran, which could change its __index:
+     * a page's, read for every name its own fields lack. */
+    if (lua_topointer(L, -1) == st->plain_mt && st->plain_gen == st->gen) {
+        lua_pop(L, 2);
+        goto as_lua;
+    }
     lua_pushvalue(L, st->ikey);
     t = lua_rawget(L, -2);
     if (t == LUA_TNIL) {
@@ -1482,6 +1550,7 @@ static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
         return LUA_TNIL;
     }
     if (is_native(st, -1)) {
+        st->kept = 0;
         lua_replace(L, -3);
         lua_pop(L, 1);
         t = native_get(st, lua_gettop(L), nd, i, txt);
@@ -1494,15 +1563,23 @@ static int get_meta(tpl_render_t *st, int obj, const tpl_node_t *nd, int i,
         return t;
     }
     /* an __index function or table: as Lua reads it */
+    st->plain_mt = lua_topointer(L, -2);
+    st->plain_fn = lua_tocfunction(L, -1);
+    st->plain_gen = st->gen;
     lua_pop(L, 3);
+as_lua:
     lua_rawgeti(L, st->names, nd->sid[i]);
-    st->gen++;
-    return lua_gettable(L, obj);
+    t = lua_gettable(L, obj);
+    st->kept = ops->index && st->plain_fn == ops->index && ops->index_kept(L);
+    if (!st->kept) {
+        st->gen++;
+    }
+    return t;
 }
 
 /* Push the first segment of nd's name read from the wrapper context c, as
  * get_field. */
-static int wrapper_field(tpl_render_t *st, const tpl_ctx_t *c, const tpl_node_t *nd,
+static int wrapper_field(tpl_render_t *st, tpl_ctx_t *c, const tpl_node_t *nd,
                          tpl_text_t *txt)
 {
     lua_State *L = st->L;
@@ -1517,7 +1594,7 @@ static int wrapper_field(tpl_render_t *st, const tpl_ctx_t *c, const tpl_node_t 
         return t;
     }
     lua_pop(L, 1);
-    return native_get(st, c->nat, nd, 0, txt);
+    return ctx_native_get(st, c, c->nat, nd, txt);
 }
 
 /* Replace the value on top of the stack, of class cls, by its field number i
@@ -1554,47 +1631,60 @@ static int index_segment(tpl_render_t *st, const tpl_node_t *nd, int i, int cls,
     return t;
 }
 
-/* Pages whose data has every name asked of it never clear the memo. */
-static tpl_miss_t *miss_slot(tpl_render_t *st, const tpl_node_t *nd)
+/* The memo slot of nd's first segment (see tpl_memo_t).  Pages whose data
+ * has every name asked of it never clear the memo. */
+static int memo_slot(tpl_render_t *st, const tpl_node_t *nd)
 {
-    apr_uintptr_t h = (apr_uintptr_t)nd->owner / sizeof(void *) * 31 + nd->sid[0];
     int k;
 
-    if (!st->miss_clear) {
-        for (k = 0; k < TPL_MISS_SLOTS; k++) {
-            st->miss[k].t = NULL;
+    if (!st->memo_clear) {
+        for (k = 0; k < TPL_MEMO_SLOTS; k++) {
+            st->memo_slot[k].name = NULL;
         }
-        st->miss_clear = 1;
+        st->memo_clear = 1;
     }
-    return &st->miss[h % TPL_MISS_SLOTS];
+    return (int)(nd->hash % TPL_MEMO_SLOTS);
 }
 
 /* The first segment of nd's name read from the data (ctx[0]), a table, as
- * get_field; a raw miss asks the memo before the metatable. */
+ * get_field, or TPL_ABSENT (nothing pushed) when the memo knows it is nil.
+ * The memo is asked first: while no Lua code ran, nothing gave the data a
+ * field of its own since the answer was kept. */
 static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
+    lua_State *L = st->L;
     const tpl_ctx_t *c = &st->ctx[0];
-    tpl_miss_t *miss;
-    int t;
+    tpl_memo_t *m;
+    int t, k;
 
-    if (!st->names || !st->nops) {
+    if (!st->names || !st->memo) {
         return get_field(st, c->idx, V_TABLE, nd, 0, txt);
     }
-    lua_rawgeti(st->L, st->names, nd->sid[0]);
-    t = lua_rawget(st->L, c->idx);
+    k = memo_slot(st, nd);
+    m = &st->memo_slot[k];
+    if (m->hash == nd->hash && m->gen == st->gen && m->name
+        && (m->name == nd->seg[0] || strcmp(m->name, nd->seg[0]) == 0)) {
+        if (m->type == LUA_TNIL) {
+            return TPL_ABSENT;
+        }
+        lua_rawgeti(L, st->memo, k + 1);
+        return m->type;
+    }
+    lua_rawgeti(L, st->names, nd->sid[0]);
+    t = lua_rawget(L, c->idx);
     if (t != LUA_TNIL) {
         return t;
     }
-    miss = miss_slot(st, nd);
-    if (miss->t == nd->owner && miss->sid == nd->sid[0] && miss->gen == st->gen) {
-        return LUA_TNIL;
-    }
     t = get_meta(st, c->idx, nd, 0, txt);
-    if (t == LUA_TNIL) {
-        /* after the lookup, which may have run Lua code */
-        miss->t = nd->owner;
-        miss->sid = nd->sid[0];
-        miss->gen = st->gen;
+    if (st->kept && t != ART_TPL_NATIVE_TEXT) {
+        if (t != LUA_TNIL) {
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, st->memo, k + 1);
+        }
+        m->name = nd->seg[0];
+        m->hash = nd->hash;
+        m->type = t;
+        m->gen = st->gen;
     }
     return t;
 }
@@ -1621,7 +1711,7 @@ static int text_value(tpl_render_t *st, const tpl_text_t *text, tpl_text_t *txt)
 static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
     lua_State *L = st->L;
-    const tpl_ctx_t *c;
+    tpl_ctx_t *c;
     tpl_text_t *want = nd->nseg == 1 ? txt : NULL;
     int i, cls, t = LUA_TNIL;
 
@@ -1644,6 +1734,9 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         if (c->cls == V_WRAPPER) {
             t = wrapper_field(st, c, nd, want);
         }
+        else if (c->cls == V_NATIVE) {
+            t = ctx_native_get(st, c, c->idx, nd, want);
+        }
         else if (i == 0 && c->cls == V_TABLE) {
             t = data_field(st, nd, want);
         }
@@ -1652,6 +1745,9 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         }
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
+        }
+        if (t == TPL_ABSENT) {
+            continue;
         }
         if (t != LUA_TNIL) {
             break;
@@ -2241,6 +2337,10 @@ static int render_main(lua_State *L)
     st->cache = lua_gettop(L);
     lua_pushnil(L);
     st->mtslot = lua_gettop(L);
+    if (st->nops) {
+        lua_createtable(L, TPL_MEMO_SLOTS, 0);
+        st->memo = lua_gettop(L);
+    }
     ctx_push(st, 2, 1);
     st->names = names_push(st, st->tpl);
     render_code(st, st->tpl->code, st->tpl->ncode);
@@ -2286,9 +2386,13 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.cache = st.names = st.mtslot = st.ikey = 0;
     st.nops = NULL;
     st.nmt = NULL;
+    st.plain_mt = NULL;
+    st.plain_fn = NULL;
+    st.plain_gen = 0;
+    st.memo = 0;
     st.depth = st.pdepth = 0;
     st.gen = 0;
-    st.miss_clear = 0;
+    st.memo_clear = 0;
 
     lua_pushcfunction(L, render_main);
     lua_pushlightuserdata(L, &st);

@@ -53,7 +53,9 @@
  * then read in C: the name is resolved once per template, a name the userdata
  * does not have costs no Lua call, and a string field that is interpolated is
  * written from C memory without a Lua string being made.  Everything else
- * (an __index function or table, other userdata) takes the ordinary path.
+ * (an __index function or table, other userdata) takes the ordinary path;
+ * the data's __index may tell the engine which of its answers it may keep
+ * (index_kept below).
  *
  * For speed, each lua_State keeps each template's names as Lua strings in a table in
  * its registry (under a private light-userdata key), so that lookups create no
@@ -105,8 +107,21 @@ typedef struct art_tpl_native_t {
      * fill *text and return ART_TPL_NATIVE_TEXT; otherwise push the value
      * (nil when there is none) and return its Lua type.  It runs in the
      * engine's C function, not a call of its own: it must make room on the
-     * stack (lua_checkstack) for more than one value. */
+     * stack (lua_checkstack) for more than one value.  Its checks give
+     * one userdata the same answer for a whole render: once a get of it
+     * returned, a name it has no field for is taken as nil without asking
+     * again. */
     int (*get)(lua_State *L, int idx, int f, art_tpl_text_t *text);
+    /* Optional (NULL: none).  index is a C function used as the __index
+     * of the data templates are rendered against (the page); right after
+     * the engine's lua_gettable ran it, index_kept says whether that call
+     * ran no Lua code and gave what the same table and key will give again
+     * until Lua code runs (the engine's own native gets are no Lua code).
+     * The engine then keeps the answer, and what it learnt before, while
+     * no Lua code runs, instead of calling index again for every read of
+     * the same name (a page's site and strings, read all over a page). */
+    lua_CFunction index;
+    int (*index_kept)(lua_State *L);
 } art_tpl_native_t;
 
 /* Make the userdata of L whose metatable is the table at mt native, read

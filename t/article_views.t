@@ -19,7 +19,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/views/en/european-languages/rethinking-pakistans-afghan-policy';
 
-plan tests => 35;
+plan tests => 36;
 
 # The lines of $body that start with "$tag:", without the tag.
 sub lines_of {
@@ -67,6 +67,8 @@ ok t_cmp($d[0], "EN-PARTIAL|$escaped|$title|$escaped||en|/views/en/european-lang
          'a partial it names, the text escaped and raw, nested, not inverted, outer names, a URL of two pieces');
 ok t_cmp((lines_of($body, 'N'))[0], '[][L][L]',
          'a name the page lacks, then a lambda defers it: the next items show it');
+ok t_cmp((lines_of($body, 'K'))[0], qr{^\[\][^|]+\|RESITE\|\[NEW\]$},
+         'a lambda setting page fields read through its __index, or missing: read anew after it');
 my @b = grep { /^[BE]:/ } split /\n(?=[A-Z]:)/, $body;
 my ($b1, $b2) = map { /^B:(.*)/s ? $1 : () } @b;
 ok t_cmp(defined $b1 && length $b1 > 500 && $b1 eq $b2 ? 'same' : 'differs', 'same',

@@ -72,6 +72,13 @@ return function(page, r)
       articles.defer(page, "late", function() return "L" end)
       return ""
     end
+    -- a lambda setting page fields the template read through the page's
+    -- __index (site) or found missing: what follows reads the new ones
+    page.kept_set = function()
+      page.site = { title = "RESITE" }
+      page.kept_new = "NEW"
+      return ""
+    end
     page.reset_wrap = setmetatable({ wrapped = true }, { __index = a })
     page.reset = function()
       setmetatable(page.reset_wrap, { __index = { title = "RESET" } })
