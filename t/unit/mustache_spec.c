@@ -944,21 +944,30 @@ static void reference_escape(art_buf_t *b, const char *s, size_t n)
 /* Escaped and raw values, with NUL bytes inside and specials at both ends, written
  * into buffers that grow as they go, into one that already holds text, and up to
  * an output limit that they just fit or just miss; each render twice, the second
- * one into a buffer pre-sized from the first. */
+ * one into a buffer pre-sized from the first.  List s has every special byte at
+ * every offset of values from 1 to 40 bytes long, so that each falls in a scanned
+ * block and in the bytes after the last one, first, last and alone: the escaper
+ * must find each. */
 static void output_checks(lua_State *L, apr_pool_t *pool, tally_t *tally)
 {
-    static const char src[] = "{{v}}|{{{v}}}|{{#l}}{{.}}{{/l}}";
+    static const char src[] = "{{v}}|{{{v}}}|{{#l}}{{.}}{{/l}}{{#s}}{{.}}|{{/s}}";
     apr_pool_t *p;
     art_tpl_t *t;
     art_buf_t want, out;
     const char *v;
     char *err;
     size_t nv, i;
+    lua_Integer k;
     int round, ok = 1;
 
     apr_pool_create(&p, pool);
     if (luaL_dostring(L, "local v = '<a\\0b>&\"' .. string.rep('x\\0<y', 300) .. \"'\" "
-                      "return { v = v, l = { v, 'plain', '&' } }") != LUA_OK
+                      "local s = {} "
+                      "for len = 1, 40 do for pos = 1, len do "
+                      "for c in ([[&<>\"']]):gmatch('.') do "
+                      "s[#s + 1] = ('x'):rep(pos - 1) .. c .. ('y'):rep(len - pos) "
+                      "end end end "
+                      "return { v = v, l = { v, 'plain', '&' }, s = s }") != LUA_OK
         || art_tpl_compile(p, "out", src, strlen(src), &t, &err) != APR_SUCCESS) {
         printf("FAIL engine: output checks: setup\n");
         lua_settop(L, 0);
@@ -975,6 +984,15 @@ static void output_checks(lua_State *L, apr_pool_t *pool, tally_t *tally)
     art_buf_putc(&want, '|');
     reference_escape(&want, v, nv);
     art_buf_puts(&want, "plain&amp;");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "s");
+    for (k = 1; k <= (lua_Integer)lua_rawlen(L, -1); k++) {
+        lua_rawgeti(L, -1, k);
+        v = lua_tolstring(L, -1, &nv);
+        reference_escape(&want, v, nv);
+        art_buf_putc(&want, '|');
+        lua_pop(L, 1);
+    }
     lua_pop(L, 1);
     for (round = 0; round < 2 && ok; round++) {
         /* grown as it goes (then pre-sized from the last render), and with room
