@@ -954,6 +954,11 @@ enum {
  * or changed its __index: it is valid while the render's generation (st->gen,
  * counted up wherever the engine may run Lua code) is the one it was found
  * in; after that the wrapper is read as any other table. */
+/* A wrapper's own string keys, as C strings, kept when it has no more than
+ * this many (a listed article wrapped with its date text has one): a name
+ * that is none of them is not asked of the table (see wrapper_field). */
+#define TPL_OWN_MAX 4
+
 typedef struct {
     int idx;                    /* absolute Lua stack index */
     int cls;                    /* V_NONE ... */
@@ -963,6 +968,9 @@ typedef struct {
                                  * passed the native get's checks once */
     const art_tpl_text_t *text; /* a section's native text, which only `.` reads
                                  * (idx then holds nil); else NULL */
+    int nown;                   /* V_WRAPPER: how many string keys the table
+                                 * itself has (own), or -1: more than fit */
+    const char *own[TPL_OWN_MAX];
 } tpl_ctx_t;
 
 /* A native string field's bytes, written without a Lua string. */
@@ -1305,6 +1313,48 @@ static int push_wrapped(tpl_render_t *st, int idx)
     return 0;
 }
 
+/* Note the string keys of wrapper context c's table itself, or that it has
+ * more than TPL_OWN_MAX.  The C strings stay valid, and the list true, while
+ * the table is unchanged: while no Lua code ran (c->gen).  Keys of other
+ * types are no name's. */
+static void own_keys(tpl_render_t *st, tpl_ctx_t *c)
+{
+    lua_State *L = st->L;
+    int n = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, c->idx)) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            if (n == TPL_OWN_MAX) {
+                lua_pop(L, 2);
+                n = -1;
+                break;
+            }
+            c->own[n++] = lua_tostring(L, -2);
+        }
+        lua_pop(L, 1);
+    }
+    c->nown = n;
+}
+
+/* Whether name may be one of wrapper context c's own keys.  A key with a NUL
+ * inside may compare equal to a shorter name: that only sends the name to the
+ * table, which answers right. */
+static int own_may_have(const tpl_ctx_t *c, const char *name)
+{
+    int k;
+
+    if (c->nown < 0) {
+        return 1;
+    }
+    for (k = 0; k < c->nown; k++) {
+        if (c->own[k][0] == name[0] && strcmp(c->own[k], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Push the value at idx as the innermost context; a wrapper's native userdata
  * goes on top of the Lua stack (the caller pops its slots with lua_settop).
  * Without probe a table is not asked whether it is a wrapper: it is read as
@@ -1328,6 +1378,7 @@ static void ctx_push(tpl_render_t *st, int idx, int probe)
         c->cls = V_WRAPPER;
         c->nat = lua_gettop(st->L);
         c->gen = st->gen;
+        own_keys(st, c);
     }
 }
 
@@ -1587,6 +1638,11 @@ static int wrapper_field(tpl_render_t *st, tpl_ctx_t *c, const tpl_node_t *nd,
 
     if (c->gen != st->gen || !st->names) {
         return get_field(st, c->idx, V_TABLE, nd, 0, txt);
+    }
+    /* the table itself has none of the names its article has: those cost
+     * no lookup in it */
+    if (!own_may_have(c, nd->seg[0])) {
+        return ctx_native_get(st, c, c->nat, nd, txt);
     }
     lua_rawgeti(L, st->names, nd->sid[0]);
     t = lua_rawget(L, c->idx);

@@ -19,7 +19,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/views/en/european-languages/rethinking-pakistans-afghan-policy';
 
-plan tests => 36;
+plan tests => 37;
 
 # The lines of $body that start with "$tag:", without the tag.
 sub lines_of {
@@ -56,6 +56,8 @@ ok t_cmp(all_same(4, @x), 'same', 'names a view lacks fall through to the page')
 ok t_cmp($x[0], qr{^article\|[^|]+\|[^|]+\|$}, 'kind, site.title and date_text found');
 ok t_cmp((lines_of($body, 'O'))[0], 'OVERRIDDEN|en',
          "a wrapper's own field wins over the view's, the rest is the view's");
+ok t_cmp((lines_of($body, 'W'))[0], "MANY|en|4|NEAR|$escaped",
+         "wrappers with many own fields, or ones named near the view's: each the table's or the view's");
 my @m = lines_of($body, 'M');
 ok t_cmp($m[0], "$escaped|SWAPPED|xx",
          "a lambda changing a wrapper's __index while it renders: read anew after it");

@@ -59,6 +59,12 @@ return function(page, r)
                                 { __index = function(_, k) return a[k] end })
     page.view_wrap = setmetatable({ wrapped = true }, { __index = a })
     page.override = setmetatable({ title = "OVERRIDDEN" }, { __index = a })
+    -- more own fields than the engine notes, and names near a view's (and
+    -- keys no name has): each is the table's or the view's as in Lua
+    page.override_many = setmetatable({ t1 = 1, t2 = 2, t3 = 3, t4 = 4, title = "MANY" },
+                                      { __index = a })
+    page.override_near = setmetatable({ titles = "NEAR", [2.5] = "x", [true] = 1 },
+                                      { __index = a })
     -- a lambda that points a wrapper being rendered at another __index, and
     -- one that gives it another metatable: what follows reads the new one
     page.swap_wrap = setmetatable({ wrapped = true }, { __index = a })
