@@ -56,7 +56,6 @@ struct art_lstate_t {
     int pc_preview;
     int pc_entries;
     apr_size_t pc_bytes;         /* about what the cache's entries hold */
-    unsigned long pc_drops;      /* times the cache was dropped as full */
     int pc_pristine;             /* the last hand-out was a pristine entry
                                     to the template: keep it from Lua */
     int page_entry;              /* the registry holds this request's page

@@ -268,7 +268,7 @@ static void push_collection_ref(lua_State *L, art_req_t *req,
  * state's memory: that counts garbage too, which the collector lets grow
  * to about as much as what is live, so a state serving several page kinds
  * went past the eighth with a cache far below it and dropped it again and
- * again, making every page's tables anew (st->pc_drops counts drops). */
+ * again, making every page's tables anew. */
 
 #define PCACHE_MAX 4096
 #define FP_DEPTH 8
@@ -316,7 +316,6 @@ static int pcache_full(art_lstate_t *st, apr_size_t bytes)
     st->page_entry = 0;
     st->pc_entries = 0;
     st->pc_bytes = 0;
-    st->pc_drops++;
     return 1;
 }
 
