@@ -14,9 +14,9 @@
  */
 #include <stdlib.h>
 
-#include <apr_thread_mutex.h>
 
 #include "art_memo.h"
+#include "art_mutex.h"
 
 typedef struct {
     void *entry;
@@ -26,9 +26,7 @@ typedef struct {
 } memo_slot_t;
 
 struct art_memo_t {
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *mu;
-#endif
+    art_mutex_t *mu;
     void (*free_fn)(void *entry);
     apr_uint64_t serial;         /* the version the slots hold */
     memo_slot_t *slots;
@@ -37,22 +35,9 @@ struct art_memo_t {
     apr_size_t bytes, limit;
 };
 
-static void memo_lock(art_memo_t *m)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(m->mu);
-#else
-    (void)m;
-#endif
-}
-
 void art_memo_unlock(art_memo_t *m)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(m->mu);
-#else
-    (void)m;
-#endif
+    art_mutex_unlock(m->mu);
 }
 
 /* Free every entry; the caller holds the lock (or is the last user). */
@@ -95,13 +80,10 @@ art_memo_t *art_memo_create(apr_pool_t *p, int slots, apr_size_t bytes,
     m->mask = n - 1;
     m->limit = bytes;
     m->free_fn = free_fn;
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&m->mu, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS) {
+    if (art_mutex_create(&m->mu, p) != APR_SUCCESS) {
         free(m->slots);
         return NULL;
     }
-#endif
     apr_pool_cleanup_register(p, m, memo_cleanup, apr_pool_cleanup_null);
     return m;
 }
@@ -124,7 +106,7 @@ void *art_memo_get(art_memo_t *m, apr_uint64_t serial, apr_uint32_t hash)
 {
     memo_slot_t *slot;
 
-    memo_lock(m);
+    art_mutex_lock(m->mu);
     if (serial != m->serial || (slot = memo_find(m, hash)) == NULL) {
         return NULL;
     }
@@ -148,7 +130,7 @@ void art_memo_put(art_memo_t *m, apr_uint64_t serial, apr_uint32_t hash,
     memo_slot_t *slot, *set = &m->slots[hash & m->mask & ~1u];
     void *old = entry;
 
-    memo_lock(m);
+    art_mutex_lock(m->mu);
     if (serial > m->serial) {
         /* A newer version: requests that begin from now on read it. */
         memo_empty(m);

@@ -42,13 +42,13 @@
 #include <apr_file_io.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 
 #include <lmdb.h>
 
 #include "art_buf.h"
 #include "art_hash.h"
 #include "art_html.h"
+#include "art_mutex.h"
 #include "art_store.h"
 #include "art_text.h"
 
@@ -68,9 +68,8 @@ struct art_store_t {
     art_store_opts_t opts;
     MDB_env *env;
     MDB_dbi meta, files, docs, keys, lists, terms;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *mu;      /* free list and tables cache */
-#endif
+    art_mutex_t *mu;             /* free list, tables cache and gen_t
+                                    references */
     art_store_txn_t *free;       /* reset read transactions */
     struct tables_ref_t *tables; /* the newest decoded */
     struct gen_t *gen;           /* the newest snapshot read */
@@ -922,9 +921,7 @@ apr_status_t art_store_open(apr_pool_t *p, const char *dir,
                             ART_E_STORE, dir, apr_strerror(rv, eb, sizeof(eb)));
         return rv;
     }
-#if APR_HAS_THREADS
-    apr_thread_mutex_create(&st->mu, APR_THREAD_MUTEX_DEFAULT, p);
-#endif
+    art_mutex_create(&st->mu, p);
     rc = env_try(st, &why);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED
         || rc == MDB_INCOMPATIBLE || rc == -1) {
@@ -2093,25 +2090,6 @@ done:
 
 /* ---------------------------------------------------------------- reading */
 
-/* The store's mutex (free list, tables and gen_t references). */
-static void store_lock(art_store_t *st)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->mu);
-#else
-    (void)st;
-#endif
-}
-
-static void store_unlock(art_store_t *st)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->mu);
-#else
-    (void)st;
-#endif
-}
-
 static void tables_release(art_store_t *st, tables_ref_t *t)
 {
     int last;
@@ -2119,9 +2097,9 @@ static void tables_release(art_store_t *st, tables_ref_t *t)
     if (t == NULL) {
         return;
     }
-    store_lock(st);
+    art_mutex_lock(st->mu);
     last = --t->refs == 0;
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     if (last) {
         apr_pool_destroy(t->pool);
     }
@@ -2137,7 +2115,7 @@ static tables_ref_t *tables_for(art_store_txn_t *t, char **err)
     apr_pool_t *p;
     MDB_val v;
 
-    store_lock(st);
+    art_mutex_lock(st->mu);
     ref = st->tables;
     if (ref && ref->gen == gen) {
         ref->refs++;
@@ -2145,7 +2123,7 @@ static tables_ref_t *tables_for(art_store_txn_t *t, char **err)
     else {
         ref = NULL;
     }
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     if (ref) {
         return ref;
     }
@@ -2167,10 +2145,10 @@ static tables_ref_t *tables_for(art_store_txn_t *t, char **err)
                             st->dir);
         return NULL;
     }
-    store_lock(st);
+    art_mutex_lock(st->mu);
     old = st->tables;
     st->tables = ref;
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     tables_release(st, old);
     return ref;
 }
@@ -2197,9 +2175,9 @@ static void gen_release(art_store_t *st, gen_t *g)
     if (g == NULL) {
         return;
     }
-    store_lock(st);
+    art_mutex_lock(st->mu);
     last = --g->refs == 0;
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     if (!last) {
         return;
     }
@@ -2225,10 +2203,10 @@ static void gen_drop(art_store_t *st)
 {
     gen_t *old;
 
-    store_lock(st);
+    art_mutex_lock(st->mu);
     old = st->gen;
     st->gen = NULL;
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     gen_release(st, old);
 }
 
@@ -2242,7 +2220,7 @@ static gen_t *gen_for(art_store_txn_t *t, char **err)
     gen_t *g, *old = NULL;
     MDB_val root;
 
-    store_lock(st);
+    art_mutex_lock(st->mu);
     g = st->gen;
     if (g && g->txnid == id) {
         g->refs++;
@@ -2250,7 +2228,7 @@ static gen_t *gen_for(art_store_txn_t *t, char **err)
     else {
         g = NULL;
     }
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     if (g) {
         return g;
     }
@@ -2281,13 +2259,13 @@ static gen_t *gen_for(art_store_txn_t *t, char **err)
     g->version = meta_u64(t->txn, st, "version");
     g->mtime = (apr_time_t)meta_u64(t->txn, st, "mtime");
     g->count = (int)meta_u64(t->txn, st, "count");
-    store_lock(st);
+    art_mutex_lock(st->mu);
     if (st->gen == NULL || st->gen->txnid < id) {
         old = st->gen;
         st->gen = g;
         g->refs++;
     }
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     gen_release(st, old);
     return g;
 }
@@ -2298,12 +2276,12 @@ apr_status_t art_store_begin(art_store_t *st, art_store_txn_t **out,
     art_store_txn_t *t;
     int rc;
 
-    store_lock(st);
+    art_mutex_lock(st->mu);
     t = st->free;
     if (t) {
         st->free = t->next;
     }
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
     if (t) {
         rc = mdb_txn_renew(t->txn);
         if (rc != 0) {
@@ -2363,10 +2341,10 @@ void art_store_end(art_store_txn_t *t)
     t->gen = NULL;
     t->tables = NULL;
     mdb_txn_reset(t->txn);
-    store_lock(st);
+    art_mutex_lock(st->mu);
     t->next = st->free;
     st->free = t;
-    store_unlock(st);
+    art_mutex_unlock(st->mu);
 }
 
 const art_store_tables_t *art_store_tables(const art_store_txn_t *t)
