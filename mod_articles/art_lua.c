@@ -586,11 +586,13 @@ static art_lstate_t *state_new(art_lua_host_t *h, const char *world,
         state_close(box);
         return NULL;
     }
-    /* Generational: each minor collection frees the garbage of the last
-     * few requests, which fits the allocator's lists (STATE_FREE_CAP), where
-     * an incremental cycle frees that of a hundred and more (issue #14). */
+    /* Generational: a young collection at the end of each page
+     * (art_lua_finish) frees that page's garbage, which fits the
+     * allocator's lists (STATE_FREE_CAP), where an incremental cycle frees
+     * that of a hundred pages and more (issue #14). */
     lua_gc(st->L, LUA_GCGEN, 0, 0);
     lua_sethook(st->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    st->gc_base = st->mem;
     st->mem_limit = h->opts.limits.memory;
     art_mutex_lock(h->mutex);
     h->nstates++;
@@ -1070,5 +1072,23 @@ void art_lua_finish(art_lstate_t *st)
      * keeping it. */
     if (st->budget_hit) {
         st->dead = 1;
+        return;
+    }
+    /* A young collection (the state is generational) per page: the page's
+     * garbage goes back to the allocator's lists while its blocks are still
+     * in the CPU's caches, so the next page on this state reuses warm
+     * memory.  Collected every few dozen pages instead, the blocks had long
+     * gone cold: under callgrind's cache model an article page missed the
+     * last-level cache 264 times, 85 with this (issue #14).
+     *
+     * A step asked for this way is always a young one, and it resets the
+     * debt that would have made Lua choose a major collection, so old
+     * garbage (cached page pieces replaced, a filter's memo rotated) is
+     * ours to collect: a full collection once the state holds twice what
+     * it held after the last one, Lua's own rule (genmajormul 100). */
+    lua_gc(st->L, LUA_GCSTEP, 0);
+    if (st->mem > 2 * st->gc_base) {
+        lua_gc(st->L, LUA_GCCOLLECT);
+        st->gc_base = st->mem;
     }
 }

@@ -18,6 +18,7 @@ struct art_lstate_t {
     apr_size_t mem;              /* bytes held by L */
     apr_size_t mem_counted;      /* what the host's total holds of mem */
     apr_size_t mem_extra;        /* request-pool bytes charged to the cap */
+    apr_size_t gc_base;          /* mem after the last full collection */
     apr_size_t mem_limit;        /* 0 while the libraries load */
     long instr_left;             /* instruction budget left for this request */
     apr_time_t deadline;         /* 0: none */

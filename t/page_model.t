@@ -18,7 +18,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 my $seed = '/pm/en/european-languages/rethinking-pakistans-afghan-policy';
 sub mode { GET("$seed?mode=$_[0]") }
 
-plan tests => 60;
+plan tests => 62;
 
 my $plain = GET($seed);
 ok t_cmp($plain->code, 200, 'the page renders under /pm');
@@ -181,3 +181,21 @@ for (1 .. 30) {
 }
 ok t_cmp($room // 'no state reused', 'kept ' . 5 * 1024 * 1024,
          'a state holding more than an eighth of its cap keeps its version cache');
+
+# Each page ends with a young collection (art_lua_finish), which frees that
+# page's garbage but never old garbage: data a state kept over several pages
+# and then dropped.  The module's full collection, once a state holds twice
+# what it held after the last one, bounds it; without that a state would hold
+# up to its cap (32M here) before Lua's emergency collection.  What each
+# state holds after each page is in its ART0012 line.
+my ($held, $pages) = (0, 0);
+for (1 .. 300) {
+    my ($r, $log) = logged_request(GET => '/pmgc/en/?mode=old_garbage');
+    $pages++ if $r->code == 200;
+    for ($log =~ /ART0012: Lua state holds (\d+) bytes/g) {
+        $held = $_ if $_ > $held;
+    }
+}
+ok t_cmp($pages, 300, 'pages that leave old garbage behind are served');
+ok t_cmp($held > 0 && $held < 5 * 1024 * 1024 ? 'bounded' : "held $held bytes", 'bounded',
+         'a state left 48K of old garbage by every page stays under 5M');

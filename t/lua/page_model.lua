@@ -201,6 +201,18 @@ function modes.cache_room(page, r)
                .. " " .. #held)
 end
 
+-- Old garbage: each page's 48 KB string is kept for five more pages of
+-- this state, long enough to outlive two young collections (so it is old),
+-- then dropped.  Only a full collection frees it.  A page allocates far
+-- less than a fifth of what the state holds, so Lua's own collector never
+-- steps in the middle of one: the young collection at its end is the only
+-- one.
+local kept, pages = {}, 0
+function modes.old_garbage()
+  pages = pages + 1
+  kept[pages % 6] = string.rep("x", 48 * 1024) .. pages
+end
+
 function modes.defer_bad(_, r)
   local ok, err = pcall(articles.defer, {}, "x", function() end)
   r:set_header("X-PM-Defer", tostring(ok) .. " " .. tostring(err):match("not the page") )
