@@ -1008,6 +1008,10 @@ typedef struct {
     unsigned gen;
 } tpl_memo_t;
 
+/* Templates whose names keep a stack slot for the whole render (see
+ * names_enter): a page's layout, its partials and a list's item partial. */
+#define TPL_NAME_SLOTS 8
+
 typedef struct {
     lua_State *L;
     art_buf_t *out;
@@ -1029,6 +1033,9 @@ typedef struct {
     int ikey;                   /* stack index of the string "__index" */
     int names;                  /* stack index of the current template's names; 0:
                                  * none, look names up with C strings */
+    int nbase;                  /* stack index of the first name slot */
+    int nslots;                 /* name slots in use (see names_enter) */
+    const art_tpl_t *slot_tpl[TPL_NAME_SLOTS];
     int depth;                  /* nesting of render_code */
     int pdepth;                 /* nesting of partials, parents and lambdas */
     unsigned gen;               /* counted up whenever Lua code may have run
@@ -1449,18 +1456,36 @@ static int names_push(tpl_render_t *st, const art_tpl_t *t)
     return lua_gettop(L);
 }
 
-/* Make t's names current for the nodes about to render; returns the previous. */
+/* Make t's names current for the nodes about to render; returns the previous.
+ * The first TPL_NAME_SLOTS templates a render enters keep their names in a
+ * stack slot of their own (from st->nbase) until it ends, so a partial
+ * rendered for every item of a list finds them at once instead of in the
+ * cache on every item.  A template is the same one for the whole render:
+ * its stamp was checked when its names were found. */
 static int names_enter(tpl_render_t *st, const art_tpl_t *t)
 {
-    int prev = st->names;
+    int prev = st->names, k;
 
+    for (k = 0; k < st->nslots; k++) {
+        if (st->slot_tpl[k] == t) {
+            st->names = st->nbase + k;
+            return prev;
+        }
+    }
     st->names = names_push(st, t);
+    if (st->names && st->nslots < TPL_NAME_SLOTS) {
+        k = st->nslots++;
+        st->slot_tpl[k] = t;
+        lua_replace(st->L, st->nbase + k);
+        st->names = st->nbase + k;
+    }
     return prev;
 }
 
+/* Leave the names entered last: pop them unless they are in a slot. */
 static void names_leave(tpl_render_t *st, int prev)
 {
-    if (st->names) {
+    if (st->names >= st->nbase + TPL_NAME_SLOTS) {
         lua_pop(st->L, 1);
     }
     st->names = prev;
@@ -2397,8 +2422,11 @@ static int render_main(lua_State *L)
         lua_createtable(L, TPL_MEMO_SLOTS, 0);
         st->memo = lua_gettop(L);
     }
+    luaL_checkstack(L, TPL_NAME_SLOTS, "template nesting");
+    lua_settop(L, lua_gettop(L) + TPL_NAME_SLOTS);
+    st->nbase = lua_gettop(L) - TPL_NAME_SLOTS + 1;
     ctx_push(st, 2, 1);
-    st->names = names_push(st, st->tpl);
+    names_enter(st, st->tpl);
     render_code(st, st->tpl->code, st->tpl->ncode);
     if (st->out->overflow) {
         return render_fail(st, "output too large");
@@ -2440,6 +2468,7 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.itop = st.ioff = st.ilen = 0;
     st.ovr = NULL;
     st.cache = st.names = st.mtslot = st.ikey = 0;
+    st.nbase = st.nslots = 0;
     st.nops = NULL;
     st.nmt = NULL;
     st.plain_mt = NULL;

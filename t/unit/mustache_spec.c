@@ -664,6 +664,15 @@ static const render_case_t render_cases[] = {
     { "block recursion",
       "{{<p}}{{$a}}{{$a}}x{{/a}}{{/a}}{{/p}}", "return {}", "p={{$a}}{{/a}}", 0,
       "template nesting too deep", 1 },
+    { "names of many partials, each entered again on every item",
+      "{{#l}}{{>p1}}{{>p2}}{{>p3}}{{>p4}}{{>p5}}{{>p6}}{{>p7}}{{>p8}}{{>p9}}"
+      "{{>p10}}{{>p1}}{{>q}};{{/l}}",
+      "return { l = { { a1 = 1, a2 = 2, a3 = 3, a4 = 4, a5 = 5, a6 = 6, a7 = 7,"
+      "                 a8 = 8, a9 = 9, a10 = 10, f = function() return '{{a3}}' end },"
+      "               { a1 = 'x', a2 = 'y', a10 = 'z', f = 'F' } } }",
+      "p1={{a1}}|p2={{a2}}|p3={{a3}}|p4={{a4}}|p5={{a5}}|p6={{a6}}|p7={{a7}}"
+      "|p8={{a8}}|p9={{a9}}|p10={{a10}}.|q=<{{f}}{{a2}}>",
+      0, "12345678910.1<32>;xyz.x<Fy>;", 0 },
     { "output limit",
       "{{#l}}0123456789{{/l}}",
       "local l = {} for i = 1, 1000 do l[i] = i end return { l = l }",
