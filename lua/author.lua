@@ -28,9 +28,10 @@ local joiners = {
 local function byline(authors, lang)
   local j = joiners[lang] or joiners.en
   local list = {}
+  local last = #authors - 1
   for i, a in ipairs(authors) do
     local sep = ""
-    if i < #authors - 1 then sep = j[1] elseif i == #authors - 1 then sep = j[2] end
+    if i < last then sep = j[1] elseif i == last then sep = j[2] end
     list[i] = { name = a.name, url = a.url, sep = sep }
   end
   return list
@@ -58,13 +59,15 @@ local function split(html)
   return parts
 end
 
--- Paragraphs of a bio, the first marked.
+-- Paragraphs of a bio, the first marked (in its constructor: a field added
+-- afterwards would grow the table).
 local function paragraphs(html)
+  local parts = split(html)
   local list = {}
-  for i, inner in ipairs(split(html)) do
-    list[i] = { html = inner }
+  if parts[1] then list[1] = { html = parts[1], first = true } end
+  for i = 2, #parts do
+    list[i] = { html = parts[i] }
   end
-  if list[1] then list[1].first = true end
   return list
 end
 
@@ -82,13 +85,15 @@ return function(page)
   end
   page.bios = bios
 
-  local first = authors[1]
-  if first then
+  if authors[1] then
     -- Deferred: looked up only if a template (or a later filter) reads it.
-    local lang, id = article.lang, first.id
+    -- The function keeps only the article (a closure over more locals costs
+    -- more to make on every page); its language and first author are read
+    -- again from it, a read-only view, when the list is asked for.
     articles.defer(page, "more_by_author", function()
       local more = {}
-      for _, other in ipairs(articles.find{ lang = lang, author = id,
+      for _, other in ipairs(articles.find{ lang = article.lang,
+                                            author = article.authors[1].id,
                                             limit = more_limit + 1 }) do
         if other ~= article and #more < more_limit then more[#more + 1] = other end
       end

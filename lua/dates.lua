@@ -18,6 +18,9 @@
 --       dates.dateline_forms[lang] ("long" or "numeric"; numeric by default).
 --       Dari and Pashto readers get the long form (the Solar Hijri numeric
 --       form is easily misread), the others the seed's "31.03.2025".
+--   dates.datelines(lang)            the datelines of lang already made, by
+--       ISO string (false for nil), for loops: look there first, call
+--       dates.dateline on a miss.
 --
 -- Dari (fa) and Pashto (ps) dates are in the Solar Hijri calendar, the civil
 -- calendar of Afghanistan and Iran, with Persian digits (۰۱۲۳۴۵۶۷۸۹).  Month
@@ -313,12 +316,13 @@ local memo_max = 4096
 local memo_count = 0
 local memo = {}                -- names table or false -> key -> result or false
 local no_names = false
--- The numeric and Solar Hijri long results again by language and ISO string,
--- for the string languages pages pass: found with a few lookups, no key to
--- build (a list page asks for one per listed article).  They hold no more
--- than the memo (each of their results is one the memo holds) and are
--- emptied with it.
+-- The results again by language and ISO string, for the string languages
+-- pages pass: found with a few lookups, no key to build (a list page asks
+-- for one per listed article, an article page for its dateline and
+-- signature).  They hold no more than the memo (each of their results is one
+-- the memo holds) and are emptied with it.
 local numeric_by_lang = {}     -- lang -> iso -> result or false
+local long_by_lang = {}        -- lang (not Solar Hijri) -> iso -> result or false
 local solar_long = {}          -- names table -> lang -> iso -> result or false
 
 -- t[k], a table, made when missing.
@@ -340,7 +344,7 @@ end
 local function remember(by_key, names, key, value)
   if memo_count >= memo_max then
     memo, memo_count, by_key = {}, 0, nil
-    numeric_by_lang, solar_long = {}, {}
+    numeric_by_lang, long_by_lang, solar_long = {}, {}, {}
   end
   if not by_key then
     by_key = {}
@@ -378,10 +382,19 @@ function M.long(iso, lang, opts)
   if type(iso) ~= "string" then return nil end
   opts = type(opts) == "table" and opts or nil
   if not solar_hijri[lang] then
-    local key = "l\0" .. tostring(lang) .. "\0" .. iso
-    local hit, by_key = remembered(no_names, key)
+    local by_iso = long_by_lang[lang]
+    local hit = by_iso and by_iso[iso]
     if hit ~= nil then return hit or nil end
-    return remember(by_key, no_names, key, long(iso, lang, nil))
+    local key = "l\0" .. tostring(lang) .. "\0" .. iso
+    local by_key
+    hit, by_key = remembered(no_names, key)
+    if hit == nil then
+      hit = remember(by_key, no_names, key, long(iso, lang, nil)) or false
+    end
+    if type(lang) == "string" then
+      inner(long_by_lang, lang)[iso] = hit
+    end
+    return hit or nil
   end
   local names = month_names(lang, opts)
   if opts and type(opts.months) == "table" then return long(iso, lang, names) end
@@ -403,6 +416,26 @@ end
 function M.dateline(iso, lang)
   if M.dateline_forms[lang] == "long" then return M.long(iso, lang) end
   return M.numeric(iso, lang)
+end
+
+-- The module's own functions, to tell whether a filter replaced one.
+local own_dateline, own_long, own_numeric = M.dateline, M.long, M.numeric
+
+--- The datelines of lang known so far, for a loop that asks for many: a
+--- table from ISO strings to what dates.dateline(iso, lang) gives now (false
+--- for nil).  A string it lacks is not known yet: call dates.dateline, which
+--- may add it.  Read it, never write it.  It answers for the configuration
+--- at the time of this call (dates.dateline_forms, dates.default_months):
+--- ask again after changing them.  When a filter replaced dates.dateline,
+--- long or numeric, it is empty, so every date goes to dateline.
+function M.datelines(lang)
+  if type(lang) ~= "string" or M.dateline ~= own_dateline or M.long ~= own_long
+      or M.numeric ~= own_numeric then
+    return {}
+  end
+  if M.dateline_forms[lang] ~= "long" then return inner(numeric_by_lang, lang) end
+  if not solar_hijri[lang] then return inner(long_by_lang, lang) end
+  return inner(inner(solar_long, month_names(lang, nil)), lang)
 end
 
 return M

@@ -56,13 +56,21 @@ return function(page, r)
   -- rest.  As ipairs would walk the list (up to the first nil, through
   -- metamethods), read from the page once; written out in the loop rather
   -- than through a helper, since a list page runs it for every article.
+  -- The dates already made are looked up in dates.datelines first: a table
+  -- read instead of two calls per article.
   local list = page.articles
   if list then
-    local dateline = dates.dateline
+    local known, dateline = dates.datelines(lang), dates.dateline
     local i, a = 1, list[1]
     while a ~= nil do
-      list[i] = setmetatable({ date_text = dateline(a.published, lang) },
-                             { __index = a })
+      local iso = a.published
+      local text = known[iso]
+      if text == nil then
+        text = dateline(iso, lang)
+      else
+        text = text or nil
+      end
+      list[i] = setmetatable({ date_text = text }, { __index = a })
       i = i + 1
       a = list[i]
     end

@@ -18,14 +18,18 @@ local weights = { tags = 1, authors = 0, collection = 0, text = 1.5 }
 local text_min = 0.2
 local min_score = 1
 
+-- The options, made once: articles.related only reads them, and a table
+-- built on every call would be one more for the collector per page.
+local options = {
+  limit = limit, min_score = min_score,
+  tags = weights.tags, authors = weights.authors,
+  collection = weights.collection, text = weights.text, text_min = text_min,
+}
+
 return function(page)
   local article = page.article
   if not article then return end
-  local related = articles.related(article, {
-    limit = limit, min_score = min_score,
-    tags = weights.tags, authors = weights.authors,
-    collection = weights.collection, text = weights.text, text_min = text_min,
-  })
+  local related = articles.related(article, options)
   page.related = related
   page.has_related = #related > 0
 end

@@ -662,14 +662,15 @@ static int guard_wrap(lua_State *L)
  * the page's missing fields.  The rest is the library's setmetatable done
  * here rather than called: a filter may call this once per listed article
  * (lua/language.lua's wrappers), and a second C call per wrapper cost more
- * than the checks themselves. */
+ * than the checks themselves.  Upvalue 1 is the string "__gc", made once:
+ * making it from a C string on every call cost as much as the rest. */
 static int guard_setmetatable(lua_State *L)
 {
     int t = lua_type(L, 2);
 
     art_lua_page_settle(L, 1);
     if (t == LUA_TTABLE) {
-        lua_pushliteral(L, "__gc");
+        lua_pushvalue(L, lua_upvalueindex(1));
         if (lua_rawget(L, 2) != LUA_TNIL) {
             return luaL_argerror(L, 2, "__gc finalizers are not available to "
                                  "filters");
@@ -732,7 +733,8 @@ void art_lua_lib_open(lua_State *L)
     lua_setfield(L, -2, "rep");
     lua_pop(L, 1);
     wrap_field(L, "utf8", "codes", utf8_codes, -1);
-    lua_pushcfunction(L, guard_setmetatable);
+    lua_pushliteral(L, "__gc");
+    lua_pushcclosure(L, guard_setmetatable, 1);
     lua_setglobal(L, "setmetatable");
     wrap_field(L, NULL, "next", settle_first, -1);
     wrap_field(L, NULL, "rawget", settle_first, -1);

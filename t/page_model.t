@@ -11,14 +11,14 @@ use Apache::Test;
 use Apache::TestRequest qw(GET);
 use Apache::TestUtil qw(t_cmp);
 use lib 't/lib';
-use ArticlesTest qw(logged_request server_error timed quick QUICK);
+use ArticlesTest qw(logged_request server_error timed quick QUICK sample_articles);
 
 Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/pm/en/european-languages/rethinking-pakistans-afghan-policy';
 sub mode { GET("$seed?mode=$_[0]") }
 
-plan tests => 62;
+plan tests => 63;
 
 my $plain = GET($seed);
 ok t_cmp($plain->code, 200, 'the page renders under /pm');
@@ -79,6 +79,18 @@ my @core = qw(kind status lang dir base path url canonical alternates site strin
 ok t_cmp(join(' ', grep { !$keys{$_} } @core), '', 'pairs(page) sees every field');
 ok t_cmp($res->header('X-PM-Next'), scalar(keys %keys), 'next sees as many as pairs');
 ok t_cmp($res->content, $body, 'walking the page changes nothing');
+
+# author.lua's deferred page.more_by_author, read by a later filter: the
+# first author's other articles in the article's language, newest first, at
+# most five (from the XML, by id).
+my @more = map { $_->{id} }
+           sort { $b->{published} cmp $a->{published} }
+           grep { $_->{lang} eq 'en' && $_->{id} ne 'rethinking-pakistans-afghan-policy'
+                  && grep({ $_ eq 'abbas-hashemite' } @{ $_->{authors} }) }
+           sample_articles();
+splice @more, 5 if @more > 5;
+ok t_cmp(mode('more')->header('X-PM-More'), join(' ', @more),
+         "more_by_author lists the first author's other articles");
 
 $res = mode('next');
 ok t_cmp($res->header('X-PM-Next'), scalar(keys %keys), 'a raw next walk sees them all');

@@ -213,6 +213,12 @@ function modes.old_garbage()
   kept[pages % 6] = string.rep("x", 48 * 1024) .. pages
 end
 
+function modes.more(page, r)            -- author.lua's deferred list, read
+  local ids = {}
+  for i, a in ipairs(page.more_by_author) do ids[i] = a.id end
+  r:set_header("X-PM-More", table.concat(ids, " "))
+end
+
 function modes.defer_bad(_, r)
   local ok, err = pcall(articles.defer, {}, "x", function() end)
   r:set_header("X-PM-Defer", tostring(ok) .. " " .. tostring(err):match("not the page") )

@@ -283,6 +283,60 @@ dates.month_sets.afghan = saved
 check("memo: the month set restored", { "۲۱ حمل ۱۴۰۴" }, dates.dateline, iso, "fa")
 check("memo: nil is remembered as nil", { nil }, dates.dateline, "2025-02-30", "fa")
 check("memo: nil again", { nil }, dates.dateline, "2025-02-30", "fa")
+-- The long form is remembered per language: one language's text is never
+-- another's for the same date.
+check("memo: long en", { "April 10, 2025" }, dates.long, iso, "en")
+check("memo: long de after en", { "10. April 2025" }, dates.long, iso, "de")
+check("memo: long fr after de", { "10 avril 2025" }, dates.long, iso, "fr")
+check("memo: long ru after fr", { "10 апреля 2025 г." }, dates.long, iso, "ru")
+check("memo: long en again", { "April 10, 2025" }, dates.long, iso, "en")
+check("memo: long xx (numeric) after en", { "10.04.2025" }, dates.long, iso, "xx")
+
+-- dates.datelines(lang): what it holds for a date is what dates.dateline
+-- gives for that date and language, now; a miss is only "not known yet".
+local function known(lang, date)
+  return dates.datelines(lang)[date]
+end
+local iso2 = "2025-04-11"
+check("datelines: a date not asked yet is not known", { nil }, known, "de", iso2)
+dates.dateline(iso2, "de")
+dates.dateline(iso2, "fa")
+dates.dateline(iso2, "en")
+check("datelines: de holds de's dateline", { "11.04.2025" }, known, "de", iso2)
+check("datelines: fa holds fa's dateline", { "۲۲ حمل ۱۴۰۴" }, known, "fa", iso2)
+check("datelines: en holds en's", { "11.04.2025" }, known, "en", iso2)
+dates.dateline(iso2, "ps")
+check("datelines: ps holds ps's, not fa's", { "۲۲ وری ۱۴۰۴" }, known, "ps", iso2)
+check("datelines: fa still fa's", { "۲۲ حمل ۱۴۰۴" }, known, "fa", iso2)
+dates.dateline("2025-02-30", "de")
+check("datelines: nil is held as false", { false }, known, "de", "2025-02-30")
+dates.dateline_forms.de = "long"
+check("datelines: dateline_forms.de = long, the numeric text is not handed out",
+      { true }, function() return known("de", iso2) ~= "11.04.2025" end)
+dates.dateline(iso2, "de")
+check("datelines: then de's long dateline", { "11. April 2025" }, known, "de", iso2)
+dates.dateline_forms.de = nil
+check("datelines: de numeric again", { "11.04.2025" }, known, "de", iso2)
+dates.default_months.fa = "iran"
+check("datelines: default_months.fa = iran, the afghan text is not handed out",
+      { true }, function() return known("fa", iso2) ~= "۲۲ حمل ۱۴۰۴" end)
+dates.dateline(iso2, "fa")
+check("datelines: then the iran one", { "۲۲ فروردین ۱۴۰۴" }, known, "fa", iso2)
+dates.default_months.fa = "afghan"
+check("datelines: afghan again", { "۲۲ حمل ۱۴۰۴" }, known, "fa", iso2)
+check("datelines: a language that is not a string knows nothing", { nil },
+      known, nil, iso2)
+do
+  local own = dates.numeric
+  dates.numeric = function() return "mine" end
+  check("datelines: with dates.numeric replaced it knows nothing", { nil },
+        known, "de", iso2)
+  check("datelines: and dateline asks the replacement", { "mine" },
+        dates.dateline, iso2, "de")
+  dates.numeric = own
+  check("datelines: numeric restored", { "11.04.2025" }, known, "de", iso2)
+end
+
 -- More distinct dates than the memo holds: it is emptied and refilled, and
 -- every answer stays the one the calendar gives.
 do
@@ -294,6 +348,8 @@ do
         local s = string.format("%04d-%02d-%02d", y, m, d)
         local want = string.format("%02d.%02d.%04d", d, m, y)
         if dates.dateline(s, "en") ~= want then ok = false end
+        local held = dates.datelines("en")[s]
+        if held ~= nil and held ~= want then ok = false end
       end
     end
     if round == 1 and dates.dateline(iso, "fa") ~= "۲۱ حمل ۱۴۰۴" then ok = false end
