@@ -477,8 +477,8 @@ static lua_CFunction frame_cfunction(lua_State *L, int level)
  * lambda, a coroutine or any other C function in between makes it no.
  * st->engine_native spares the walk of the stack, or half of it: 1, the
  * engine is reading a view natively (view_native_get); 2, the running C
- * function is page_index (which sets it for what it calls), so only its
- * caller is to be looked at.  Every C function through which this can be
+ * function is page_index or article_index (which set it for what they
+ * call), so only its caller is to be looked at.  Every C function through which this can be
  * reached sets it on entry, so no value outlives its call, even one an
  * error left behind. */
 static int engine_asked(lua_State *L)
@@ -539,11 +539,41 @@ static int entry_is(lua_State *L, int entry, int i, const char *s)
     return v && strlen(s) == n && memcmp(v, s, n) == 0;
 }
 
+/* Whether the article entry at entry (see pcache_get_in) is who's.  Slot 3
+ * holds the number of the snapshot (art_snapshot_t.serial, one per loaded
+ * version of the repository, rising) in which the entry was last found to
+ * be who's: within one snapshot a document id names one article, so while
+ * the serial is the same one integer comparison says so, where comparing
+ * the id and the language (slots 4 and 5) read two cold store strings on
+ * every hand-out.  In another snapshot (or one without a serial: 0) the
+ * strings decide, and a match stamps the entry with the new serial. */
+static int entry_is_article(lua_State *L, int entry, art_req_t *req,
+                            const art_article_t *who)
+{
+    lua_Integer serial = (lua_Integer)req->snap->serial;
+    int same;
+
+    lua_rawgeti(L, entry, 3);
+    same = serial != 0 && lua_tointeger(L, -1) == serial;
+    lua_pop(L, 1);
+    if (same) {
+        return 1;
+    }
+    if (!entry_is(L, entry, 4, who->id)
+        || !entry_is(L, entry, 5, who->lang->code)) {
+        return 0;
+    }
+    lua_pushinteger(L, serial);
+    lua_rawseti(L, entry, 3);
+    return 1;
+}
+
 /* pcache_get with the table that holds the entry (the cache itself, or an
  * entry table in it when sub) below the key.  Both are replaced by the
  * value.  When who is not NULL the key is its document id, which says
  * which article it is only within one snapshot: the entry also holds the
- * article's id and language, and one that holds another's is made anew. */
+ * article's id and language (entry_is_article), and one that holds
+ * another's is made anew. */
 static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
                          pcache_build_fn *build, const void *arg,
                          const art_article_t *who)
@@ -556,8 +586,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
     st->pc_pristine = 0;
     lua_pushvalue(L, key);
     if (lua_rawget(L, cache) == LUA_TTABLE
-        && (who == NULL || (entry_is(L, -1, 3, who->id)
-                            && entry_is(L, -1, 4, who->lang->code)))) {
+        && (who == NULL || entry_is_article(L, lua_gettop(L), req, who))) {
         int entry = lua_gettop(L);
 
         lua_rawgeti(L, entry, 2);
@@ -594,8 +623,9 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
     }
     engine = engine_asked(L);
     fp = fingerprint(L, -1, &bytes) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
-    /* the entry, its slot and, for an article's, its id and language */
-    bytes += PC_TABLE_BYTES + 5 * PC_SLOT_BYTES
+    /* the entry, its slot and, for an article's, its serial, id and
+     * language */
+    bytes += PC_TABLE_BYTES + 6 * PC_SLOT_BYTES
         + (who ? 2 * PC_STRING_BYTES + strlen(who->id) + 8 : 0);
     if (sub) {
         pcache_count(L, bytes);
@@ -604,16 +634,18 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
         pcache_room(L, cache, bytes);
     }
     lua_pushvalue(L, key);
-    lua_createtable(L, who ? 4 : 2, 0);
+    lua_createtable(L, who ? 5 : 2, 0);
     lua_pushvalue(L, -3);
     lua_rawseti(L, -2, 1);
     lua_pushinteger(L, (lua_Integer)fp);
     lua_rawseti(L, -2, 2);
     if (who) {
-        lua_pushstring(L, who->id);
+        lua_pushinteger(L, (lua_Integer)req->snap->serial);
         lua_rawseti(L, -2, 3);
-        lua_pushstring(L, who->lang->code);
+        lua_pushstring(L, who->id);
         lua_rawseti(L, -2, 4);
+        lua_pushstring(L, who->lang->code);
+        lua_rawseti(L, -2, 5);
     }
     lua_rawset(L, cache);
     st->pc_pristine = engine;
@@ -1006,11 +1038,12 @@ static int view_value(lua_State *L, art_req_t *req, const art_article_t *a,
  * or a number, which names no field), then the request's budgets. */
 static int article_index(lua_State *L)
 {
+    art_lstate_t *st = art_lua_st(L);
     const art_article_t *a = check_article(L, 1);
     art_req_t *req;
     int f = -1;
 
-    art_lua_st(L)->engine_native = 0;
+    st->engine_native = 0;
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
         f = (int)lua_tointeger(L, -1);
@@ -1020,7 +1053,9 @@ static int article_index(lua_State *L)
     }
     lua_pop(L, 1);
     req = cur_req(L);
+    st->engine_native = 2;
     view_value(L, req, a, f, NULL);
+    st->engine_native = 0;
     return 1;
 }
 
