@@ -2403,10 +2403,20 @@ static int page_newindex(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
 
+    const char *k;
+    size_t n;
+    int i;
+
     lua_settop(L, 3);
     if (lua_type(L, 2) == LUA_TSTRING && is_page(L, 1)) {
-        st->page_done |= (unsigned)lazy_bit(lua_tostring(L, 2));
-        if (st->page_deferred) {
+        k = lua_tolstring(L, 2, &n);
+        if ((i = lazy_find(k, n)) >= 0) {
+            st->page_done |= 1u << i;
+        }
+        /* Only a name deferred on this page (its name_bit set) can wait in
+         * the deferred tables: the filters assign a handful of fields of
+         * their own on every page, while lua/author.lua defers one. */
+        if (st->page_deferred && (st->deferred_names & name_bit(k, n))) {
             deferred_push(L);
             lua_pushvalue(L, 2);
             lua_pushnil(L);
