@@ -1935,12 +1935,20 @@ typedef int lazy_fn(lua_State *L, art_req_t *req);
 /* The fields of one page the cache keeps, by their number in its entry. */
 enum { PAGE_og = 1, PAGE_twitter, PAGE_alternates, PAGE_languages };
 
-/* A field of this page only (the path says which page it is), cached but
- * for the 404 page, whose paths are whatever clients send. */
+/* Whether the path says which page this is, and so its fields may be kept
+ * in the page's cache entry: not on the 404 page, whose paths are whatever
+ * clients send, nor at the root, whose language the client's
+ * Accept-Language chose. */
+static int page_keyed(const art_req_t *req)
+{
+    return req->kind != ART_PAGE_ERROR && !req->root;
+}
+
+/* A field of this page only, cached when page_keyed. */
 static int page_cached(lua_State *L, art_req_t *req, int slot,
                        pcache_build_fn *build)
 {
-    if (req->kind == ART_PAGE_ERROR) {
+    if (!page_keyed(req)) {
         return build(L, req, NULL);
     }
     page_entry_push(L, req);
@@ -1953,7 +1961,7 @@ static int page_cached(lua_State *L, art_req_t *req, int slot,
 /* What art_lua_seo.c keeps for the page, after the fields' slots. */
 int art_lua_page_kept(lua_State *L, art_req_t *req, int what)
 {
-    if (req->kind == ART_PAGE_ERROR) {
+    if (!page_keyed(req)) {
         return 0;
     }
     page_entry_push(L, req);
@@ -1967,7 +1975,7 @@ int art_lua_page_kept(lua_State *L, art_req_t *req, int what)
 
 void art_lua_page_keep(lua_State *L, art_req_t *req, int what)
 {
-    if (req->kind == ART_PAGE_ERROR) {
+    if (!page_keyed(req)) {
         return;
     }
     page_entry_push(L, req);
@@ -2569,12 +2577,76 @@ const char *art_lua_site_title(art_req_t *req)
     return t ? t->text : "";
 }
 
+/* The page's strings that its path decides (with the version and the
+ * mount prefix), by their number in the table page_urls_push gives. */
+enum { URL_path = 1, URL_url, URL_canonical, URL_search, URL_feed };
+
+/* Its slot in the page's cache entry, after what art_lua_seo.c keeps. */
+#define PAGE_URLS (PAGE_languages + ART_LUA_KEPT_JSONLD + 1)
+
+static void page_urls_make(lua_State *L, art_req_t *req)
+{
+    lua_createtable(L, URL_feed, 0);
+    lua_pushstring(L, req->path);
+    lua_rawseti(L, -2, URL_path);
+    push_url(L, req, req->path);
+    lua_rawseti(L, -2, URL_url);
+    lua_pushstring(L, art_lua_canonical(req));
+    lua_rawseti(L, -2, URL_canonical);
+    push_url(L, req, art_route_path(req->pool, ART_PAGE_SEARCH,
+                                    req->lang->code, NULL, NULL));
+    lua_rawseti(L, -2, URL_search);
+}
+
+/* Push a table of the page's strings (URL_*), kept in the page's cache
+ * entry when page_keyed: the same Lua strings on every request of the
+ * page, where making them (a concatenation each, the path interned) was
+ * a third of building the page.  URL_feed is filled the first time a
+ * page that has a feed asks for it (whether it has one is the request's
+ * to say: a search page lists only when it has a query).  The table
+ * reaches no Lua code, only its strings do, and strings cannot change. */
+static int page_urls_push(lua_State *L, art_req_t *req)
+{
+    apr_size_t bytes;
+
+    if (!page_keyed(req)) {
+        page_urls_make(L, req);
+        return lua_gettop(L);
+    }
+    page_entry_push(L, req);
+    if (lua_rawgeti(L, -1, PAGE_URLS) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        page_urls_make(L, req);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, PAGE_URLS);
+        fingerprint(L, -1, &bytes);
+        pcache_count(L, bytes + PC_SLOT_BYTES);
+    }
+    lua_remove(L, -2);
+    return lua_gettop(L);
+}
+
+/* page.feed_url, from the table at urls (page_urls_push). */
+static void page_feed_url_push(lua_State *L, art_req_t *req, int urls)
+{
+    if (lua_rawgeti(L, urls, URL_feed) == LUA_TSTRING) {
+        return;
+    }
+    lua_pop(L, 1);
+    push_url(L, req, art_route_feed_path(req->pool, req->path));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, urls, URL_feed);
+}
+
 int art_lua_build_page(lua_State *L)
 {
     art_req_t *req = cur_req(L);
     art_lstate_t *st = art_lua_st(L);
-    int i, deferred;
+    int i, deferred, urls;
 
+    /* a new request: the registry's entries are the last one's */
+    st->page_entry = 0;
+    urls = page_urls_push(L, req);
     lua_createtable(L, 0, 32);
     set_str(L, "kind", art_page_kind_name(req->kind));
     if (req->root) {
@@ -2587,11 +2659,14 @@ int art_lua_build_page(lua_State *L)
     set_str(L, "lang", req->lang->code);
     set_str(L, "dir", req->lang->dir);
     set_str(L, "base", req->base);
-    set_str(L, "path", req->path);
-    set_url(L, req, "url", req->path);
-    set_str(L, "canonical", art_lua_canonical(req));
-    set_url(L, req, "search_url", art_route_path(req->pool, ART_PAGE_SEARCH,
-                                                 req->lang->code, NULL, NULL));
+    lua_rawgeti(L, urls, URL_path);
+    lua_setfield(L, -2, "path");
+    lua_rawgeti(L, urls, URL_url);
+    lua_setfield(L, -2, "url");
+    lua_rawgeti(L, urls, URL_canonical);
+    lua_setfield(L, -2, "canonical");
+    lua_rawgeti(L, urls, URL_search);
+    lua_setfield(L, -2, "search_url");
     if (req->query) {
         set_str(L, "query", req->query);
         set_int(L, "total", req->total);
@@ -2609,12 +2684,12 @@ int art_lua_build_page(lua_State *L)
         }
     }
     if (req->list && req->kind != ART_PAGE_FEED) {
-        set_url(L, req, "feed_url", art_route_feed_path(req->pool, req->path));
+        page_feed_url_push(L, req, urls);
+        lua_setfield(L, -2, "feed_url");
     }
     st->page = lua_topointer(L, -1);
     st->page_done = 0;
     st->engine_native = 0;
-    st->page_entry = 0;
     if (st->page_engine) {
         /* the last page's memo: its tables may be a dropped version's */
         lua_pushnil(L);
@@ -2654,5 +2729,6 @@ int art_lua_build_page(lua_State *L)
     lua_pushcfunction(L, page_pairs);
     lua_setfield(L, -2, "__pairs");
     lua_setmetatable(L, -2);
+    lua_remove(L, urls);
     return 1;
 }
