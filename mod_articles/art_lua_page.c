@@ -663,6 +663,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
  * whenever the cache is replaced). */
 #define ENTRY_PAGE 1
 #define ENTRY_AUTHORS 2
+#define PAGE_SLOTS 10           /* the page entry's array (PAGE_*, KEY_*) */
 
 static const char page_entry_key = 'p';
 static const char authors_entry_key = 'a';
@@ -688,9 +689,9 @@ static void entry_push(lua_State *L, art_req_t *req, int which)
     lua_pushvalue(L, -1);
     if (lua_rawget(L, cache) != LUA_TTABLE) {
         lua_pop(L, 1);
-        pcache_room(L, cache, 2 * PC_TABLE_BYTES + 9 * PC_SLOT_BYTES
+        pcache_room(L, cache, 2 * PC_TABLE_BYTES + 11 * PC_SLOT_BYTES
                     + PC_STRING_BYTES + lua_rawlen(L, -1));
-        lua_createtable(L, which == ENTRY_PAGE ? 8 : 0, 0);
+        lua_createtable(L, which == ENTRY_PAGE ? PAGE_SLOTS : 0, 0);
         lua_pushvalue(L, -2);
         lua_pushvalue(L, -2);
         lua_rawset(L, cache);
@@ -1932,8 +1933,15 @@ static void push_results(lua_State *L, art_req_t *req)
 
 typedef int lazy_fn(lua_State *L, art_req_t *req);
 
-/* The fields of one page the cache keeps, by their number in its entry. */
+/* The fields of one page the cache keeps, by their number in its entry
+ * (PAGE_SLOTS, above, counts them all). */
 enum { PAGE_og = 1, PAGE_twitter, PAGE_alternates, PAGE_languages };
+
+/* Its slot for the table of the page's own strings (page_urls_push), after
+ * what art_lua_seo.c keeps, and those of the cache keys of the tables it
+ * shares with other pages (shared_key_push). */
+#define PAGE_URLS (PAGE_languages + ART_LUA_KEPT_JSONLD + 1)
+enum { KEY_site = PAGE_URLS + 1, KEY_strings, KEY_collection, KEY_author };
 
 /* Whether the path says which page this is, and so its fields may be kept
  * in the page's cache entry: not on the 404 page, whose paths are whatever
@@ -2040,6 +2048,33 @@ static int lazy_articles(lua_State *L, art_req_t *req)
     return 1;
 }
 
+/* Push the cache key (a short string, kept by the cache) of a table this
+ * page shares with others (the site, the UI strings, a collection, an
+ * author), formatted from up to three strings; when page_keyed, the key
+ * is kept in the page's entry at slot, where one lookup finds it again:
+ * formatting it anew on every request cost more than the cache lookup it
+ * is for. */
+static void shared_key_push(lua_State *L, art_req_t *req, int slot,
+                            const char *fmt, const char *a, const char *b,
+                            const char *c)
+{
+    if (page_keyed(req)) {
+        page_entry_push(L, req);
+        if (lua_rawgeti(L, -1, slot) == LUA_TSTRING) {
+            lua_remove(L, -2);
+            return;
+        }
+        lua_pop(L, 1);
+        lua_pushfstring(L, fmt, a, b, c);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, slot);
+        lua_remove(L, -2);
+        pcache_count(L, PC_SLOT_BYTES + PC_STRING_BYTES + lua_rawlen(L, -1));
+        return;
+    }
+    lua_pushfstring(L, fmt, a, b, c);
+}
+
 static int build_author(lua_State *L, art_req_t *req, const void *arg)
 {
     (void)arg;
@@ -2054,8 +2089,8 @@ static int lazy_author(lua_State *L, art_req_t *req)
     if (req->author == NULL) {
         return 0;
     }
-    lua_pushfstring(L, "a\n%s\n%s\n%s", req->base, req->lang->code,
-                    req->author->id);
+    shared_key_push(L, req, KEY_author, "a\n%s\n%s\n%s", req->base,
+                    req->lang->code, req->author->id);
     return pcache_get(L, req, build_author, NULL);
 }
 
@@ -2082,8 +2117,8 @@ static int lazy_collection(lua_State *L, art_req_t *req)
     if (req->collection == NULL) {
         return 0;
     }
-    lua_pushfstring(L, "c\n%s\n%s\n%s", req->base, req->lang->code,
-                    req->collection->id);
+    shared_key_push(L, req, KEY_collection, "c\n%s\n%s\n%s", req->base,
+                    req->lang->code, req->collection->id);
     return pcache_get(L, req, build_collection, NULL);
 }
 
@@ -2142,7 +2177,8 @@ static int build_site(lua_State *L, art_req_t *req, const void *arg)
 
 static int lazy_site(lua_State *L, art_req_t *req)
 {
-    lua_pushfstring(L, "S\n%s\n%s", req->base, req->lang->code);
+    shared_key_push(L, req, KEY_site, "S\n%s\n%s", req->base,
+                    req->lang->code, NULL);
     return pcache_get(L, req, build_site, NULL);
 }
 
@@ -2155,7 +2191,8 @@ static int build_strings(lua_State *L, art_req_t *req, const void *arg)
 
 static int lazy_strings(lua_State *L, art_req_t *req)
 {
-    lua_pushfstring(L, "s\n%s", req->lang->code);
+    shared_key_push(L, req, KEY_strings, "s\n%s", req->lang->code, NULL,
+                    NULL);
     return pcache_get(L, req, build_strings, NULL);
 }
 
@@ -2580,9 +2617,6 @@ const char *art_lua_site_title(art_req_t *req)
 /* The page's strings that its path decides (with the version and the
  * mount prefix), by their number in the table page_urls_push gives. */
 enum { URL_path = 1, URL_url, URL_canonical, URL_search, URL_feed };
-
-/* Its slot in the page's cache entry, after what art_lua_seo.c keeps. */
-#define PAGE_URLS (PAGE_languages + ART_LUA_KEPT_JSONLD + 1)
 
 static void page_urls_make(lua_State *L, art_req_t *req)
 {
