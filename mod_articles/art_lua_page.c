@@ -477,8 +477,8 @@ static lua_CFunction frame_cfunction(lua_State *L, int level)
  * lambda, a coroutine or any other C function in between makes it no.
  * st->engine_native spares the walk of the stack, or half of it: 1, the
  * engine is reading a view natively (view_native_get); 2, the running C
- * function is page_index (which sets it for what it calls), so only its
- * caller is to be looked at.  Every C function through which this can be
+ * function is page_index or article_index (which set it for what they
+ * call), so only its caller is to be looked at.  Every C function through which this can be
  * reached sets it on entry, so no value outlives its call, even one an
  * error left behind. */
 static int engine_asked(lua_State *L)
@@ -539,11 +539,41 @@ static int entry_is(lua_State *L, int entry, int i, const char *s)
     return v && strlen(s) == n && memcmp(v, s, n) == 0;
 }
 
+/* Whether the article entry at entry (see pcache_get_in) is who's.  Slot 3
+ * holds the number of the snapshot (art_snapshot_t.serial, one per loaded
+ * version of the repository, rising) in which the entry was last found to
+ * be who's: within one snapshot a document id names one article, so while
+ * the serial is the same one integer comparison says so, where comparing
+ * the id and the language (slots 4 and 5) read two cold store strings on
+ * every hand-out.  In another snapshot (or one without a serial: 0) the
+ * strings decide, and a match stamps the entry with the new serial. */
+static int entry_is_article(lua_State *L, int entry, art_req_t *req,
+                            const art_article_t *who)
+{
+    lua_Integer serial = (lua_Integer)req->snap->serial;
+    int same;
+
+    lua_rawgeti(L, entry, 3);
+    same = serial != 0 && lua_tointeger(L, -1) == serial;
+    lua_pop(L, 1);
+    if (same) {
+        return 1;
+    }
+    if (!entry_is(L, entry, 4, who->id)
+        || !entry_is(L, entry, 5, who->lang->code)) {
+        return 0;
+    }
+    lua_pushinteger(L, serial);
+    lua_rawseti(L, entry, 3);
+    return 1;
+}
+
 /* pcache_get with the table that holds the entry (the cache itself, or an
  * entry table in it when sub) below the key.  Both are replaced by the
  * value.  When who is not NULL the key is its document id, which says
  * which article it is only within one snapshot: the entry also holds the
- * article's id and language, and one that holds another's is made anew. */
+ * article's id and language (entry_is_article), and one that holds
+ * another's is made anew. */
 static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
                          pcache_build_fn *build, const void *arg,
                          const art_article_t *who)
@@ -556,8 +586,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
     st->pc_pristine = 0;
     lua_pushvalue(L, key);
     if (lua_rawget(L, cache) == LUA_TTABLE
-        && (who == NULL || (entry_is(L, -1, 3, who->id)
-                            && entry_is(L, -1, 4, who->lang->code)))) {
+        && (who == NULL || entry_is_article(L, lua_gettop(L), req, who))) {
         int entry = lua_gettop(L);
 
         lua_rawgeti(L, entry, 2);
@@ -594,8 +623,9 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
     }
     engine = engine_asked(L);
     fp = fingerprint(L, -1, &bytes) & (engine ? ~(apr_uint64_t)1 : ~0ULL);
-    /* the entry, its slot and, for an article's, its id and language */
-    bytes += PC_TABLE_BYTES + 5 * PC_SLOT_BYTES
+    /* the entry, its slot and, for an article's, its serial, id and
+     * language */
+    bytes += PC_TABLE_BYTES + 6 * PC_SLOT_BYTES
         + (who ? 2 * PC_STRING_BYTES + strlen(who->id) + 8 : 0);
     if (sub) {
         pcache_count(L, bytes);
@@ -604,16 +634,18 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
         pcache_room(L, cache, bytes);
     }
     lua_pushvalue(L, key);
-    lua_createtable(L, who ? 4 : 2, 0);
+    lua_createtable(L, who ? 5 : 2, 0);
     lua_pushvalue(L, -3);
     lua_rawseti(L, -2, 1);
     lua_pushinteger(L, (lua_Integer)fp);
     lua_rawseti(L, -2, 2);
     if (who) {
-        lua_pushstring(L, who->id);
+        lua_pushinteger(L, (lua_Integer)req->snap->serial);
         lua_rawseti(L, -2, 3);
-        lua_pushstring(L, who->lang->code);
+        lua_pushstring(L, who->id);
         lua_rawseti(L, -2, 4);
+        lua_pushstring(L, who->lang->code);
+        lua_rawseti(L, -2, 5);
     }
     lua_rawset(L, cache);
     st->pc_pristine = engine;
@@ -631,6 +663,7 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
  * whenever the cache is replaced). */
 #define ENTRY_PAGE 1
 #define ENTRY_AUTHORS 2
+#define PAGE_SLOTS 10           /* the page entry's array (PAGE_*, KEY_*) */
 
 static const char page_entry_key = 'p';
 static const char authors_entry_key = 'a';
@@ -656,9 +689,9 @@ static void entry_push(lua_State *L, art_req_t *req, int which)
     lua_pushvalue(L, -1);
     if (lua_rawget(L, cache) != LUA_TTABLE) {
         lua_pop(L, 1);
-        pcache_room(L, cache, 2 * PC_TABLE_BYTES + 9 * PC_SLOT_BYTES
+        pcache_room(L, cache, 2 * PC_TABLE_BYTES + 11 * PC_SLOT_BYTES
                     + PC_STRING_BYTES + lua_rawlen(L, -1));
-        lua_createtable(L, which == ENTRY_PAGE ? 8 : 0, 0);
+        lua_createtable(L, which == ENTRY_PAGE ? PAGE_SLOTS : 0, 0);
         lua_pushvalue(L, -2);
         lua_pushvalue(L, -2);
         lua_rawset(L, cache);
@@ -1006,11 +1039,12 @@ static int view_value(lua_State *L, art_req_t *req, const art_article_t *a,
  * or a number, which names no field), then the request's budgets. */
 static int article_index(lua_State *L)
 {
+    art_lstate_t *st = art_lua_st(L);
     const art_article_t *a = check_article(L, 1);
     art_req_t *req;
     int f = -1;
 
-    art_lua_st(L)->engine_native = 0;
+    st->engine_native = 0;
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
         f = (int)lua_tointeger(L, -1);
@@ -1020,7 +1054,9 @@ static int article_index(lua_State *L)
     }
     lua_pop(L, 1);
     req = cur_req(L);
+    st->engine_native = 2;
     view_value(L, req, a, f, NULL);
+    st->engine_native = 0;
     return 1;
 }
 
@@ -1897,15 +1933,30 @@ static void push_results(lua_State *L, art_req_t *req)
 
 typedef int lazy_fn(lua_State *L, art_req_t *req);
 
-/* The fields of one page the cache keeps, by their number in its entry. */
+/* The fields of one page the cache keeps, by their number in its entry
+ * (PAGE_SLOTS, above, counts them all). */
 enum { PAGE_og = 1, PAGE_twitter, PAGE_alternates, PAGE_languages };
 
-/* A field of this page only (the path says which page it is), cached but
- * for the 404 page, whose paths are whatever clients send. */
+/* Its slot for the table of the page's own strings (page_urls_push), after
+ * what art_lua_seo.c keeps, and those of the cache keys of the tables it
+ * shares with other pages (shared_key_push). */
+#define PAGE_URLS (PAGE_languages + ART_LUA_KEPT_JSONLD + 1)
+enum { KEY_site = PAGE_URLS + 1, KEY_strings, KEY_collection, KEY_author };
+
+/* Whether the path says which page this is, and so its fields may be kept
+ * in the page's cache entry: not on the 404 page, whose paths are whatever
+ * clients send, nor at the root, whose language the client's
+ * Accept-Language chose. */
+static int page_keyed(const art_req_t *req)
+{
+    return req->kind != ART_PAGE_ERROR && !req->root;
+}
+
+/* A field of this page only, cached when page_keyed. */
 static int page_cached(lua_State *L, art_req_t *req, int slot,
                        pcache_build_fn *build)
 {
-    if (req->kind == ART_PAGE_ERROR) {
+    if (!page_keyed(req)) {
         return build(L, req, NULL);
     }
     page_entry_push(L, req);
@@ -1918,7 +1969,7 @@ static int page_cached(lua_State *L, art_req_t *req, int slot,
 /* What art_lua_seo.c keeps for the page, after the fields' slots. */
 int art_lua_page_kept(lua_State *L, art_req_t *req, int what)
 {
-    if (req->kind == ART_PAGE_ERROR) {
+    if (!page_keyed(req)) {
         return 0;
     }
     page_entry_push(L, req);
@@ -1932,7 +1983,7 @@ int art_lua_page_kept(lua_State *L, art_req_t *req, int what)
 
 void art_lua_page_keep(lua_State *L, art_req_t *req, int what)
 {
-    if (req->kind == ART_PAGE_ERROR) {
+    if (!page_keyed(req)) {
         return;
     }
     page_entry_push(L, req);
@@ -1997,6 +2048,33 @@ static int lazy_articles(lua_State *L, art_req_t *req)
     return 1;
 }
 
+/* Push the cache key (a short string, kept by the cache) of a table this
+ * page shares with others (the site, the UI strings, a collection, an
+ * author), formatted from up to three strings; when page_keyed, the key
+ * is kept in the page's entry at slot, where one lookup finds it again:
+ * formatting it anew on every request cost more than the cache lookup it
+ * is for. */
+static void shared_key_push(lua_State *L, art_req_t *req, int slot,
+                            const char *fmt, const char *a, const char *b,
+                            const char *c)
+{
+    if (page_keyed(req)) {
+        page_entry_push(L, req);
+        if (lua_rawgeti(L, -1, slot) == LUA_TSTRING) {
+            lua_remove(L, -2);
+            return;
+        }
+        lua_pop(L, 1);
+        lua_pushfstring(L, fmt, a, b, c);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, slot);
+        lua_remove(L, -2);
+        pcache_count(L, PC_SLOT_BYTES + PC_STRING_BYTES + lua_rawlen(L, -1));
+        return;
+    }
+    lua_pushfstring(L, fmt, a, b, c);
+}
+
 static int build_author(lua_State *L, art_req_t *req, const void *arg)
 {
     (void)arg;
@@ -2011,8 +2089,8 @@ static int lazy_author(lua_State *L, art_req_t *req)
     if (req->author == NULL) {
         return 0;
     }
-    lua_pushfstring(L, "a\n%s\n%s\n%s", req->base, req->lang->code,
-                    req->author->id);
+    shared_key_push(L, req, KEY_author, "a\n%s\n%s\n%s", req->base,
+                    req->lang->code, req->author->id);
     return pcache_get(L, req, build_author, NULL);
 }
 
@@ -2039,8 +2117,8 @@ static int lazy_collection(lua_State *L, art_req_t *req)
     if (req->collection == NULL) {
         return 0;
     }
-    lua_pushfstring(L, "c\n%s\n%s\n%s", req->base, req->lang->code,
-                    req->collection->id);
+    shared_key_push(L, req, KEY_collection, "c\n%s\n%s\n%s", req->base,
+                    req->lang->code, req->collection->id);
     return pcache_get(L, req, build_collection, NULL);
 }
 
@@ -2099,7 +2177,8 @@ static int build_site(lua_State *L, art_req_t *req, const void *arg)
 
 static int lazy_site(lua_State *L, art_req_t *req)
 {
-    lua_pushfstring(L, "S\n%s\n%s", req->base, req->lang->code);
+    shared_key_push(L, req, KEY_site, "S\n%s\n%s", req->base,
+                    req->lang->code, NULL);
     return pcache_get(L, req, build_site, NULL);
 }
 
@@ -2112,7 +2191,8 @@ static int build_strings(lua_State *L, art_req_t *req, const void *arg)
 
 static int lazy_strings(lua_State *L, art_req_t *req)
 {
-    lua_pushfstring(L, "s\n%s", req->lang->code);
+    shared_key_push(L, req, KEY_strings, "s\n%s", req->lang->code, NULL,
+                    NULL);
     return pcache_get(L, req, build_strings, NULL);
 }
 
@@ -2368,10 +2448,20 @@ static int page_newindex(lua_State *L)
 {
     art_lstate_t *st = art_lua_st(L);
 
+    const char *k;
+    size_t n;
+    int i;
+
     lua_settop(L, 3);
     if (lua_type(L, 2) == LUA_TSTRING && is_page(L, 1)) {
-        st->page_done |= (unsigned)lazy_bit(lua_tostring(L, 2));
-        if (st->page_deferred) {
+        k = lua_tolstring(L, 2, &n);
+        if ((i = lazy_find(k, n)) >= 0) {
+            st->page_done |= 1u << i;
+        }
+        /* Only a name deferred on this page (its name_bit set) can wait in
+         * the deferred tables: the filters assign a handful of fields of
+         * their own on every page, while lua/author.lua defers one. */
+        if (st->page_deferred && (st->deferred_names & name_bit(k, n))) {
             deferred_push(L);
             lua_pushvalue(L, 2);
             lua_pushnil(L);
@@ -2524,12 +2614,73 @@ const char *art_lua_site_title(art_req_t *req)
     return t ? t->text : "";
 }
 
+/* The page's strings that its path decides (with the version and the
+ * mount prefix), by their number in the table page_urls_push gives. */
+enum { URL_path = 1, URL_url, URL_canonical, URL_search, URL_feed };
+
+static void page_urls_make(lua_State *L, art_req_t *req)
+{
+    lua_createtable(L, URL_feed, 0);
+    lua_pushstring(L, req->path);
+    lua_rawseti(L, -2, URL_path);
+    push_url(L, req, req->path);
+    lua_rawseti(L, -2, URL_url);
+    lua_pushstring(L, art_lua_canonical(req));
+    lua_rawseti(L, -2, URL_canonical);
+    push_url(L, req, art_route_path(req->pool, ART_PAGE_SEARCH,
+                                    req->lang->code, NULL, NULL));
+    lua_rawseti(L, -2, URL_search);
+}
+
+/* Push a table of the page's strings (URL_*), kept in the page's cache
+ * entry when page_keyed: the same Lua strings on every request of the
+ * page, where making them (a concatenation each, the path interned) was
+ * a third of building the page.  URL_feed is filled the first time a
+ * page that has a feed asks for it (whether it has one is the request's
+ * to say: a search page lists only when it has a query).  The table
+ * reaches no Lua code, only its strings do, and strings cannot change. */
+static int page_urls_push(lua_State *L, art_req_t *req)
+{
+    apr_size_t bytes;
+
+    if (!page_keyed(req)) {
+        page_urls_make(L, req);
+        return lua_gettop(L);
+    }
+    page_entry_push(L, req);
+    if (lua_rawgeti(L, -1, PAGE_URLS) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        page_urls_make(L, req);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, PAGE_URLS);
+        fingerprint(L, -1, &bytes);
+        pcache_count(L, bytes + PC_SLOT_BYTES);
+    }
+    lua_remove(L, -2);
+    return lua_gettop(L);
+}
+
+/* page.feed_url, from the table at urls (page_urls_push). */
+static void page_feed_url_push(lua_State *L, art_req_t *req, int urls)
+{
+    if (lua_rawgeti(L, urls, URL_feed) == LUA_TSTRING) {
+        return;
+    }
+    lua_pop(L, 1);
+    push_url(L, req, art_route_feed_path(req->pool, req->path));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, urls, URL_feed);
+}
+
 int art_lua_build_page(lua_State *L)
 {
     art_req_t *req = cur_req(L);
     art_lstate_t *st = art_lua_st(L);
-    int i, deferred;
+    int i, deferred, urls;
 
+    /* a new request: the registry's entries are the last one's */
+    st->page_entry = 0;
+    urls = page_urls_push(L, req);
     lua_createtable(L, 0, 32);
     set_str(L, "kind", art_page_kind_name(req->kind));
     if (req->root) {
@@ -2542,11 +2693,14 @@ int art_lua_build_page(lua_State *L)
     set_str(L, "lang", req->lang->code);
     set_str(L, "dir", req->lang->dir);
     set_str(L, "base", req->base);
-    set_str(L, "path", req->path);
-    set_url(L, req, "url", req->path);
-    set_str(L, "canonical", art_lua_canonical(req));
-    set_url(L, req, "search_url", art_route_path(req->pool, ART_PAGE_SEARCH,
-                                                 req->lang->code, NULL, NULL));
+    lua_rawgeti(L, urls, URL_path);
+    lua_setfield(L, -2, "path");
+    lua_rawgeti(L, urls, URL_url);
+    lua_setfield(L, -2, "url");
+    lua_rawgeti(L, urls, URL_canonical);
+    lua_setfield(L, -2, "canonical");
+    lua_rawgeti(L, urls, URL_search);
+    lua_setfield(L, -2, "search_url");
     if (req->query) {
         set_str(L, "query", req->query);
         set_int(L, "total", req->total);
@@ -2564,12 +2718,12 @@ int art_lua_build_page(lua_State *L)
         }
     }
     if (req->list && req->kind != ART_PAGE_FEED) {
-        set_url(L, req, "feed_url", art_route_feed_path(req->pool, req->path));
+        page_feed_url_push(L, req, urls);
+        lua_setfield(L, -2, "feed_url");
     }
     st->page = lua_topointer(L, -1);
     st->page_done = 0;
     st->engine_native = 0;
-    st->page_entry = 0;
     if (st->page_engine) {
         /* the last page's memo: its tables may be a dropped version's */
         lua_pushnil(L);
@@ -2609,5 +2763,6 @@ int art_lua_build_page(lua_State *L)
     lua_pushcfunction(L, page_pairs);
     lua_setfield(L, -2, "__pairs");
     lua_setmetatable(L, -2);
+    lua_remove(L, urls);
     return 1;
 }

@@ -18,7 +18,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 my $seed = '/pm/en/european-languages/rethinking-pakistans-afghan-policy';
 sub mode { GET("$seed?mode=$_[0]") }
 
-plan tests => 63;
+plan tests => 65;
 
 my $plain = GET($seed);
 ok t_cmp($plain->code, 200, 'the page renders under /pm');
@@ -211,3 +211,40 @@ for (1 .. 300) {
 ok t_cmp($pages, 300, 'pages that leave old garbage behind are served');
 ok t_cmp($held > 0 && $held < 5 * 1024 * 1024 ? 'bounded' : "held $held bytes", 'bounded',
          'a state left 48K of old garbage by every page stays under 5M');
+
+# A page's own strings (path, url, canonical, search_url, feed_url) are kept
+# per page in the version cache: every page, asked in turn on the same
+# states, gets its own, as its HTML shows them (the canonical link, the
+# masthead's search link, the Atom link of a list).  The root's are those
+# of the language the client asked for, never another client's.
+sub urls_of {
+    my ($res, $url) = @_;
+    my $html = $res->content;
+    my ($canon) = $html =~ m{<link rel="canonical" href="([^"]+)">};
+    my ($search) = $html =~ m{<a href="([^"]*/search)">};
+    my ($feed) = $html =~ m{<link rel="alternate" type="application/atom\+xml" href="([^"]+)"};
+    (my $path = $url) =~ s{^/pm}{};
+    return join ' ', $path, $url, $canon // '?', $search // '?', $feed // 'nil';
+}
+my @pages = ($seed, '/pm/en/', '/pm/de/', '/pm/fa/',
+             '/pm/en/european-languages/', '/pm/en/authors/abbas-hashemite',
+             '/pm/de/european-languages/rethinking-pakistans-afghan-policy');
+my %want = map { $_ => urls_of(GET($_), $_) } @pages;
+my @wrong;
+for my $round (1 .. 6) {
+    for my $url (@pages) {
+        my $got = GET("$url?mode=urls")->header('X-PM-Urls') // 'no header';
+        push @wrong, "$url: $got" if $got ne $want{$url};
+    }
+}
+ok t_cmp("@wrong", '', "each page's own URLs, asked in turn");
+my @roots;
+for my $round (1 .. 6) {
+    for my $lang (qw(de fa en)) {
+        my $got = GET('/pm/?mode=urls', redirect_ok => 0, 'Accept-Language' => $lang)->header('X-PM-Urls')
+            // 'no header';
+        my ($search) = $got =~ m{ (\S+/search) };
+        push @roots, "$lang: $got" if ($search // '') ne (split ' ', $want{"/pm/$lang/"})[3];
+    }
+}
+ok t_cmp("@roots", '', "the root's search_url is that of the client's language");

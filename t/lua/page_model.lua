@@ -219,6 +219,12 @@ function modes.more(page, r)            -- author.lua's deferred list, read
   r:set_header("X-PM-More", table.concat(ids, " "))
 end
 
+-- The page's own URLs, kept per page in the version cache (page_urls_push).
+function modes.urls(page, r)
+  r:set_header("X-PM-Urls", table.concat({ page.path, page.url, page.canonical,
+    page.search_url, tostring(page.feed_url) }, " "))
+end
+
 function modes.defer_bad(_, r)
   local ok, err = pcall(articles.defer, {}, "x", function() end)
   r:set_header("X-PM-Defer", tostring(ok) .. " " .. tostring(err):match("not the page") )
