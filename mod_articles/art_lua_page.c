@@ -420,10 +420,9 @@ static apr_uint64_t fp_value(lua_State *L, int idx, int depth, fp_walk_t *w)
         return ((apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8 + 4)
             ^ fp_table(L, idx, depth + 1, w);
     case LUA_TSTRING:
-        /* counted by identity, as below */
+        /* counted, then fingerprinted by identity as the rest */
         w->bytes += PC_STRING_BYTES + lua_rawlen(L, idx);
-        return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
-            + (apr_uint64_t)t;
+        /* fall through */
     default:
         return (apr_uint64_t)(apr_uintptr_t)lua_topointer(L, idx) * 8
             + (apr_uint64_t)t;
@@ -663,7 +662,15 @@ static int pcache_get_in(lua_State *L, art_req_t *req, int sub,
  * whenever the cache is replaced). */
 #define ENTRY_PAGE 1
 #define ENTRY_AUTHORS 2
-#define PAGE_SLOTS 10           /* the page entry's array (PAGE_*, KEY_*) */
+
+/* The page entry's array.  The fields of one page the cache keeps, by
+ * their number in it; then what art_lua_seo.c keeps (art_lua_page_kept);
+ * the table of the page's own strings (page_urls_push); the cache keys of
+ * the tables the page shares with other pages (shared_key_push). */
+enum { PAGE_og = 1, PAGE_twitter, PAGE_alternates, PAGE_languages };
+#define PAGE_URLS (PAGE_languages + ART_LUA_KEPT_JSONLD + 1)
+enum { KEY_site = PAGE_URLS + 1, KEY_strings, KEY_collection, KEY_author };
+#define PAGE_SLOTS KEY_author
 
 static const char page_entry_key = 'p';
 static const char authors_entry_key = 'a';
@@ -689,7 +696,8 @@ static void entry_push(lua_State *L, art_req_t *req, int which)
     lua_pushvalue(L, -1);
     if (lua_rawget(L, cache) != LUA_TTABLE) {
         lua_pop(L, 1);
-        pcache_room(L, cache, 2 * PC_TABLE_BYTES + 11 * PC_SLOT_BYTES
+        pcache_room(L, cache, 2 * PC_TABLE_BYTES
+                    + (PAGE_SLOTS + 1) * PC_SLOT_BYTES
                     + PC_STRING_BYTES + lua_rawlen(L, -1));
         lua_createtable(L, which == ENTRY_PAGE ? PAGE_SLOTS : 0, 0);
         lua_pushvalue(L, -2);
@@ -1932,16 +1940,6 @@ static void push_results(lua_State *L, art_req_t *req)
  * a global past its request computes nothing for the next one. */
 
 typedef int lazy_fn(lua_State *L, art_req_t *req);
-
-/* The fields of one page the cache keeps, by their number in its entry
- * (PAGE_SLOTS, above, counts them all). */
-enum { PAGE_og = 1, PAGE_twitter, PAGE_alternates, PAGE_languages };
-
-/* Its slot for the table of the page's own strings (page_urls_push), after
- * what art_lua_seo.c keeps, and those of the cache keys of the tables it
- * shares with other pages (shared_key_push). */
-#define PAGE_URLS (PAGE_languages + ART_LUA_KEPT_JSONLD + 1)
-enum { KEY_site = PAGE_URLS + 1, KEY_strings, KEY_collection, KEY_author };
 
 /* Whether the path says which page this is, and so its fields may be kept
  * in the page's cache entry: not on the 404 page, whose paths are whatever

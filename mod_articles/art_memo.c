@@ -14,7 +14,6 @@
  */
 #include <stdlib.h>
 
-
 #include "art_memo.h"
 #include "art_mutex.h"
 

@@ -947,6 +947,11 @@ enum {
                                  * userdata: its own fields, then that in C */
 };
 
+/* A wrapper's own string keys, as C strings, kept when it has no more than
+ * this many (a listed article wrapped with its date text has one): a name
+ * that is none of them is not asked of the table (see wrapper_field). */
+#define TPL_OWN_MAX 4
+
 /* A context.  A wrapper's native userdata is kept in a stack slot of its own
  * (nat) while it is in the stack, so its own fields are read raw and the rest
  * natively without the metatable being asked again.  That answer holds only
@@ -954,11 +959,6 @@ enum {
  * or changed its __index: it is valid while the render's generation (st->gen,
  * counted up wherever the engine may run Lua code) is the one it was found
  * in; after that the wrapper is read as any other table. */
-/* A wrapper's own string keys, as C strings, kept when it has no more than
- * this many (a listed article wrapped with its date text has one): a name
- * that is none of them is not asked of the table (see wrapper_field). */
-#define TPL_OWN_MAX 4
-
 typedef struct {
     int idx;                    /* absolute Lua stack index */
     int cls;                    /* V_NONE ... */
