@@ -65,12 +65,8 @@ return function(page, r)
     while a ~= nil do
       local iso = a.published
       local text = known[iso]
-      if text == nil then
-        text = dateline(iso, lang)
-      else
-        text = text or nil
-      end
-      list[i] = setmetatable({ date_text = text }, { __index = a })
+      if text == nil then text = dateline(iso, lang) end
+      list[i] = setmetatable({ date_text = text or nil }, { __index = a })
       i = i + 1
       a = list[i]
     end
