@@ -65,6 +65,8 @@ struct art_lstate_t {
                                     known (engine_asked, art_lua_page.c) */
     int index_kept;              /* page_index's last answer ran no Lua code
                                     (art_tpl_native_t.index_kept) */
+    int index_pristine;          /* ... and was a pristine cache entry
+                                    (art_tpl_native_t.index_pristine) */
 };
 
 static inline art_lstate_t *art_lua_st(lua_State *L)

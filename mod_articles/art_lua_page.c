@@ -1097,8 +1097,49 @@ static int page_index_kept(lua_State *L)
     return art_lua_st(L)->index_kept;
 }
 
+/* Whether that answer was a pristine cache entry the engine holds. */
+static int page_index_pristine(lua_State *L)
+{
+    return art_lua_st(L)->index_pristine;
+}
+
+/* The table where the template engine keeps sections rendered over
+ * pristine entries (art_tpl_native_t.index_memo): in the version cache,
+ * under a key of its own, so that it goes when the cache goes, and counted
+ * against the cache's bounds.  When the cache is full, nothing more is
+ * kept until it is replaced. */
+static const char frag_memo_key = 'f';
+
+static int page_index_memo(lua_State *L, size_t bytes)
+{
+    art_lstate_t *st = art_lua_st(L);
+    art_req_t *req = st->req;
+
+    if (req == NULL) {
+        return 0;
+    }
+    if (bytes && (st->pc_entries >= PCACHE_MAX
+                  || (st->mem_limit && st->pc_bytes + bytes > st->mem_limit / 8))) {
+        return 0;
+    }
+    pcache_push(L, req);
+    if (lua_rawgetp(L, -1, &frag_memo_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, -3, &frag_memo_key);
+    }
+    lua_remove(L, -2);
+    if (bytes) {
+        st->pc_entries++;
+        st->pc_bytes += bytes;
+    }
+    return 1;
+}
+
 static const art_tpl_native_t view_native = {
-    view_field, view_native_get, page_index, page_index_kept
+    view_field, view_native_get, page_index, page_index_kept,
+    page_index_pristine, page_index_memo
 };
 
 static int article_newindex(lua_State *L)
@@ -2408,6 +2449,7 @@ static int page_index(lua_State *L)
      * call), and asked again gives what it gave: the page's own field or
      * the engine's memo. */
     st->index_kept = 1;
+    st->index_pristine = 0;
     if (lua_type(L, 2) != LUA_TSTRING || !is_page(L, 1)) {
         return 0;
     }
@@ -2432,11 +2474,13 @@ static int page_index(lua_State *L)
         && frame_cfunction(L, 1) == art_tpl_render_entry()) {
         lua_rawgetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
         lua_rawgeti(L, -1, i + 1);
+        st->index_pristine = 1;
         return 1;
     }
     st->engine_native = 2;
     settle_field(L, 1, i);
     st->engine_native = 0;
+    st->index_pristine = (st->page_engine >> i) & 1;
     return 1;
 }
 

@@ -20,7 +20,9 @@
  * __index answered is remembered (tpl_memo_t) when it ran no Lua code; these
  * answers hold only until Lua code may have run (the render's generation,
  * see tpl_ctx_t).  A __gc metamethod run by the collector in the middle of a
- * render is not counted as Lua code that may change them.
+ * render is not counted as Lua code that may change them.  A section over a
+ * table the data's __index calls pristine is kept rendered, and written
+ * again while what its body read from outside is the same (tpl_frag_t).
  * Output goes straight into the caller's buffer, which is pre-sized from the
  * previous render of the same template, and values are escaped in one pass.
  *
@@ -66,6 +68,8 @@ enum {
 #define F_STANDALONE 0x02   /* partial, parent or block tag alone on its line */
 #define F_DEDENTED   0x04   /* block body lost its common indentation */
 #define F_DYNAMIC    0x08   /* partial or parent named by a context value: {{>*x}} */
+#define F_MEMO       0x10   /* section whose body has no partial, parent or block:
+                             * what it renders may be kept (see tpl_frag_t) */
 
 typedef struct {
     const char *open;
@@ -853,6 +857,28 @@ static int tpl_flatten(art_tpl_t *t, int at, const tpl_node_t *nd, int n)
     return at;
 }
 
+/* Mark the sections whose output depends only on the values their names
+ * find (F_MEMO): a body with a partial, parent or block in it depends on
+ * the template set and the overrides in force too. */
+static void tpl_mark_memo(art_tpl_t *t)
+{
+    int i, j;
+
+    for (i = 0; i < t->ncode; i++) {
+        if (t->code[i].type != N_SECTION) {
+            continue;
+        }
+        t->code[i].flags |= F_MEMO;
+        for (j = i + 1; j < t->code[i].end; j++) {
+            if (t->code[j].type == N_PARTIAL || t->code[j].type == N_PARENT
+                || t->code[j].type == N_BLOCK) {
+                t->code[i].flags &= ~F_MEMO;
+                break;
+            }
+        }
+    }
+}
+
 /* cache: whether renderers may keep this template's names as Lua strings; not for
  * the short-lived templates that lambdas return. */
 static apr_status_t tpl_compile(apr_pool_t *p, const char *name, const char *src,
@@ -893,6 +919,7 @@ static apr_status_t tpl_compile(apr_pool_t *p, const char *name, const char *src
         t->ncode = tpl_count((tpl_node_t *)kids->elts, kids->nelts);
         t->code = t->ncode ? apr_palloc(p, t->ncode * sizeof(tpl_node_t)) : NULL;
         tpl_flatten(t, 0, (tpl_node_t *)kids->elts, kids->nelts);
+        tpl_mark_memo(t);
         t->size_hint = 0;
         t->link_fn = NULL;
         t->link_baton = NULL;
@@ -1005,8 +1032,46 @@ typedef struct {
     const char *name;           /* a template's, which outlives the render */
     unsigned hash;
     int type;                   /* LUA_TNIL, or the type of the value kept */
+    int pristine;               /* index_pristine said so of the value */
     unsigned gen;
 } tpl_memo_t;
+
+/* Sections kept rendered.  The data's __index may say that a table it
+ * answered is pristine (art_tpl_native_t.index_pristine): no Lua code was
+ * ever handed it, so it holds what it held when made, for as long as its
+ * owner keeps it (the page model's per-version tables: og and twitter
+ * pairs, alternates, languages, site).  A section (F_MEMO) over such a
+ * table, or over a table reached from one by plain reads, renders the
+ * same bytes again for the same table, except for what its body reads
+ * from outside it (a name an item lacks, found further out).  So the
+ * first render of it is recorded: its output and each name read outside
+ * with the value found (a scalar: nil, boolean, number or string).  The
+ * next render of that section over that table reads those names again
+ * and, when every value is the one recorded, writes the output kept
+ * instead of rendering the body.  A recording is dropped when the body
+ * does anything whose result a later render could not tell from those
+ * values: it runs Lua code (a lambda, a metamethod, __tostring: the
+ * render's generation moved), reads a table with a metatable or a
+ * userdata, finds a table or a native text outside, reads more than
+ * TPL_FRAG_DEPS names outside, or overflows the output.  Sections in an
+ * indented partial are not kept (the indentation is written into the
+ * output), nor sections inside a recording (the outer one holds them).
+ * The kept entries live where index_memo puts them (the page model: in
+ * its version cache, dropped with it and counted against its bound):
+ * memo[table][node] = { output, stamp, ndeps, off1, value1, ... }, where
+ * stamp tells the template's compile and off a name's op by its index. */
+#define TPL_FRAG_DEPS 8
+
+typedef struct {
+    int base;                   /* the section's first context */
+    int entry;                  /* stack index of the entry being made */
+    apr_size_t start;           /* out->len when the body began */
+    unsigned gen;
+    int ok;
+    const tpl_node_t *code;     /* the section's template's code */
+    int ndeps;
+    int off[TPL_FRAG_DEPS];     /* the names read outside, by op index */
+} tpl_frag_t;
 
 /* Templates whose names keep a stack slot for the whole render (see
  * names_enter): a page's layout, its partials and a list's item partial. */
@@ -1052,6 +1117,11 @@ typedef struct {
     int memo;                   /* stack index of the memo table, or 0 */
     int memo_clear;             /* memo_slot has been cleared */
     tpl_memo_t memo_slot[TPL_MEMO_SLOTS];
+    int pristine;               /* the last lookup found a pristine table's
+                                 * value (see tpl_frag_t) */
+    int frag;                   /* stack index of the kept sections (nil
+                                 * until asked for, false: none) */
+    tpl_frag_t *rec;            /* the section being recorded, or NULL */
 } tpl_render_t;
 
 static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n);
@@ -1386,6 +1456,13 @@ static void ctx_push(tpl_render_t *st, int idx, int probe)
         c->nat = lua_gettop(st->L);
         c->gen = st->gen;
         own_keys(st, c);
+    }
+    /* a recording keeps what plain tables and scalars give (tpl_frag_t) */
+    if (st->rec && (c->cls == V_WRAPPER || c->cls == V_NATIVE
+                    || c->cls == V_USERDATA
+                    || (c->cls == V_TABLE && lua_getmetatable(st->L, idx)
+                        && (lua_pop(st->L, 1), 1)))) {
+        st->rec->ok = 0;
     }
 }
 
@@ -1749,6 +1826,7 @@ static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
             return TPL_ABSENT;
         }
         lua_rawgeti(L, st->memo, k + 1);
+        st->pristine = m->pristine;
         return m->type;
     }
     lua_rawgeti(L, st->names, nd->sid[0]);
@@ -1758,6 +1836,8 @@ static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
     }
     t = get_meta(st, c->idx, nd, 0, txt);
     if (st->kept && t != ART_TPL_NATIVE_TEXT) {
+        st->pristine = t == LUA_TTABLE && st->nops->index_pristine
+                       && st->nops->index_pristine(L);
         if (t != LUA_TNIL) {
             lua_pushvalue(L, -1);
             lua_rawseti(L, st->memo, k + 1);
@@ -1765,6 +1845,7 @@ static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         m->name = nd->seg[0];
         m->hash = nd->hash;
         m->type = t;
+        m->pristine = st->pristine;
         m->gen = st->gen;
     }
     return t;
@@ -1788,14 +1869,21 @@ static int text_value(tpl_render_t *st, const tpl_text_t *text, tpl_text_t *txt)
 
 /* Push the value nd's name refers to, or nil; returns its type.  With txt, a
  * native string field (the last segment) may be given as text instead, with
- * nothing pushed: ART_TPL_NATIVE_TEXT. */
-static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
+ * nothing pushed: ART_TPL_NATIVE_TEXT.  *at gets the context the first
+ * segment was found in (-1: none); st->pristine whether the value is a
+ * pristine table's (tpl_frag_t): its first segment a pristine table the
+ * data answered, the others read from tables, which in a pristine table
+ * have no metatables. */
+static int lookup_at(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt,
+                     int *at)
 {
     lua_State *L = st->L;
     tpl_ctx_t *c;
     tpl_text_t *want = nd->nseg == 1 ? txt : NULL;
-    int i, cls, t = LUA_TNIL;
+    int i, cls, keep, t = LUA_TNIL;
 
+    st->pristine = 0;
+    *at = st->nctx - 1;
     if (nd->nseg == 0) {
         if (st->nctx && st->ctx[st->nctx - 1].text) {
             return text_value(st, st->ctx[st->nctx - 1].text, txt);
@@ -1825,6 +1913,7 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
             t = get_field(st, c->idx, c->cls, nd, 0, want);
         }
         if (t == ART_TPL_NATIVE_TEXT) {
+            *at = i;
             return t;
         }
         if (t == TPL_ABSENT) {
@@ -1835,11 +1924,13 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
         }
         lua_pop(L, 1);
     }
+    *at = i;
     if (i < 0) {
         lua_pushnil(L);
         return LUA_TNIL;
     }
     for (i = 1; i < nd->nseg; i++) {
+        keep = st->pristine && t == LUA_TTABLE;
         cls = t == LUA_TTABLE ? V_TABLE : value_class(st, lua_gettop(L));
         if (cls == V_NONE) {
             lua_pop(L, 1);
@@ -1847,9 +1938,23 @@ static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
             return LUA_TNIL;
         }
         t = index_segment(st, nd, i, cls, i == nd->nseg - 1 ? txt : NULL);
+        st->pristine = keep;
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
         }
+    }
+    return t;
+}
+
+static void frag_note(tpl_render_t *st, const tpl_node_t *nd, int t, int at);
+
+/* lookup_at, noting for a section being recorded what the name found. */
+static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
+{
+    int at, t = lookup_at(st, nd, txt, &at);
+
+    if (st->rec) {
+        frag_note(st, nd, t, at);
     }
     return t;
 }
@@ -2117,6 +2222,180 @@ static int section_kind(lua_State *L, int idx, int type, lua_Integer *len)
 
 /* ------------------------------------------------------------------ tags */
 
+/* ------------------------------------------------------------------ kept sections */
+
+/* The kept sections' table (tpl_frag_t) in its stack slot, asked for once
+ * per render; returns whether there is one. */
+static int frag_table(tpl_render_t *st)
+{
+    lua_State *L = st->L;
+    int t = lua_type(L, st->frag);
+
+    if (t != LUA_TNIL) {
+        return t == LUA_TTABLE;
+    }
+    if (st->nops->index_memo(L, 0)) {
+        lua_replace(L, st->frag);
+        return 1;
+    }
+    lua_pushboolean(L, 0);
+    lua_replace(L, st->frag);
+    return 0;
+}
+
+/* Whether section nd over the value lookup just found (of type type) may be
+ * kept or written from what was kept. */
+static int frag_may(tpl_render_t *st, const tpl_node_t *nd, int type)
+{
+    return st->pristine && type == LUA_TTABLE && (nd->flags & F_MEMO)
+        && !st->rec && st->ilen == 0 && nd->owner->stamp && st->frag
+        && st->nops && st->nops->index_memo && frag_table(st);
+}
+
+/* Write what section nd rendered over the table at v when it was recorded,
+ * if every name it read outside finds what it found then; returns whether
+ * it did. */
+static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int v)
+{
+    lua_State *L = st->L;
+    const tpl_node_t *code = nd->owner->code;
+    lua_Integer k, ndeps, off;
+    unsigned gen = st->gen;
+    const char *s;
+    size_t n;
+    int e, same;
+
+    luaL_checkstack(L, 8, "template nesting");
+    lua_pushvalue(L, v);
+    if (lua_rawget(L, st->frag) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_rawgetp(L, -1, nd) != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    e = lua_gettop(L);
+    lua_rawgeti(L, e, 2);
+    lua_rawgeti(L, e, 3);
+    same = lua_tointeger(L, -2) == (lua_Integer)nd->owner->stamp;
+    ndeps = lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    for (k = 0; same && k < ndeps; k++) {
+        lua_rawgeti(L, e, 4 + 2 * k);
+        off = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        lookup(st, code + off, NULL);
+        lua_rawgeti(L, e, 5 + 2 * k);
+        same = lua_rawequal(L, -1, -2) && st->gen == gen;
+        lua_pop(L, 2);
+    }
+    if (same) {
+        lua_rawgeti(L, e, 1);
+        s = lua_tolstring(L, -1, &n);
+        out_write(st, s, n);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return same;
+}
+
+/* Start recording section nd over the table at v: the entry goes in at
+ * v, the table moves up to v + 1. */
+static void frag_begin(tpl_render_t *st, tpl_frag_t *rec,
+                       const tpl_node_t *nd, int v)
+{
+    lua_createtable(st->L, 3 + 2 * TPL_FRAG_DEPS, 0);
+    lua_insert(st->L, v);
+    rec->base = st->nctx;
+    rec->entry = v;
+    rec->start = st->out->len;
+    rec->gen = st->gen;
+    rec->ok = 1;
+    rec->ndeps = 0;
+    rec->code = nd->owner->code;
+    st->rec = rec;
+}
+
+/* What a lookup in the body being recorded found (see lookup). */
+static void frag_note(tpl_render_t *st, const tpl_node_t *nd, int t, int at)
+{
+    lua_State *L = st->L;
+    tpl_frag_t *rec = st->rec;
+    int k, off;
+
+    if (!rec->ok) {
+        return;
+    }
+    if (t == LUA_TFUNCTION || t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA
+        || t == LUA_TTHREAD) {
+        rec->ok = 0;
+        return;
+    }
+    if (at >= rec->base) {
+        return;
+    }
+    if (t == ART_TPL_NATIVE_TEXT || t == LUA_TTABLE || nd->owner->code != rec->code) {
+        rec->ok = 0;
+        return;
+    }
+    off = (int)(nd - rec->code);
+    for (k = 0; k < rec->ndeps; k++) {
+        if (rec->off[k] == off) {
+            return;
+        }
+    }
+    if (rec->ndeps == TPL_FRAG_DEPS) {
+        rec->ok = 0;
+        return;
+    }
+    rec->off[k] = off;
+    rec->ndeps++;
+    lua_pushinteger(L, off);
+    lua_rawseti(L, rec->entry, 4 + 2 * k);
+    if (t != LUA_TNIL) {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, rec->entry, 5 + 2 * k);
+    }
+}
+
+/* End the recording of section nd: keep the entry when nothing dropped it.
+ * Each kept entry is counted as its output and TPL_FRAG_BYTES more. */
+#define TPL_FRAG_BYTES 256
+
+static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
+{
+    lua_State *L = st->L;
+    apr_size_t n = st->out->len - rec->start;
+
+    st->rec = NULL;
+    if (!rec->ok || st->gen != rec->gen || st->out->overflow) {
+        return;
+    }
+    lua_pushlstring(L, st->out->data + rec->start, n);
+    lua_rawseti(L, rec->entry, 1);
+    lua_pushinteger(L, (lua_Integer)nd->owner->stamp);
+    lua_rawseti(L, rec->entry, 2);
+    lua_pushinteger(L, rec->ndeps);
+    lua_rawseti(L, rec->entry, 3);
+    if (!st->nops->index_memo(L, n + TPL_FRAG_BYTES)) {
+        return;
+    }
+    lua_pushvalue(L, rec->entry + 1);
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_pushvalue(L, rec->entry + 1);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_pushvalue(L, rec->entry);
+    lua_rawsetp(L, -2, nd);
+    lua_pop(L, 2);
+}
+
+/* ------------------------------------------------------------------ tags */
+
 /* A section's body is the code right after it, up to its end. */
 static void render_section(tpl_render_t *st, const tpl_node_t *nd)
 {
@@ -2125,10 +2404,12 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     int nbody = nd->end - (int)(nd - nd->owner->code) - 1;
     lua_Integer i, len = 0;
     tpl_text_t txt;
-    int v, kind, probe = 1;
+    tpl_frag_t rec;
+    int v, kind, probe = 1, top = lua_gettop(L), pristine;
 
     luaL_checkstack(L, 8, "template nesting");
     kind = lookup(st, nd, &txt);
+    pristine = nd->type == N_SECTION && frag_may(st, nd, kind);
     if (kind == ART_TPL_NATIVE_TEXT) {
         /* A string, so true; the body is rendered in it as a context that
          * only `.` reads, and the Lua string is made only if that is read. */
@@ -2149,6 +2430,17 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         st->gen++;
     }
     kind = section_kind(L, v, kind, &len);
+    if (pristine && (kind == S_VALUE || kind == S_LIST)) {
+        if (frag_replay(st, nd, v)) {
+            lua_settop(L, top);
+            return;
+        }
+        frag_begin(st, &rec, nd, v);
+        v++;
+    }
+    else {
+        pristine = 0;
+    }
     if (nd->type == N_INVERTED) {
         if (kind == S_FALSE) {
             render_code(st, body, nbody);
@@ -2194,7 +2486,10 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         render_lambda_result(st, v + 1, nd->delims);
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
+    if (pristine) {
+        frag_end(st, &rec, nd);
+    }
+    lua_settop(L, top);
 }
 
 static const art_tpl_t *find_template(tpl_render_t *st, const tpl_node_t *nd)
@@ -2421,6 +2716,8 @@ static int render_main(lua_State *L)
     if (st->nops) {
         lua_createtable(L, TPL_MEMO_SLOTS, 0);
         st->memo = lua_gettop(L);
+        lua_pushnil(L);
+        st->frag = lua_gettop(L);
     }
     luaL_checkstack(L, TPL_NAME_SLOTS, "template nesting");
     lua_settop(L, lua_gettop(L) + TPL_NAME_SLOTS);
@@ -2475,6 +2772,9 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.plain_fn = NULL;
     st.plain_gen = 0;
     st.memo = 0;
+    st.frag = 0;
+    st.rec = NULL;
+    st.pristine = 0;
     st.depth = st.pdepth = 0;
     st.gen = 0;
     st.memo_clear = 0;

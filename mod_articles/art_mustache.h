@@ -122,6 +122,19 @@ typedef struct art_tpl_native_t {
      * the same name (a page's site and strings, read all over a page). */
     lua_CFunction index;
     int (*index_kept)(lua_State *L);
+    /* Optional (NULL: none).  Right after index answered a table and
+     * index_kept said yes, index_pristine says whether that table is
+     * pristine: no Lua code was ever handed it, nor will be while its
+     * owner keeps it unchanged, so it and the tables in it hold what they
+     * held when made and have no metatables.  The engine may then keep
+     * what a section rendered over it (see art_mustache.c, tpl_frag_t).
+     * index_memo pushes the table where the engine keeps those and returns
+     * 1, having counted bytes more as held there, or pushes nothing and
+     * returns 0 when there is no such table or no room for bytes.  The
+     * table must live no longer than the pristine tables do (the engine
+     * keys it by them), and be dropped when they change. */
+    int (*index_pristine)(lua_State *L);
+    int (*index_memo)(lua_State *L, size_t bytes);
 } art_tpl_native_t;
 
 /* Make the userdata of L whose metatable is the table at mt native, read
