@@ -1104,12 +1104,10 @@ static int page_index_pristine(lua_State *L)
 }
 
 /* The table where the template engine keeps sections rendered over
- * pristine entries (art_tpl_native_t.index_memo): in the version cache,
- * under a key of its own, so that it goes when the cache goes, and counted
- * against the cache's bounds.  When the cache is full, nothing more is
- * kept until it is replaced. */
-static const char frag_memo_key = 'f';
-
+ * pristine entries and article views (art_tpl_native_t.index_memo): in the
+ * version cache, so that it goes when the cache goes, one per mount prefix
+ * (a view's URLs carry it), and counted against the cache's bounds.  When
+ * the cache is full, nothing more is kept until it is replaced. */
 static int page_index_memo(lua_State *L, size_t bytes)
 {
     art_lstate_t *st = art_lua_st(L);
@@ -1123,11 +1121,13 @@ static int page_index_memo(lua_State *L, size_t bytes)
         return 0;
     }
     pcache_push(L, req);
-    if (lua_rawgetp(L, -1, &frag_memo_key) != LUA_TTABLE) {
+    lua_pushfstring(L, "F\n%s", req->base);
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_newtable(L);
-        lua_pushvalue(L, -1);
-        lua_rawsetp(L, -3, &frag_memo_key);
+        lua_pushfstring(L, "F\n%s", req->base);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
     }
     lua_remove(L, -2);
     if (bytes) {
@@ -1137,9 +1137,25 @@ static int page_index_memo(lua_State *L, size_t bytes)
     return 1;
 }
 
+/* A view's fields depend on its article, the snapshot it is in and the
+ * mount prefix alone (art_tpl_native_t.anchor; the engine's table is per
+ * prefix): the article's address, known by the snapshot's serial.  A view
+ * kept past its request has none; the engine's get raises for it. */
+static const void *view_anchor(lua_State *L, int idx, lua_Integer *serial)
+{
+    art_lstate_t *st = art_lua_st(L);
+    const art_view_t *v = lua_touserdata(L, idx);
+
+    if (st->req == NULL || v == NULL || v->serial != st->serial) {
+        return NULL;
+    }
+    *serial = (lua_Integer)st->req->snap->serial;
+    return v->a;
+}
+
 static const art_tpl_native_t view_native = {
     view_field, view_native_get, page_index, page_index_kept,
-    page_index_pristine, page_index_memo
+    page_index_pristine, page_index_memo, view_anchor
 };
 
 static int article_newindex(lua_State *L)

@@ -1056,15 +1056,23 @@ typedef struct {
  * TPL_FRAG_DEPS names outside, or overflows the output.  Sections in an
  * indented partial are not kept (the indentation is written into the
  * output), nor sections inside a recording (the outer one holds them).
+ * A native userdata whose fields the native functions can anchor (an
+ * article view: its fields depend only on the article, the data it is in
+ * and what index_memo's table is per) is kept the same way, by the body
+ * rendered over it: each item of a list of related articles.
  * The kept entries live where index_memo puts them (the page model: in
  * its version cache, dropped with it and counted against its bound):
- * memo[table][node] = { output, stamp, ndeps, off1, value1, ... }, where
- * stamp tells the template's compile and off a name's op by its index. */
+ * memo[anchor][node] = { output, stamp, ndeps, serial, off1, value1, ... },
+ * where the anchor is the table or the native anchor (a light userdata),
+ * stamp tells the template's compile, serial the data a native anchor
+ * is in (0 for tables) and off a name's op by its index. */
 #define TPL_FRAG_DEPS 8
 
 typedef struct {
     int base;                   /* the section's first context */
+    int key;                    /* stack index of the anchor */
     int entry;                  /* stack index of the entry being made */
+    lua_Integer serial;         /* of the data a native anchor is in */
     apr_size_t start;           /* out->len when the body began */
     unsigned gen;
     int ok;
@@ -2243,19 +2251,26 @@ static int frag_table(tpl_render_t *st)
     return 0;
 }
 
-/* Whether section nd over the value lookup just found (of type type) may be
- * kept or written from what was kept. */
-static int frag_may(tpl_render_t *st, const tpl_node_t *nd, int type)
+/* Whether section nd may be kept or written from what was kept, now. */
+static int frag_can(tpl_render_t *st, const tpl_node_t *nd)
 {
-    return st->pristine && type == LUA_TTABLE && (nd->flags & F_MEMO)
-        && !st->rec && st->ilen == 0 && nd->owner->stamp && st->frag
-        && st->nops && st->nops->index_memo && frag_table(st);
+    return (nd->flags & F_MEMO) && !st->rec && st->ilen == 0
+        && nd->owner->stamp && st->frag && frag_table(st);
 }
 
-/* Write what section nd rendered over the table at v when it was recorded,
- * if every name it read outside finds what it found then; returns whether
- * it did. */
-static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int v)
+/* Whether section nd over the value lookup just found (of type type) is
+ * over a pristine table. */
+static int frag_may(tpl_render_t *st, const tpl_node_t *nd, int type)
+{
+    return st->pristine && type == LUA_TTABLE && st->nops
+        && st->nops->index_memo && frag_can(st, nd);
+}
+
+/* Write what section nd rendered over the anchor (the value at key) when
+ * it was recorded, if that was in the same data (serial) and every name it
+ * read outside finds what it found then; returns whether it did. */
+static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int key,
+                       lua_Integer serial)
 {
     lua_State *L = st->L;
     const tpl_node_t *code = nd->owner->code;
@@ -2266,7 +2281,7 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int v)
     int e, same;
 
     luaL_checkstack(L, 8, "template nesting");
-    lua_pushvalue(L, v);
+    lua_pushvalue(L, key);
     if (lua_rawget(L, st->frag) != LUA_TTABLE) {
         lua_pop(L, 1);
         return 0;
@@ -2278,15 +2293,17 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int v)
     e = lua_gettop(L);
     lua_rawgeti(L, e, 2);
     lua_rawgeti(L, e, 3);
-    same = lua_tointeger(L, -2) == (lua_Integer)nd->owner->stamp;
-    ndeps = lua_tointeger(L, -1);
-    lua_pop(L, 2);
+    lua_rawgeti(L, e, 4);
+    same = lua_tointeger(L, -3) == (lua_Integer)nd->owner->stamp
+        && lua_tointeger(L, -1) == serial;
+    ndeps = lua_tointeger(L, -2);
+    lua_settop(L, e);
     for (k = 0; same && k < ndeps; k++) {
-        lua_rawgeti(L, e, 4 + 2 * k);
+        lua_rawgeti(L, e, 5 + 2 * k);
         off = lua_tointeger(L, -1);
         lua_pop(L, 1);
         lookup(st, code + off, NULL);
-        lua_rawgeti(L, e, 5 + 2 * k);
+        lua_rawgeti(L, e, 6 + 2 * k);
         same = lua_rawequal(L, -1, -2) && st->gen == gen;
         lua_pop(L, 2);
     }
@@ -2294,21 +2311,20 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int v)
         lua_rawgeti(L, e, 1);
         s = lua_tolstring(L, -1, &n);
         out_write(st, s, n);
-        lua_pop(L, 1);
     }
-    lua_pop(L, 2);
+    lua_settop(L, e - 2);
     return same;
 }
 
-/* Start recording section nd over the table at v: the entry goes in at
- * v, the table moves up to v + 1. */
-static void frag_begin(tpl_render_t *st, tpl_frag_t *rec,
-                       const tpl_node_t *nd, int v)
+/* Start recording section nd over the anchor at key into the new entry
+ * table at entry; contexts from base on are the section's own. */
+static void frag_begin(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd,
+                       int key, int entry, lua_Integer serial, int base)
 {
-    lua_createtable(st->L, 3 + 2 * TPL_FRAG_DEPS, 0);
-    lua_insert(st->L, v);
-    rec->base = st->nctx;
-    rec->entry = v;
+    rec->base = base;
+    rec->key = key;
+    rec->entry = entry;
+    rec->serial = serial;
     rec->start = st->out->len;
     rec->gen = st->gen;
     rec->ok = 1;
@@ -2352,10 +2368,10 @@ static void frag_note(tpl_render_t *st, const tpl_node_t *nd, int t, int at)
     rec->off[k] = off;
     rec->ndeps++;
     lua_pushinteger(L, off);
-    lua_rawseti(L, rec->entry, 4 + 2 * k);
+    lua_rawseti(L, rec->entry, 5 + 2 * k);
     if (t != LUA_TNIL) {
         lua_pushvalue(L, -1);
-        lua_rawseti(L, rec->entry, 5 + 2 * k);
+        lua_rawseti(L, rec->entry, 6 + 2 * k);
     }
 }
 
@@ -2378,20 +2394,52 @@ static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
     lua_rawseti(L, rec->entry, 2);
     lua_pushinteger(L, rec->ndeps);
     lua_rawseti(L, rec->entry, 3);
+    lua_pushinteger(L, rec->serial);
+    lua_rawseti(L, rec->entry, 4);
     if (!st->nops->index_memo(L, n + TPL_FRAG_BYTES)) {
         return;
     }
-    lua_pushvalue(L, rec->entry + 1);
+    lua_pushvalue(L, rec->key);
     if (lua_rawget(L, -2) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_createtable(L, 0, 1);
-        lua_pushvalue(L, rec->entry + 1);
+        lua_pushvalue(L, rec->key);
         lua_pushvalue(L, -2);
         lua_rawset(L, -4);
     }
     lua_pushvalue(L, rec->entry);
     lua_rawsetp(L, -2, nd);
     lua_pop(L, 2);
+}
+
+/* Render section nd's body once over the innermost context, just pushed
+ * for the value at idx: kept (tpl_frag_t) when that context is a native
+ * userdata the native functions anchor. */
+static void render_over(tpl_render_t *st, const tpl_node_t *nd, int idx)
+{
+    lua_State *L = st->L;
+    const tpl_node_t *body = nd + 1;
+    int nbody = nd->end - (int)(nd - nd->owner->code) - 1;
+    int top = lua_gettop(L);
+    lua_Integer serial = 0;
+    const void *at;
+    tpl_frag_t rec;
+
+    if (st->ctx[st->nctx - 1].cls != V_NATIVE || !st->nops->anchor
+        || !frag_can(st, nd)
+        || (at = st->nops->anchor(L, idx, &serial)) == NULL) {
+        render_code(st, body, nbody);
+        return;
+    }
+    luaL_checkstack(L, 4, "template nesting");
+    lua_pushlightuserdata(L, (void *)at);
+    if (!frag_replay(st, nd, top + 1, serial)) {
+        lua_createtable(L, 4 + 2 * TPL_FRAG_DEPS, 0);
+        frag_begin(st, &rec, nd, top + 1, top + 2, serial, st->nctx - 1);
+        render_code(st, body, nbody);
+        frag_end(st, &rec, nd);
+    }
+    lua_settop(L, top);
 }
 
 /* ------------------------------------------------------------------ tags */
@@ -2431,12 +2479,15 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     }
     kind = section_kind(L, v, kind, &len);
     if (pristine && (kind == S_VALUE || kind == S_LIST)) {
-        if (frag_replay(st, nd, v)) {
+        if (frag_replay(st, nd, v, 0)) {
             lua_settop(L, top);
             return;
         }
-        frag_begin(st, &rec, nd, v);
+        /* the entry goes below the table: a list's body pops to it */
+        lua_createtable(L, 4 + 2 * TPL_FRAG_DEPS, 0);
+        lua_insert(L, v);
         v++;
+        frag_begin(st, &rec, nd, v, v - 1, 0, st->nctx);
     }
     else {
         pristine = 0;
@@ -2448,7 +2499,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     }
     else if (kind == S_VALUE) {
         ctx_push(st, v, 1);
-        render_code(st, body, nbody);
+        render_over(st, nd, v);
         if (st->ctx[--st->nctx].cls == V_WRAPPER) {
             lua_settop(L, v);
         }
@@ -2473,7 +2524,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
             if (i == 1 && st->ctx[st->nctx - 1].cls == V_TABLE) {
                 probe = 0;
             }
-            render_code(st, body, nbody);
+            render_over(st, nd, v + 1);
             st->nctx--;
             lua_settop(L, v);
         }

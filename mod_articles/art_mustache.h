@@ -135,6 +135,15 @@ typedef struct art_tpl_native_t {
      * keys it by them), and be dropped when they change. */
     int (*index_pristine)(lua_State *L);
     int (*index_memo)(lua_State *L, size_t bytes);
+    /* Optional (NULL: none).  For the native userdata at idx (the engine
+     * has compared its metatable): the address of what its fields are read
+     * from, with *serial set to a number for the data that address is in,
+     * when every field gives the same value for the same address and
+     * serial wherever index_memo gives the same table; NULL when its
+     * fields cannot be kept (a view kept past its request: the engine's
+     * get raises as usual).  The engine then keeps what a section's body
+     * rendered over it, as over a pristine table. */
+    const void *(*anchor)(lua_State *L, int idx, lua_Integer *serial);
 } art_tpl_native_t;
 
 /* Make the userdata of L whose metatable is the table at mt native, read

@@ -17,7 +17,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/frag/en/european-languages/rethinking-pakistans-afghan-policy';
 
-plan tests => 13;
+plan tests => 15;
 
 # The items of a page's <t>, <o>, <l>, <a>, <b> or <s> line.
 sub items {
@@ -39,6 +39,11 @@ my $titles = items($body, 't');
 ok t_cmp(scalar(@$titles) >= 2 && scalar(@{items($body, 'o')}) >= 5
          && scalar(@{items($body, 'l')}) >= 2 ? 'all' : "missing: $body", 'all',
          'site titles, og pairs and languages are listed');
+
+my $views = items($body, 'v');
+ok t_cmp(scalar(@$views) == 2 && $views->[0] =~ m{^/frag/en/european-languages/rethinking-pakistans-afghan-policy\|\|[^|;]+;}
+         ? 'as written' : "@$views", 'as written',
+         'article views: their URL under the mount prefix and their authors');
 
 my $same = 0;
 $same += GET($seed)->content eq $body for 1 .. 12;
@@ -72,6 +77,8 @@ sub column_is {
 }
 
 check('mark', 'a string an item lacks (site.titles, mark)', column_is('t', 1, 'mark'));
+
+check('mark', 'a string an article view lacks (views, mark)', column_is('v', 1, 'mark'));
 
 check('flag', 'a boolean an item lacks, as a section (flag)', sub {
     my ($res, $b, $set) = @_;

@@ -22,6 +22,7 @@ end
 
 return function(page, r)
   n = n + 1
+  page.views = { page.article, page.article }
   local said = {}
   for word in (r.args or ""):gmatch("[%a]+") do
     if set[word] then said[#said + 1] = word .. "=" .. set[word](page) end
