@@ -109,6 +109,8 @@ struct art_tpl_t {
     const char **names;         /* distinct name segments, numbered from 1 */
     int nnames;
     apr_uint32_t stamp;         /* unique per compile; 0: do not cache names */
+    int memo;                   /* no partial, parent or block in it: what it
+                                 * renders may be kept (see tpl_frag_t) */
     volatile apr_uint32_t size_hint; /* bytes the last render wrote, to pre-size */
     art_tpl_resolve_fn link_fn; /* what art_tpl_link resolved static names with */
     void *link_baton;
@@ -864,7 +866,12 @@ static void tpl_mark_memo(art_tpl_t *t)
 {
     int i, j;
 
+    t->memo = 1;
     for (i = 0; i < t->ncode; i++) {
+        if (t->code[i].type == N_PARTIAL || t->code[i].type == N_PARENT
+            || t->code[i].type == N_BLOCK) {
+            t->memo = 0;
+        }
         if (t->code[i].type != N_SECTION) {
             continue;
         }
@@ -1040,33 +1047,43 @@ typedef struct {
  * answered is pristine (art_tpl_native_t.index_pristine): no Lua code was
  * ever handed it, so it holds what it held when made, for as long as its
  * owner keeps it (the page model's per-version tables: og and twitter
- * pairs, alternates, languages, site).  A section (F_MEMO) over such a
- * table, or over a table reached from one by plain reads, renders the
- * same bytes again for the same table, except for what its body reads
- * from outside it (a name an item lacks, found further out).  So the
- * first render of it is recorded: its output and each name read outside
- * with the value found (a scalar: nil, boolean, number or string).  The
- * next render of that section over that table reads those names again
- * and, when every value is the one recorded, writes the output kept
- * instead of rendering the body.  A recording is dropped when the body
- * does anything whose result a later render could not tell from those
- * values: it runs Lua code (a lambda, a metamethod, __tostring: the
- * render's generation moved), reads a table with a metatable or a
- * userdata, finds a table or a native text outside, reads more than
- * TPL_FRAG_DEPS names outside, or overflows the output.  Sections in an
- * indented partial are not kept (the indentation is written into the
- * output), nor sections inside a recording (the outer one holds them).
- * A native userdata whose fields the native functions can anchor (an
- * article view: its fields depend only on the article, the data it is in
- * and what index_memo's table is per) is kept the same way, by the body
- * rendered over it: each item of a list of related articles.
+ * pairs, alternates, languages, site, strings).  A section (F_MEMO) over
+ * such a table, or over a table reached from one by plain reads, renders
+ * the same bytes again for the same table, except for what its body reads
+ * from outside it (a name an item lacks, found further out).  So the first
+ * render of it is recorded: its output and each name read outside with
+ * the value found: a scalar (nil, boolean, number or string), a pristine
+ * table, or, for a dotted name whose first segment is a pristine table,
+ * that table alone (what the rest of the name reads is in it).  The next
+ * render of that section over that table reads those names again and,
+ * when every value is the one recorded (a table still pristine), writes
+ * the output kept instead of rendering the body.  A section keeps up to
+ * TPL_FRAG_VARIANTS recordings (a page's masthead, one per language), the
+ * latest first.  A recording is dropped when the body does anything whose
+ * result a later render could not tell from those values: it runs Lua
+ * code (a lambda, a metamethod, __tostring: the render's generation
+ * moved), reads a table with a metatable or a userdata, finds another
+ * table or a native text outside, reads more than TPL_FRAG_DEPS names
+ * outside, or overflows the output.  Sections in an indented partial are
+ * not kept (the indentation is written into the output), nor sections
+ * inside a recording (the outer one holds them).
+ * Two more things are kept the same way.  A native userdata whose fields
+ * the native functions can anchor (an article view: its fields depend only
+ * on the article, the data it is in and what index_memo's table is per),
+ * by the body rendered over it: each item of a list of related articles.
+ * And a partial with no partial, parent or block in it, written where no
+ * indentation is in force, by its tag: everything it reads is outside
+ * (the masthead).
  * The kept entries live where index_memo puts them (the page model: in
  * its version cache, dropped with it and counted against its bound):
- * memo[anchor][node] = { output, stamp, ndeps, serial, off1, value1, ... },
- * where the anchor is the table or the native anchor (a light userdata),
- * stamp tells the template's compile, serial the data a native anchor
- * is in (0 for tables) and off a name's op by its index. */
-#define TPL_FRAG_DEPS 8
+ * memo[anchor][node] = { variant, ... }, variant = { output, stamp, deps,
+ * serial, value1, ... }, where the anchor is the table, the native anchor
+ * (a light userdata) or the partial's tag, node the section or tag, stamp
+ * tells the compile of the template whose code was rendered, deps packs
+ * the names read outside (tpl_frag_t.off), and serial the data a native
+ * anchor is in (0 for others). */
+#define TPL_FRAG_DEPS 24
+#define TPL_FRAG_VARIANTS 8
 
 typedef struct {
     int base;                   /* the section's first context */
@@ -1076,9 +1093,13 @@ typedef struct {
     apr_size_t start;           /* out->len when the body began */
     unsigned gen;
     int ok;
-    const tpl_node_t *code;     /* the section's template's code */
+    const art_tpl_t *tpl;       /* the template whose code the body is */
+    int first;                  /* the lookup under way noted its first
+                                 * segment (frag_note_first) */
     int ndeps;
-    int off[TPL_FRAG_DEPS];     /* the names read outside, by op index */
+    int off[TPL_FRAG_DEPS];     /* the names read outside: the op's index,
+                                 * or -1 - index for a name's first segment
+                                 * alone */
 } tpl_frag_t;
 
 /* Templates whose names keep a stack slot for the whole render (see
@@ -1882,12 +1903,14 @@ static int text_value(tpl_render_t *st, const tpl_text_t *text, tpl_text_t *txt)
  * pristine table's (tpl_frag_t): its first segment a pristine table the
  * data answered, the others read from tables, which in a pristine table
  * have no metatables. */
+static void frag_note_first(tpl_render_t *st, const tpl_node_t *nd);
+
 static int lookup_at(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt,
-                     int *at)
+                     int *at, int nseg)
 {
     lua_State *L = st->L;
     tpl_ctx_t *c;
-    tpl_text_t *want = nd->nseg == 1 ? txt : NULL;
+    tpl_text_t *want = nseg == 1 ? txt : NULL;
     int i, cls, keep, t = LUA_TNIL;
 
     st->pristine = 0;
@@ -1937,7 +1960,11 @@ static int lookup_at(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt,
         lua_pushnil(L);
         return LUA_TNIL;
     }
-    for (i = 1; i < nd->nseg; i++) {
+    if (st->rec && i < st->rec->base && nseg > 1 && t == LUA_TTABLE
+        && st->pristine) {
+        frag_note_first(st, nd);
+    }
+    for (i = 1; i < nseg; i++) {
         keep = st->pristine && t == LUA_TTABLE;
         cls = t == LUA_TTABLE ? V_TABLE : value_class(st, lua_gettop(L));
         if (cls == V_NONE) {
@@ -1945,7 +1972,7 @@ static int lookup_at(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt,
             lua_pushnil(L);
             return LUA_TNIL;
         }
-        t = index_segment(st, nd, i, cls, i == nd->nseg - 1 ? txt : NULL);
+        t = index_segment(st, nd, i, cls, i == nseg - 1 ? txt : NULL);
         st->pristine = keep;
         if (t == ART_TPL_NATIVE_TEXT) {
             return t;
@@ -1959,9 +1986,13 @@ static void frag_note(tpl_render_t *st, const tpl_node_t *nd, int t, int at);
 /* lookup_at, noting for a section being recorded what the name found. */
 static int lookup(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
 {
-    int at, t = lookup_at(st, nd, txt, &at);
+    int at, t;
 
     if (st->rec) {
+        st->rec->first = 0;
+    }
+    t = lookup_at(st, nd, txt, &at, nd->nseg);
+    if (st->rec && !st->rec->first) {
         frag_note(st, nd, t, at);
     }
     return t;
@@ -2228,8 +2259,6 @@ static int section_kind(lua_State *L, int idx, int type, lua_Integer *len)
     }
 }
 
-/* ------------------------------------------------------------------ tags */
-
 /* ------------------------------------------------------------------ kept sections */
 
 /* The kept sections' table (tpl_frag_t) in its stack slot, asked for once
@@ -2266,21 +2295,24 @@ static int frag_may(tpl_render_t *st, const tpl_node_t *nd, int type)
         && st->nops->index_memo && frag_can(st, nd);
 }
 
-/* Write what section nd rendered over the anchor (the value at key) when
- * it was recorded, if that was in the same data (serial) and every name it
- * read outside finds what it found then; returns whether it did. */
-static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int key,
-                       lua_Integer serial)
+/* Write what was kept under the anchor at key for node nd (a section, or a
+ * partial tag rendering template t), when one of its variants was recorded
+ * from t's compile in the same data (serial) and every name it read
+ * outside finds what it found then; returns whether it did.  The names are
+ * looked up once for all variants (most read the same ones). */
+static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *t,
+                       int key, lua_Integer serial)
 {
     lua_State *L = st->L;
-    const tpl_node_t *code = nd->owner->code;
-    lua_Integer k, ndeps, off;
+    lua_Integer v, nv;
     unsigned gen = st->gen;
+    int doff[TPL_FRAG_DEPS], dpri[TPL_FRAG_DEPS], neval = 0, d, e, k, ndeps;
+    int list, same = 0, at, off;
+    const int *deps;
     const char *s;
     size_t n;
-    int e, same;
 
-    luaL_checkstack(L, 8, "template nesting");
+    luaL_checkstack(L, TPL_FRAG_DEPS + 8, "template nesting");
     lua_pushvalue(L, key);
     if (lua_rawget(L, st->frag) != LUA_TTABLE) {
         lua_pop(L, 1);
@@ -2290,35 +2322,61 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, int key,
         lua_pop(L, 2);
         return 0;
     }
-    e = lua_gettop(L);
-    lua_rawgeti(L, e, 2);
-    lua_rawgeti(L, e, 3);
-    lua_rawgeti(L, e, 4);
-    same = lua_tointeger(L, -3) == (lua_Integer)nd->owner->stamp
-        && lua_tointeger(L, -1) == serial;
-    ndeps = lua_tointeger(L, -2);
-    lua_settop(L, e);
-    for (k = 0; same && k < ndeps; k++) {
-        lua_rawgeti(L, e, 5 + 2 * k);
-        off = lua_tointeger(L, -1);
-        lua_pop(L, 1);
-        lookup(st, code + off, NULL);
-        lua_rawgeti(L, e, 6 + 2 * k);
-        same = lua_rawequal(L, -1, -2) && st->gen == gen;
-        lua_pop(L, 2);
+    list = lua_gettop(L);
+    nv = (lua_Integer)lua_rawlen(L, list);
+    /* the values found, in order, sit at list + 1 ...; a variant's entry
+     * above them */
+    for (v = 1; !same && v <= nv; v++) {
+        lua_rawgeti(L, list, v);
+        e = lua_gettop(L);
+        lua_rawgeti(L, e, 2);
+        lua_rawgeti(L, e, 3);
+        lua_rawgeti(L, e, 4);
+        deps = (const int *)lua_tolstring(L, -2, &n);
+        same = lua_tointeger(L, -3) == (lua_Integer)t->stamp
+            && lua_tointeger(L, -1) == serial && deps;
+        ndeps = same ? (int)(n / sizeof(int)) : 0;
+        lua_settop(L, e);
+        for (k = 0; same && k < ndeps; k++) {
+            off = deps[k];
+            for (d = 0; d < neval && doff[d] != off; d++) {
+            }
+            if (d == neval) {
+                if (neval == TPL_FRAG_DEPS || off >= t->ncode || -1 - off >= t->ncode) {
+                    same = 0;
+                    break;
+                }
+                if (off >= 0) {
+                    lookup(st, t->code + off, NULL);
+                }
+                else {
+                    lookup_at(st, t->code - 1 - off, NULL, &at, 1);
+                }
+                dpri[d] = st->pristine;
+                doff[d] = off;
+                lua_insert(L, e++);
+                neval++;
+            }
+            lua_rawgeti(L, e, 5 + k);
+            same = lua_rawequal(L, -1, list + 1 + d)
+                && (lua_type(L, -1) != LUA_TTABLE || dpri[d]) && st->gen == gen;
+            lua_pop(L, 1);
+        }
+        if (same) {
+            lua_rawgeti(L, e, 1);
+            s = lua_tolstring(L, -1, &n);
+            out_write(st, s, n);
+        }
+        lua_settop(L, list + neval);
     }
-    if (same) {
-        lua_rawgeti(L, e, 1);
-        s = lua_tolstring(L, -1, &n);
-        out_write(st, s, n);
-    }
-    lua_settop(L, e - 2);
+    lua_settop(L, list - 2);
     return same;
 }
 
-/* Start recording section nd over the anchor at key into the new entry
- * table at entry; contexts from base on are the section's own. */
-static void frag_begin(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd,
+/* Start recording what node nd renders from template t over the anchor at
+ * key into the new entry table at entry; contexts from base on are its
+ * own. */
+static void frag_begin(tpl_render_t *st, tpl_frag_t *rec, const art_tpl_t *t,
                        int key, int entry, lua_Integer serial, int base)
 {
     rec->base = base;
@@ -2329,16 +2387,59 @@ static void frag_begin(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd,
     rec->gen = st->gen;
     rec->ok = 1;
     rec->ndeps = 0;
-    rec->code = nd->owner->code;
+    rec->tpl = t;
     st->rec = rec;
+}
+
+/* Note dep code (see tpl_frag_t.off) with the value on top of the stack,
+ * once. */
+static void frag_dep(tpl_render_t *st, int code, int sid)
+{
+    tpl_frag_t *rec = st->rec;
+    const tpl_node_t *o;
+    int k;
+
+    for (k = 0; k < rec->ndeps; k++) {
+        if (rec->off[k] == code) {
+            return;
+        }
+        /* a first segment is the same name in any op */
+        o = rec->tpl->code + (rec->off[k] < 0 ? -1 - rec->off[k] : rec->off[k]);
+        if (code < 0 && rec->off[k] < 0 && o->sid[0] == sid) {
+            return;
+        }
+    }
+    if (rec->ndeps == TPL_FRAG_DEPS) {
+        rec->ok = 0;
+        return;
+    }
+    rec->off[rec->ndeps++] = code;
+    if (lua_type(st->L, -1) != LUA_TNIL) {
+        lua_pushvalue(st->L, -1);
+        lua_rawseti(st->L, rec->entry, 4 + rec->ndeps);
+    }
+}
+
+/* The first segment of nd's name, on top of the stack, was found outside
+ * the body being recorded, and is a pristine table: the rest of the name
+ * reads what that table holds, so the table is what the body depends on. */
+static void frag_note_first(tpl_render_t *st, const tpl_node_t *nd)
+{
+    tpl_frag_t *rec = st->rec;
+
+    rec->first = 1;
+    if (rec->ok && nd->owner == rec->tpl && nd->sid) {
+        frag_dep(st, -1 - (int)(nd - rec->tpl->code), nd->sid[0]);
+    }
+    else {
+        rec->ok = 0;
+    }
 }
 
 /* What a lookup in the body being recorded found (see lookup). */
 static void frag_note(tpl_render_t *st, const tpl_node_t *nd, int t, int at)
 {
-    lua_State *L = st->L;
     tpl_frag_t *rec = st->rec;
-    int k, off;
 
     if (!rec->ok) {
         return;
@@ -2351,38 +2452,24 @@ static void frag_note(tpl_render_t *st, const tpl_node_t *nd, int t, int at)
     if (at >= rec->base) {
         return;
     }
-    if (t == ART_TPL_NATIVE_TEXT || t == LUA_TTABLE || nd->owner->code != rec->code) {
+    if (t == ART_TPL_NATIVE_TEXT || (t == LUA_TTABLE && !st->pristine)
+        || nd->owner != rec->tpl) {
         rec->ok = 0;
         return;
     }
-    off = (int)(nd - rec->code);
-    for (k = 0; k < rec->ndeps; k++) {
-        if (rec->off[k] == off) {
-            return;
-        }
-    }
-    if (rec->ndeps == TPL_FRAG_DEPS) {
-        rec->ok = 0;
-        return;
-    }
-    rec->off[k] = off;
-    rec->ndeps++;
-    lua_pushinteger(L, off);
-    lua_rawseti(L, rec->entry, 5 + 2 * k);
-    if (t != LUA_TNIL) {
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, rec->entry, 6 + 2 * k);
-    }
+    frag_dep(st, (int)(nd - rec->tpl->code), 0);
 }
 
-/* End the recording of section nd: keep the entry when nothing dropped it.
- * Each kept entry is counted as its output and TPL_FRAG_BYTES more. */
+/* End the recording of node nd: keep the entry, as the first variant,
+ * when nothing dropped it.  Each kept entry is counted as its output and
+ * TPL_FRAG_BYTES more. */
 #define TPL_FRAG_BYTES 256
 
 static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
 {
     lua_State *L = st->L;
     apr_size_t n = st->out->len - rec->start;
+    lua_Integer i;
 
     st->rec = NULL;
     if (!rec->ok || st->gen != rec->gen || st->out->overflow) {
@@ -2390,9 +2477,9 @@ static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
     }
     lua_pushlstring(L, st->out->data + rec->start, n);
     lua_rawseti(L, rec->entry, 1);
-    lua_pushinteger(L, (lua_Integer)nd->owner->stamp);
+    lua_pushinteger(L, (lua_Integer)rec->tpl->stamp);
     lua_rawseti(L, rec->entry, 2);
-    lua_pushinteger(L, rec->ndeps);
+    lua_pushlstring(L, (const char *)rec->off, rec->ndeps * sizeof(int));
     lua_rawseti(L, rec->entry, 3);
     lua_pushinteger(L, rec->serial);
     lua_rawseti(L, rec->entry, 4);
@@ -2407,9 +2494,20 @@ static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
         lua_pushvalue(L, -2);
         lua_rawset(L, -4);
     }
+    if (lua_rawgetp(L, -1, nd) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, TPL_FRAG_VARIANTS, 0);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, -3, nd);
+    }
+    i = (lua_Integer)lua_rawlen(L, -1);
+    for (i = i < TPL_FRAG_VARIANTS ? i : TPL_FRAG_VARIANTS - 1; i >= 1; i--) {
+        lua_rawgeti(L, -1, i);
+        lua_rawseti(L, -2, i + 1);
+    }
     lua_pushvalue(L, rec->entry);
-    lua_rawsetp(L, -2, nd);
-    lua_pop(L, 2);
+    lua_rawseti(L, -2, 1);
+    lua_pop(L, 3);
 }
 
 /* Render section nd's body once over the innermost context, just pushed
@@ -2433,9 +2531,9 @@ static void render_over(tpl_render_t *st, const tpl_node_t *nd, int idx)
     }
     luaL_checkstack(L, 4, "template nesting");
     lua_pushlightuserdata(L, (void *)at);
-    if (!frag_replay(st, nd, top + 1, serial)) {
-        lua_createtable(L, 4 + 2 * TPL_FRAG_DEPS, 0);
-        frag_begin(st, &rec, nd, top + 1, top + 2, serial, st->nctx - 1);
+    if (!frag_replay(st, nd, nd->owner, top + 1, serial)) {
+        lua_createtable(L, 8, 0);
+        frag_begin(st, &rec, nd->owner, top + 1, top + 2, serial, st->nctx - 1);
         render_code(st, body, nbody);
         frag_end(st, &rec, nd);
     }
@@ -2479,15 +2577,15 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     }
     kind = section_kind(L, v, kind, &len);
     if (pristine && (kind == S_VALUE || kind == S_LIST)) {
-        if (frag_replay(st, nd, v, 0)) {
+        if (frag_replay(st, nd, nd->owner, v, 0)) {
             lua_settop(L, top);
             return;
         }
         /* the entry goes below the table: a list's body pops to it */
-        lua_createtable(L, 4 + 2 * TPL_FRAG_DEPS, 0);
+        lua_createtable(L, 8, 0);
         lua_insert(L, v);
         v++;
-        frag_begin(st, &rec, nd, v, v - 1, 0, st->nctx);
+        frag_begin(st, &rec, nd->owner, v, v - 1, 0, st->nctx);
     }
     else {
         pristine = 0;
@@ -2567,6 +2665,31 @@ static const art_tpl_t *find_template(tpl_render_t *st, const tpl_node_t *nd)
     return t;
 }
 
+/* Render partial t, named by tag nd, or write it as it was kept
+ * (tpl_frag_t): every name it reads is read outside it. */
+static void render_kept(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *t)
+{
+    lua_State *L = st->L;
+    int top = lua_gettop(L);
+    tpl_frag_t rec;
+
+    int names, kept;
+
+    luaL_checkstack(L, 4, "template nesting");
+    lua_pushlightuserdata(L, (void *)nd);
+    /* the names it reads are t's */
+    names = names_enter(st, t);
+    kept = frag_replay(st, nd, t, top + 1, 0);
+    names_leave(st, names);
+    if (!kept) {
+        lua_createtable(L, 8, 0);
+        frag_begin(st, &rec, t, top + 1, top + 2, 0, st->nctx);
+        render_body(st, t);
+        frag_end(st, &rec, nd);
+    }
+    lua_settop(L, top);
+}
+
 static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
 {
     apr_size_t ioff = st->ioff, ilen = st->ilen, itop = st->itop;
@@ -2586,7 +2709,13 @@ static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
     else {
         ind_clear(st);
     }
-    render_body(st, t);
+    if (t->memo && t->stamp && st->nops && st->nops->index_memo && !st->rec
+        && st->ilen == 0 && st->frag && frag_table(st)) {
+        render_kept(st, nd, t);
+    }
+    else {
+        render_body(st, t);
+    }
     st->ioff = ioff;
     st->ilen = ilen;
     st->itop = itop;

@@ -17,7 +17,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/frag/en/european-languages/rethinking-pakistans-afghan-policy';
 
-plan tests => 15;
+plan tests => 16;
 
 # The items of a page's <t>, <o>, <l>, <a>, <b> or <s> line.
 sub items {
@@ -79,6 +79,20 @@ sub column_is {
 check('mark', 'a string an item lacks (site.titles, mark)', column_is('t', 1, 'mark'));
 
 check('mark', 'a string an article view lacks (views, mark)', column_is('v', 1, 'mark'));
+
+# The partial's lines, as items: mark, site title, title languages, tick.
+sub part_items {
+    my ($body) = @_;
+    return [$body =~ m{^ *<p>\[([^\]]*)\]</p>$}mg];
+}
+
+check('mark+tick', 'a partial: every name it reads, each time', sub {
+    my ($res, $b, $set) = @_;
+    my ($m, $t) = $set ? (said($res, 'mark'), said($res, 'tick')) : ('', '');
+    my @got = @{part_items($b)};
+    my @wrong = grep { !/^\Q$m\E\|[^|]+\|[a-z]+\|\Q$t\E$/ } @got;
+    return @wrong || @got != 2 ? "'$m' and '$t', page has '@got'" : undef;
+});
 
 check('flag', 'a boolean an item lacks, as a section (flag)', sub {
     my ($res, $b, $set) = @_;
