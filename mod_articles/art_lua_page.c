@@ -475,9 +475,11 @@ static lua_CFunction frame_cfunction(lua_State *L, int level)
  * metamethod's result goes back to its caller only.  A Lua __index, a
  * lambda, a coroutine or any other C function in between makes it no.
  * st->engine_native spares the walk of the stack, or half of it: 1, the
- * engine is reading a view natively (view_native_get); 2, the running C
- * function is page_index or article_index (which set it for what they
- * call), so only its caller is to be looked at.  Every C function through which this can be
+ * engine is reading a view natively (view_native_get), or page_index
+ * found that the engine called it; 2, the running C function is
+ * article_index (which sets it for what it calls), so only its caller is
+ * to be looked at; 3, page_index found that something else called it.
+ * Every C function through which this can be
  * reached sets it on entry, so no value outlives its call, even one an
  * error left behind. */
 static int engine_asked(lua_State *L)
@@ -485,8 +487,8 @@ static int engine_asked(lua_State *L)
     art_lstate_t *st = art_lua_st(L);
     lua_CFunction render, f;
 
-    if (st->engine_native == 1) {
-        return 1;
+    if (st->engine_native == 1 || st->engine_native == 3) {
+        return st->engine_native == 1;
     }
     render = art_tpl_render_entry();
     if (st->engine_native == 2) {
@@ -2458,7 +2460,7 @@ static int page_index(lua_State *L)
     art_lstate_t *st = art_lua_st(L);
     const char *k;
     size_t n;
-    int i;
+    int i, engine;
 
     /* Kept (see page_index_kept) unless a deferred field runs its Lua
      * function.  A core field is made in C alone (no metamethod, no Lua
@@ -2484,16 +2486,16 @@ static int page_index(lua_State *L)
     if (st->page_done & (1u << i)) {
         return 0;
     }
-    /* The engine asks again: the table it was handed (running here, the
-     * engine's call is the level above). */
-    if ((st->page_engine & (1u << i))
-        && frame_cfunction(L, 1) == art_tpl_render_entry()) {
+    /* Who asks (running here, the caller is the level above): the engine
+     * asking again gets the table it was handed. */
+    engine = frame_cfunction(L, 1) == art_tpl_render_entry();
+    if ((st->page_engine & (1u << i)) && engine) {
         lua_rawgetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
         lua_rawgeti(L, -1, i + 1);
         st->index_pristine = 1;
         return 1;
     }
-    st->engine_native = 2;
+    st->engine_native = engine ? 1 : 3;
     settle_field(L, 1, i);
     st->engine_native = 0;
     st->index_pristine = (st->page_engine >> i) & 1;
@@ -2782,12 +2784,11 @@ int art_lua_build_page(lua_State *L)
     st->page = lua_topointer(L, -1);
     st->page_done = 0;
     st->engine_native = 0;
-    if (st->page_engine) {
-        /* the last page's memo: its tables may be a dropped version's */
-        lua_pushnil(L);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &engine_memo_key);
-        st->page_engine = 0;
-    }
+    /* The engine's memo table is the state's: what the last page left in
+     * it is never read again (page_engine says which slots are this
+     * page's), and each slot is overwritten by the next page that fills
+     * it, so at most one page's tables outlive it there. */
+    st->page_engine = 0;
     deferred = st->page_deferred;
     st->page_deferred = 0;
     st->deferred_names = 0;

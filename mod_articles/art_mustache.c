@@ -1076,14 +1076,21 @@ typedef struct {
  * (the masthead).
  * The kept entries live where index_memo puts them (the page model: in
  * its version cache, dropped with it and counted against its bound):
- * memo[anchor][node] = { variant, ... }, variant = { output, stamp, deps,
- * serial, value1, ... }, where the anchor is the table, the native anchor
- * (a light userdata) or the partial's tag, node the section or tag, stamp
- * tells the compile of the template whose code was rendered, deps packs
- * the names read outside (tpl_frag_t.off), and serial the data a native
- * anchor is in (0 for others). */
+ * memo[anchor][node] = { variant, ... }, variant = { output, head,
+ * value1, ... }, where the anchor is the table, the native anchor (a light
+ * userdata) or the partial's tag, node the section or tag, and head a
+ * string packing tpl_frag_head_t (the stamp of the compile of the template
+ * whose code was rendered, the serial of the data a native anchor is in,
+ * 0 for others) and the names read outside (tpl_frag_t.off). */
 #define TPL_FRAG_DEPS 24
 #define TPL_FRAG_VARIANTS 8
+
+/* A variant's header, packed in a Lua string with its deps after it. */
+typedef struct {
+    lua_Integer serial;
+    apr_uint32_t stamp;
+    int ndeps;
+} tpl_frag_head_t;
 
 typedef struct {
     int base;                   /* the section's first context */
@@ -2308,8 +2315,8 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *
     unsigned gen = st->gen;
     int doff[TPL_FRAG_DEPS], dpri[TPL_FRAG_DEPS], neval = 0, d, e, k, ndeps;
     int list, same = 0, at, off;
-    const int *deps;
-    const char *s;
+    tpl_frag_head_t head;
+    const char *s, *hs;
     size_t n;
 
     luaL_checkstack(L, TPL_FRAG_DEPS + 8, "template nesting");
@@ -2330,15 +2337,16 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *
         lua_rawgeti(L, list, v);
         e = lua_gettop(L);
         lua_rawgeti(L, e, 2);
-        lua_rawgeti(L, e, 3);
-        lua_rawgeti(L, e, 4);
-        deps = (const int *)lua_tolstring(L, -2, &n);
-        same = lua_tointeger(L, -3) == (lua_Integer)t->stamp
-            && lua_tointeger(L, -1) == serial && deps;
-        ndeps = same ? (int)(n / sizeof(int)) : 0;
-        lua_settop(L, e);
+        hs = lua_tolstring(L, -1, &n);
+        same = hs && n >= sizeof(head);
+        if (same) {
+            memcpy(&head, hs, sizeof(head));
+            same = head.stamp == t->stamp && head.serial == serial
+                && n == sizeof(head) + head.ndeps * sizeof(int);
+        }
+        ndeps = same ? head.ndeps : 0;
         for (k = 0; same && k < ndeps; k++) {
-            off = deps[k];
+            memcpy(&off, hs + sizeof(head) + k * sizeof(int), sizeof(int));
             for (d = 0; d < neval && doff[d] != off; d++) {
             }
             if (d == neval) {
@@ -2357,7 +2365,7 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *
                 lua_insert(L, e++);
                 neval++;
             }
-            lua_rawgeti(L, e, 5 + k);
+            lua_rawgeti(L, e, 3 + k);
             same = lua_rawequal(L, -1, list + 1 + d)
                 && (lua_type(L, -1) != LUA_TTABLE || dpri[d]) && st->gen == gen;
             lua_pop(L, 1);
@@ -2416,7 +2424,7 @@ static void frag_dep(tpl_render_t *st, int code, int sid)
     rec->off[rec->ndeps++] = code;
     if (lua_type(st->L, -1) != LUA_TNIL) {
         lua_pushvalue(st->L, -1);
-        lua_rawseti(st->L, rec->entry, 4 + rec->ndeps);
+        lua_rawseti(st->L, rec->entry, 2 + rec->ndeps);
     }
 }
 
@@ -2469,6 +2477,8 @@ static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
 {
     lua_State *L = st->L;
     apr_size_t n = st->out->len - rec->start;
+    char hb[sizeof(tpl_frag_head_t) + TPL_FRAG_DEPS * sizeof(int)];
+    tpl_frag_head_t head;
     lua_Integer i;
 
     st->rec = NULL;
@@ -2477,12 +2487,13 @@ static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
     }
     lua_pushlstring(L, st->out->data + rec->start, n);
     lua_rawseti(L, rec->entry, 1);
-    lua_pushinteger(L, (lua_Integer)rec->tpl->stamp);
+    head.stamp = rec->tpl->stamp;
+    head.serial = rec->serial;
+    head.ndeps = rec->ndeps;
+    memcpy(hb, &head, sizeof(head));
+    memcpy(hb + sizeof(head), rec->off, rec->ndeps * sizeof(int));
+    lua_pushlstring(L, hb, sizeof(head) + rec->ndeps * sizeof(int));
     lua_rawseti(L, rec->entry, 2);
-    lua_pushlstring(L, (const char *)rec->off, rec->ndeps * sizeof(int));
-    lua_rawseti(L, rec->entry, 3);
-    lua_pushinteger(L, rec->serial);
-    lua_rawseti(L, rec->entry, 4);
     if (!st->nops->index_memo(L, n + TPL_FRAG_BYTES)) {
         return;
     }
@@ -2709,7 +2720,7 @@ static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
     else {
         ind_clear(st);
     }
-    if (t->memo && t->stamp && st->nops && st->nops->index_memo && !st->rec
+    if (t->memo && t->nnames && t->stamp && st->nops && st->nops->index_memo && !st->rec
         && st->ilen == 0 && st->frag && frag_table(st)) {
         render_kept(st, nd, t);
     }

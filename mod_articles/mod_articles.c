@@ -348,6 +348,7 @@ static void accept_encoded_etag(request_rec *r)
  * 304 or the request is HEAD; headers are already on r. */
 static int send_body(request_rec *r, int status, const char *data, apr_size_t len)
 {
+    apr_bucket_brigade *bb;
     int rc;
 
     r->status = status;
@@ -358,7 +359,13 @@ static int send_body(request_rec *r, int status, const char *data, apr_size_t le
     }
     ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only) {
-        ap_rwrite(data, (int)len, r);
+        /* One transient bucket: the filters copy what they keep past this
+         * call (a cached body is released when it returns), and nothing
+         * is copied into ap_rwrite's buffer first. */
+        bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(data, len,
+                                                                bb->bucket_alloc));
+        ap_pass_brigade(r->output_filters, bb);
     }
     /* The status is already on r; OK tells httpd the response is complete. */
     return OK;
@@ -473,7 +480,7 @@ static const char *cache_input(void *baton, char kind, const char *name)
  * eviction) as soon as this returns, while httpd reads the headers later:
  * what it keeps must be in the request pool.  apr_table_set copies names and
  * values; ap_set_content_type keeps the pointer, so it gets a copy; the body
- * is copied or sent by ap_rwrite before the entry is released. */
+ * is copied or sent by send_body before the entry is released. */
 static int send_cached(request_rec *r, const art_cache_resp_t *resp)
 {
     int i;
