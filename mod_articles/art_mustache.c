@@ -1070,15 +1070,19 @@ typedef struct {
  * Two more things are kept the same way.  A native userdata whose fields
  * the native functions can anchor (an article view: its fields depend only
  * on the article, the data it is in and what index_memo's table is per),
- * by the body rendered over it: each item of a list of related articles.
+ * by the body rendered over it, and a list of them (the related articles)
+ * by its items' anchors, which the variant keeps to compare (its third
+ * slot; the values then start at the fourth).  Native userdata found
+ * inside such a body are functions of those anchors too.
  * And a partial with no partial, parent or block in it, written where no
  * indentation is in force, by its tag: everything it reads is outside
  * (the masthead).
  * The kept entries live where index_memo puts them (the page model: in
  * its version cache, dropped with it and counted against its bound):
  * memo[anchor][node] = { variant, ... }, variant = { output, head,
- * value1, ... }, where the anchor is the table, the native anchor (a light
- * userdata) or the partial's tag, node the section or tag, and head a
+ * anchors or nil, value1, ... }, where the anchor is the table, the native
+ * anchor (a light userdata), a hash of a list's anchors or the partial's
+ * tag, node the section or tag, and head a
  * string packing tpl_frag_head_t (the stamp of the compile of the template
  * whose code was rendered, the serial of the data a native anchor is in,
  * 0 for others) and the names read outside (tpl_frag_t.off). */
@@ -1103,6 +1107,8 @@ typedef struct {
     const art_tpl_t *tpl;       /* the template whose code the body is */
     int first;                  /* the lookup under way noted its first
                                  * segment (frag_note_first) */
+    const void *const *views;   /* a list of native userdata as anchor: */
+    int nviews;                 /* their anchors (frag_views) */
     int ndeps;
     int off[TPL_FRAG_DEPS];     /* the names read outside: the op's index,
                                  * or -1 - index for a name's first segment
@@ -1493,9 +1499,10 @@ static void ctx_push(tpl_render_t *st, int idx, int probe)
         c->gen = st->gen;
         own_keys(st, c);
     }
-    /* a recording keeps what plain tables and scalars give (tpl_frag_t) */
-    if (st->rec && (c->cls == V_WRAPPER || c->cls == V_NATIVE
-                    || c->cls == V_USERDATA
+    /* A recording keeps what plain tables, scalars and native userdata
+     * give (tpl_frag_t).  A native one pushed here was found inside: one
+     * from outside stopped the recording when it was looked up. */
+    if (st->rec && (c->cls == V_WRAPPER || c->cls == V_USERDATA
                     || (c->cls == V_TABLE && lua_getmetatable(st->L, idx)
                         && (lua_pop(st->L, 1), 1)))) {
         st->rec->ok = 0;
@@ -2302,13 +2309,47 @@ static int frag_may(tpl_render_t *st, const tpl_node_t *nd, int type)
         && st->nops->index_memo && frag_can(st, nd);
 }
 
+/* A list of native userdata (the related articles) is an anchor too: by
+ * the anchors of its items, which the entry keeps to compare. */
+#define TPL_FRAG_VIEWS 16
+
+/* Fill av with the anchors of the len items of the list at v, all native
+ * userdata of one data (serial); returns 0 when they are not. */
+static int frag_views(tpl_render_t *st, int v, lua_Integer len, const void **av,
+                      lua_Integer *serial)
+{
+    lua_State *L = st->L;
+    lua_Integer i, sn;
+    int ok = 1;
+
+    for (i = 1; ok && i <= len; i++) {
+        lua_rawgeti(L, v, i);
+        ok = is_native(st, -1) && (av[i - 1] = st->nops->anchor(L, -1, &sn)) != NULL
+            && (i == 1 || sn == *serial);
+        *serial = sn;
+        lua_pop(L, 1);
+    }
+    return ok;
+}
+
+static apr_uint64_t frag_views_key(const void *const *av, lua_Integer len)
+{
+    apr_uint64_t h = (apr_uint64_t)len;
+    lua_Integer i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (apr_uint64_t)(apr_uintptr_t)av[i]) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
 /* Write what was kept under the anchor at key for node nd (a section, or a
  * partial tag rendering template t), when one of its variants was recorded
  * from t's compile in the same data (serial) and every name it read
  * outside finds what it found then; returns whether it did.  The names are
  * looked up once for all variants (most read the same ones). */
 static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *t,
-                       int key, lua_Integer serial)
+                       int key, lua_Integer serial, const void *const *av, int nav)
 {
     lua_State *L = st->L;
     lua_Integer v, nv;
@@ -2316,7 +2357,7 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *
     int doff[TPL_FRAG_DEPS], dpri[TPL_FRAG_DEPS], neval = 0, d, e, k, ndeps;
     int list, same = 0, at, off;
     tpl_frag_head_t head;
-    const char *s, *hs;
+    const char *s, *hs, *vs;
     size_t n;
 
     luaL_checkstack(L, TPL_FRAG_DEPS + 8, "template nesting");
@@ -2344,6 +2385,12 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *
             same = head.stamp == t->stamp && head.serial == serial
                 && n == sizeof(head) + head.ndeps * sizeof(int);
         }
+        if (same && av) {
+            lua_rawgeti(L, e, 3);
+            vs = lua_tolstring(L, -1, &n);
+            same = vs && n == nav * sizeof(*av) && memcmp(vs, av, n) == 0;
+            lua_pop(L, 1);
+        }
         ndeps = same ? head.ndeps : 0;
         for (k = 0; same && k < ndeps; k++) {
             memcpy(&off, hs + sizeof(head) + k * sizeof(int), sizeof(int));
@@ -2365,7 +2412,7 @@ static int frag_replay(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t *
                 lua_insert(L, e++);
                 neval++;
             }
-            lua_rawgeti(L, e, 3 + k);
+            lua_rawgeti(L, e, 4 + k);
             same = lua_rawequal(L, -1, list + 1 + d)
                 && (lua_type(L, -1) != LUA_TTABLE || dpri[d]) && st->gen == gen;
             lua_pop(L, 1);
@@ -2395,6 +2442,8 @@ static void frag_begin(tpl_render_t *st, tpl_frag_t *rec, const art_tpl_t *t,
     rec->gen = st->gen;
     rec->ok = 1;
     rec->ndeps = 0;
+    rec->views = NULL;
+    rec->nviews = 0;
     rec->tpl = t;
     st->rec = rec;
 }
@@ -2424,7 +2473,7 @@ static void frag_dep(tpl_render_t *st, int code, int sid)
     rec->off[rec->ndeps++] = code;
     if (lua_type(st->L, -1) != LUA_TNIL) {
         lua_pushvalue(st->L, -1);
-        lua_rawseti(st->L, rec->entry, 2 + rec->ndeps);
+        lua_rawseti(st->L, rec->entry, 3 + rec->ndeps);
     }
 }
 
@@ -2494,6 +2543,10 @@ static void frag_end(tpl_render_t *st, tpl_frag_t *rec, const tpl_node_t *nd)
     memcpy(hb + sizeof(head), rec->off, rec->ndeps * sizeof(int));
     lua_pushlstring(L, hb, sizeof(head) + rec->ndeps * sizeof(int));
     lua_rawseti(L, rec->entry, 2);
+    if (rec->views) {
+        lua_pushlstring(L, (const char *)rec->views, rec->nviews * sizeof(*rec->views));
+        lua_rawseti(L, rec->entry, 3);
+    }
     if (!st->nops->index_memo(L, n + TPL_FRAG_BYTES)) {
         return;
     }
@@ -2542,7 +2595,7 @@ static void render_over(tpl_render_t *st, const tpl_node_t *nd, int idx)
     }
     luaL_checkstack(L, 4, "template nesting");
     lua_pushlightuserdata(L, (void *)at);
-    if (!frag_replay(st, nd, nd->owner, top + 1, serial)) {
+    if (!frag_replay(st, nd, nd->owner, top + 1, serial, NULL, 0)) {
         lua_createtable(L, 8, 0);
         frag_begin(st, &rec, nd->owner, top + 1, top + 2, serial, st->nctx - 1);
         render_code(st, body, nbody);
@@ -2562,11 +2615,15 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     lua_Integer i, len = 0;
     tpl_text_t txt;
     tpl_frag_t rec;
-    int v, kind, probe = 1, top = lua_gettop(L), pristine;
+    const void *av[TPL_FRAG_VIEWS];
+    lua_Integer serial = 0;
+    int v, kind, probe = 1, top = lua_gettop(L), pristine, views;
 
     luaL_checkstack(L, 8, "template nesting");
     kind = lookup(st, nd, &txt);
     pristine = nd->type == N_SECTION && frag_may(st, nd, kind);
+    views = !pristine && nd->type == N_SECTION && kind == LUA_TTABLE && st->nops
+        && st->nops->anchor && st->nops->index_memo && frag_can(st, nd);
     if (kind == ART_TPL_NATIVE_TEXT) {
         /* A string, so true; the body is rendered in it as a context that
          * only `.` reads, and the Lua string is made only if that is read. */
@@ -2587,8 +2644,25 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         st->gen++;
     }
     kind = section_kind(L, v, kind, &len);
-    if (pristine && (kind == S_VALUE || kind == S_LIST)) {
-        if (frag_replay(st, nd, nd->owner, v, 0)) {
+    if (views && kind == S_LIST && len <= TPL_FRAG_VIEWS
+        && frag_views(st, v, len, av, &serial)) {
+        /* entry, key and list, in that order: the body pops to the list */
+        lua_pushinteger(L, (lua_Integer)frag_views_key(av, len));
+        if (frag_replay(st, nd, nd->owner, v + 1, serial, av, (int)len)) {
+            lua_settop(L, top);
+            return;
+        }
+        lua_insert(L, v);
+        lua_createtable(L, 8, 0);
+        lua_insert(L, v);
+        v += 2;
+        frag_begin(st, &rec, nd->owner, v - 1, v - 2, serial, st->nctx);
+        rec.views = av;
+        rec.nviews = (int)len;
+        pristine = 1;
+    }
+    else if (pristine && (kind == S_VALUE || kind == S_LIST)) {
+        if (frag_replay(st, nd, nd->owner, v, 0, NULL, 0)) {
             lua_settop(L, top);
             return;
         }
@@ -2690,7 +2764,7 @@ static void render_kept(tpl_render_t *st, const tpl_node_t *nd, const art_tpl_t 
     lua_pushlightuserdata(L, (void *)nd);
     /* the names it reads are t's */
     names = names_enter(st, t);
-    kept = frag_replay(st, nd, t, top + 1, 0);
+    kept = frag_replay(st, nd, t, top + 1, 0, NULL, 0);
     names_leave(st, names);
     if (!kept) {
         lua_createtable(L, 8, 0);

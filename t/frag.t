@@ -17,7 +17,7 @@ Apache::TestRequest::user_agent(reset => 1, timeout => 6 * QUICK);
 
 my $seed = '/frag/en/european-languages/rethinking-pakistans-afghan-policy';
 
-plan tests => 16;
+plan tests => 17;
 
 # The items of a page's <t>, <o>, <l>, <a>, <b> or <s> line.
 sub items {
@@ -78,7 +78,10 @@ sub column_is {
 
 check('mark', 'a string an item lacks (site.titles, mark)', column_is('t', 1, 'mark'));
 
-check('mark', 'a string an article view lacks (views, mark)', column_is('v', 1, 'mark'));
+check('mark', 'a string a list of article views lacks (views, mark)',
+      column_is('v', 1, 'mark'));
+
+check('mark', 'a string an article view lacks (article, mark)', column_is('w', 0, 'mark'));
 
 # The partial's lines, as items: mark, site title, title languages, tick.
 sub part_items {
