@@ -1443,15 +1443,65 @@ static int api_negotiate(lua_State *L)
 
 /* ---------------------------------------------------------------- related */
 
-static double num_field(lua_State *L, int t, const char *k, double def)
+/* The options table of articles.related (at 2), read in one walk: a key
+ * made from a C string for each of nine names cost more than the walk of
+ * what lua/related.lua passes on every article page.  A walk sees the raw
+ * fields, as rawget would; it is charged by the entry, since the table may
+ * be of any size. */
+#define OPT_IS(k, n, name) ((n) == sizeof(name) - 1 && memcmp(k, name, n) == 0)
+
+static void related_opts(lua_State *L, art_related_opts_t *o, lua_Integer *limit,
+                         lua_Integer *per)
 {
-    double v;
+    const char *k;
+    size_t n;
+    lua_Number d;
+    lua_Integer steps = 0;
     int isnum;
 
-    raw_field(L, t, k);
-    v = lua_tonumberx(L, -1, &isnum);
-    lua_pop(L, 1);
-    return isnum ? v : def;
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        if (++steps == 256) {
+            art_lua_charge(L, steps);
+            steps = 0;
+        }
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            k = lua_tolstring(L, -2, &n);
+            if (OPT_IS(k, n, "include_newer")) {
+                if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
+                    o->include_newer = 0;
+                }
+            }
+            else if (OPT_IS(k, n, "limit") || OPT_IS(k, n, "per_list")) {
+                lua_Integer v = lua_tointegerx(L, -1, &isnum);
+
+                if (isnum) {
+                    *(k[0] == 'l' ? limit : per) = v;
+                }
+            }
+            else if ((d = lua_tonumberx(L, -1, &isnum)), isnum) {
+                if (OPT_IS(k, n, "tags")) {
+                    o->tags = d;
+                }
+                else if (OPT_IS(k, n, "authors")) {
+                    o->authors = d;
+                }
+                else if (OPT_IS(k, n, "collection")) {
+                    o->collection = d;
+                }
+                else if (OPT_IS(k, n, "text")) {
+                    o->text = d;
+                }
+                else if (OPT_IS(k, n, "text_min")) {
+                    o->text_min = d;
+                }
+                else if (OPT_IS(k, n, "min_score")) {
+                    o->min_score = d;
+                }
+            }
+        }
+        lua_pop(L, 1);
+    }
 }
 
 /* articles.related(article [, opts]): art_related_find with the weights
@@ -1471,19 +1521,7 @@ static int api_related(lua_State *L)
     limit = o.limit;
     per = o.per_list;
     if (lua_istable(L, 2)) {
-        o.tags = num_field(L, 2, "tags", o.tags);
-        o.authors = num_field(L, 2, "authors", o.authors);
-        o.collection = num_field(L, 2, "collection", o.collection);
-        o.text = num_field(L, 2, "text", o.text);
-        o.text_min = num_field(L, 2, "text_min", o.text_min);
-        o.min_score = num_field(L, 2, "min_score", o.min_score);
-        limit = int_field(L, 2, "limit", limit);
-        per = int_field(L, 2, "per_list", per);
-        raw_field(L, 2, "include_newer");
-        if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
-            o.include_newer = 0;
-        }
-        lua_pop(L, 1);
+        related_opts(L, &o, &limit, &per);
     }
     o.limit = limit < 0 || limit > ART_RELATED_MAX ? ART_RELATED_MAX : (int)limit;
     o.per_list = per < 1 ? 1 : per > 100000 ? 100000 : (int)per;

@@ -1164,6 +1164,9 @@ typedef struct {
     int frag;                   /* stack index of the kept sections (nil
                                  * until asked for, false: none) */
     tpl_frag_t *rec;            /* the section being recorded, or NULL */
+    const void *last_native;    /* a native userdata lookup found, in */
+    unsigned last_native_gen;   /* this generation (lookup_at), */
+    int udslot;                 /* kept alive in this stack slot */
 } tpl_render_t;
 
 static void render_code(tpl_render_t *st, const tpl_node_t *nd, int n);
@@ -1856,7 +1859,7 @@ static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
     lua_State *L = st->L;
     const tpl_ctx_t *c = &st->ctx[0];
     tpl_memo_t *m;
-    int t, k;
+    int t, k, raw;
 
     if (!st->names || !st->memo) {
         return get_field(st, c->idx, V_TABLE, nd, 0, txt);
@@ -1874,12 +1877,17 @@ static int data_field(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt)
     }
     lua_rawgeti(L, st->names, nd->sid[0]);
     t = lua_rawget(L, c->idx);
-    if (t != LUA_TNIL) {
+    /* The data's own field is kept when it is a userdata (page.article,
+     * read for each of its fields): only Lua code can change it. */
+    raw = t != LUA_TNIL;
+    if (raw && t != LUA_TUSERDATA) {
         return t;
     }
-    t = get_meta(st, c->idx, nd, 0, txt);
-    if (st->kept && t != ART_TPL_NATIVE_TEXT) {
-        st->pristine = t == LUA_TTABLE && st->nops->index_pristine
+    if (!raw) {
+        t = get_meta(st, c->idx, nd, 0, txt);
+    }
+    if ((raw || st->kept) && t != ART_TPL_NATIVE_TEXT) {
+        st->pristine = !raw && t == LUA_TTABLE && st->nops->index_pristine
                        && st->nops->index_pristine(L);
         if (t != LUA_TNIL) {
             lua_pushvalue(L, -1);
@@ -1980,7 +1988,25 @@ static int lookup_at(tpl_render_t *st, const tpl_node_t *nd, tpl_text_t *txt,
     }
     for (i = 1; i < nseg; i++) {
         keep = st->pristine && t == LUA_TTABLE;
-        cls = t == LUA_TTABLE ? V_TABLE : value_class(st, lua_gettop(L));
+        /* the userdata last found native stays so while no Lua code runs
+         * (page.article, read for each of its fields) */
+        if (t == LUA_TTABLE) {
+            cls = V_TABLE;
+        }
+        else if (t == LUA_TUSERDATA && st->last_native_gen == st->gen
+                 && lua_touserdata(L, -1) == st->last_native) {
+            cls = V_NATIVE;
+        }
+        else {
+            cls = value_class(st, lua_gettop(L));
+            if (cls == V_NATIVE && st->udslot) {
+                /* kept in a slot: its address is no other's while the
+                 * render lasts */
+                lua_copy(L, -1, st->udslot);
+                st->last_native = lua_touserdata(L, -1);
+                st->last_native_gen = st->gen;
+            }
+        }
         if (cls == V_NONE) {
             lua_pop(L, 1);
             lua_pushnil(L);
@@ -2978,6 +3004,8 @@ static int render_main(lua_State *L)
     st->cache = lua_gettop(L);
     lua_pushnil(L);
     st->mtslot = lua_gettop(L);
+    lua_pushnil(L);
+    st->udslot = lua_gettop(L);
     if (st->nops) {
         lua_createtable(L, TPL_MEMO_SLOTS, 0);
         st->memo = lua_gettop(L);
@@ -3040,6 +3068,9 @@ apr_status_t art_tpl_render(const art_tpl_t *t, lua_State *L, int data_idx,
     st.frag = 0;
     st.rec = NULL;
     st.pristine = 0;
+    st.last_native = NULL;
+    st.last_native_gen = 0;
+    st.udslot = 0;
     st.depth = st.pdepth = 0;
     st.gen = 0;
     st.memo_clear = 0;
