@@ -2345,7 +2345,7 @@ static int frag_views(tpl_render_t *st, int v, lua_Integer len, const void **av,
                       lua_Integer *serial)
 {
     lua_State *L = st->L;
-    lua_Integer i, sn;
+    lua_Integer i, sn = 0;
     int ok = 1;
 
     for (i = 1; ok && i <= len; i++) {
