@@ -305,12 +305,18 @@ static void pcache_push(lua_State *L, art_req_t *req)
     st->pc_bytes = 0;
 }
 
+/* Whether one more entry of about bytes fits in the cache. */
+static int pcache_fits(const art_lstate_t *st, apr_size_t bytes)
+{
+    return st->pc_entries < PCACHE_MAX
+        && (!st->mem_limit || st->pc_bytes + bytes <= st->mem_limit / 8);
+}
+
 /* Whether one more entry of about bytes would overfill the cache; if so,
  * the counts start again for the empty one that replaces it. */
 static int pcache_full(art_lstate_t *st, apr_size_t bytes)
 {
-    if (st->pc_entries < PCACHE_MAX
-        && (!st->mem_limit || st->pc_bytes + bytes <= st->mem_limit / 8)) {
+    if (pcache_fits(st, bytes)) {
         return 0;
     }
     st->page_entry = 0;
@@ -1118,8 +1124,7 @@ static int page_index_memo(lua_State *L, size_t bytes)
     if (req == NULL) {
         return 0;
     }
-    if (bytes && (st->pc_entries >= PCACHE_MAX
-                  || (st->mem_limit && st->pc_bytes + bytes > st->mem_limit / 8))) {
+    if (bytes && !pcache_fits(st, bytes)) {
         return 0;
     }
     pcache_push(L, req);

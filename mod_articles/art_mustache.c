@@ -2302,7 +2302,8 @@ static int section_kind(lua_State *L, int idx, int type, lua_Integer *len)
 /* ------------------------------------------------------------------ kept sections */
 
 /* The kept sections' table (tpl_frag_t) in its stack slot, asked for once
- * per render; returns whether there is one. */
+ * per render; returns whether there is one (the native functions may give
+ * none). */
 static int frag_table(tpl_render_t *st)
 {
     lua_State *L = st->L;
@@ -2311,7 +2312,7 @@ static int frag_table(tpl_render_t *st)
     if (t != LUA_TNIL) {
         return t == LUA_TTABLE;
     }
-    if (st->nops->index_memo(L, 0)) {
+    if (st->nops->index_memo && st->nops->index_memo(L, 0)) {
         lua_replace(L, st->frag);
         return 1;
     }
@@ -2320,19 +2321,18 @@ static int frag_table(tpl_render_t *st)
     return 0;
 }
 
-/* Whether section nd may be kept or written from what was kept, now. */
-static int frag_can(tpl_render_t *st, const tpl_node_t *nd)
+/* Whether what is about to render may be kept, or written from what was
+ * kept, now: no recording is under way (it holds what is inside), no
+ * indentation is in force, and there is a table to keep it in. */
+static int frag_ready(tpl_render_t *st)
 {
-    return (nd->flags & F_MEMO) && !st->rec && st->ilen == 0
-        && nd->owner->stamp && st->frag && frag_table(st);
+    return !st->rec && st->ilen == 0 && st->frag && frag_table(st);
 }
 
-/* Whether section nd over the value lookup just found (of type type) is
- * over a pristine table. */
-static int frag_may(tpl_render_t *st, const tpl_node_t *nd, int type)
+/* frag_ready, for section nd. */
+static int frag_can(tpl_render_t *st, const tpl_node_t *nd)
 {
-    return st->pristine && type == LUA_TTABLE && st->nops
-        && st->nops->index_memo && frag_can(st, nd);
+    return (nd->flags & F_MEMO) && nd->owner->stamp && frag_ready(st);
 }
 
 /* A list of native userdata (the related articles) is an anchor too: by
@@ -2643,13 +2643,15 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
     tpl_frag_t rec;
     const void *av[TPL_FRAG_VIEWS];
     lua_Integer serial = 0;
-    int v, kind, probe = 1, top = lua_gettop(L), pristine, views;
+    int v, kind, probe = 1, top = lua_gettop(L), pristine, views, keep = 0;
 
     luaL_checkstack(L, 8, "template nesting");
     kind = lookup(st, nd, &txt);
-    pristine = nd->type == N_SECTION && frag_may(st, nd, kind);
-    views = !pristine && nd->type == N_SECTION && kind == LUA_TTABLE && st->nops
-        && st->nops->anchor && st->nops->index_memo && frag_can(st, nd);
+    /* kept over a pristine table, or over a list of native userdata */
+    pristine = st->pristine;
+    views = nd->type == N_SECTION && kind == LUA_TTABLE && frag_can(st, nd);
+    pristine = views && pristine;
+    views = views && !pristine && st->nops->anchor;
     if (kind == ART_TPL_NATIVE_TEXT) {
         /* A string, so true; the body is rendered in it as a context that
          * only `.` reads, and the Lua string is made only if that is read. */
@@ -2685,7 +2687,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         frag_begin(st, &rec, nd->owner, v - 1, v - 2, serial, st->nctx);
         rec.views = av;
         rec.nviews = (int)len;
-        pristine = 1;
+        keep = 1;
     }
     else if (pristine && (kind == S_VALUE || kind == S_LIST)) {
         if (frag_replay(st, nd, nd->owner, v, 0, NULL, 0)) {
@@ -2697,9 +2699,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         lua_insert(L, v);
         v++;
         frag_begin(st, &rec, nd->owner, v, v - 1, 0, st->nctx);
-    }
-    else {
-        pristine = 0;
+        keep = 1;
     }
     if (nd->type == N_INVERTED) {
         if (kind == S_FALSE) {
@@ -2746,7 +2746,7 @@ static void render_section(tpl_render_t *st, const tpl_node_t *nd)
         render_lambda_result(st, v + 1, nd->delims);
         lua_pop(L, 1);
     }
-    if (pristine) {
+    if (keep) {
         frag_end(st, &rec, nd);
     }
     lua_settop(L, top);
@@ -2820,8 +2820,7 @@ static void render_partial(tpl_render_t *st, const tpl_node_t *nd)
     else {
         ind_clear(st);
     }
-    if (t->memo && t->nnames && t->stamp && st->nops && st->nops->index_memo && !st->rec
-        && st->ilen == 0 && st->frag && frag_table(st)) {
+    if (t->memo && t->nnames && t->stamp && frag_ready(st)) {
         render_kept(st, nd, t);
     }
     else {
